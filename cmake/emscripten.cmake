@@ -1,0 +1,39 @@
+# The browser peer module: dist/starling_core.mjs + .wasm.
+# Flags chosen for Emscripten 3.1.6 (see docs/building.md for why each):
+# ES module factory, web/worker environment (Node gets wasmBinary from the
+# glue), no filesystem, growable memory, no eval (strict CSP), no Node
+# exit/rejection handlers, and an explicit export list.
+set(SL_EXPORTS
+  _malloc _free
+  _sl_init _sl_strerror _sl_errname
+  _sl_identity_from_seed _sl_identity_generate _sl_identity_free
+  _sl_identity_public_key _sl_identity_peer_id _sl_identity_seed _sl_identity_sign
+  _sl_verify _sl_peer_id_from_public_key _sl_peer_id_to_public_key
+  _sl_frame_type_known _sl_frame_encode
+  _sl_frame_decoder_new _sl_frame_decoder_free _sl_frame_decoder_buffered
+  _sl_wasm_frame_decode_batch
+  _sl_handshake_new _sl_handshake_free _sl_handshake_expect_remote
+  _sl_handshake_write _sl_handshake_read _sl_handshake_complete _sl_handshake_failed
+  _sl_handshake_wants_write _sl_handshake_remote_public_key _sl_handshake_hash
+  _sl_handshake_split
+  _sl_session_encrypt _sl_session_decrypt _sl_session_free)
+list(JOIN SL_EXPORTS "," SL_EXPORTS_JOINED)
+
+set(SL_WASM_LINK_FLAGS
+  -O3 --closure 0
+  -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createStarlingCore
+  -sENVIRONMENT=web,worker
+  -sFILESYSTEM=0 -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=2097152 -sTOTAL_STACK=262144
+  -sDYNAMIC_EXECUTION=0 -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0
+  -sWASM_BIGINT=0 -sASSERTIONS=0
+  -sEXPORTED_FUNCTIONS=[${SL_EXPORTS_JOINED}]
+  -sEXPORTED_RUNTIME_METHODS=[])
+
+add_executable(starling_wasm src/wasm/bindings.c)
+target_link_libraries(starling_wasm PRIVATE starling_core)
+target_include_directories(starling_wasm PRIVATE src)
+sl_set_warnings(starling_wasm)
+target_link_options(starling_wasm PRIVATE ${SL_WASM_LINK_FLAGS})
+set_target_properties(starling_wasm PROPERTIES
+  OUTPUT_NAME starling_core SUFFIX ".mjs"
+  RUNTIME_OUTPUT_DIRECTORY "${CMAKE_SOURCE_DIR}/dist")

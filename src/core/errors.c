@@ -1,0 +1,52 @@
+/* errors.c — names and messages for the SL_E* codes. */
+#include "starling.h"
+
+typedef struct {
+  int code;
+  const char *name;
+  const char *message;
+} sl_error_entry;
+
+static const sl_error_entry errors[] = {
+    {SL_OK, "OK", "success"},
+    {SL_EINVAL, "INVALID_ARGUMENT", "invalid argument"},
+    {SL_ENOMEM, "OUT_OF_MEMORY", "out of memory"},
+    {SL_EBUFSIZE, "BUFFER_TOO_SMALL", "output buffer too small"},
+    {SL_ECRYPTO, "CRYPTO_INIT", "libsodium failed to initialise"},
+    {SL_ESTATE, "BAD_STATE", "operation not valid in the current state"},
+    {SL_EPEERID, "PEER_ID_INVALID", "not a valid Ed25519 libp2p peer id"},
+    {SL_EPUBKEY, "PUBLIC_KEY_INVALID", "not a valid Ed25519 public key"},
+    {SL_EFRAME_EMPTY, "FRAME_EMPTY", "frame length is 0: a frame needs at least a type byte"},
+    {SL_EFRAME_TOO_LARGE, "FRAME_TOO_LARGE", "frame payload exceeds the configured maximum"},
+    {SL_EFRAME_TYPE, "FRAME_UNKNOWN_TYPE", "unknown frame type"},
+    {SL_EFRAME_FAILED, "FRAME_STREAM_FAILED", "frame stream already failed"},
+    {SL_EHS_SHORT, "HANDSHAKE_SHORT", "handshake message too short"},
+    {SL_EHS_DECRYPT, "HANDSHAKE_DECRYPT", "handshake message failed authentication"},
+    {SL_EHS_LOW_ORDER, "HANDSHAKE_LOW_ORDER", "peer sent a low-order X25519 point"},
+    {SL_EHS_PAYLOAD, "HANDSHAKE_PAYLOAD", "malformed Noise handshake payload"},
+    {SL_EHS_SIGNATURE, "HANDSHAKE_SIGNATURE", "signature does not verify"},
+    {SL_EHS_TOO_LARGE, "HANDSHAKE_TOO_LARGE", "handshake message exceeds 65535 bytes"},
+    {SL_EHS_FAILED, "HANDSHAKE_FAILED", "handshake already failed"},
+    {SL_EHS_PEER, "HANDSHAKE_UNEXPECTED_PEER", "remote identity is not the expected peer"},
+    {SL_ESESSION_DECRYPT, "SESSION_DECRYPT", "record failed authentication (tampered, replayed, reordered or truncated)"},
+    {SL_ESESSION_SHORT, "SESSION_SHORT", "record shorter than its authentication tag"},
+    {SL_ESESSION_TOO_LARGE, "SESSION_TOO_LARGE", "record exceeds 16 KiB"},
+    {SL_ESESSION_NONCE, "SESSION_NONCE_EXHAUSTED", "nonce counter exhausted"},
+    {SL_ESESSION_FAILED, "SESSION_FAILED", "session already failed"},
+};
+
+static const sl_error_entry *find(int code) {
+  for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
+    if (errors[i].code == code) return &errors[i];
+  return NULL;
+}
+
+const char *sl_strerror(int code) {
+  const sl_error_entry *e = find(code);
+  return e ? e->message : "unknown error";
+}
+
+const char *sl_errname(int code) {
+  const sl_error_entry *e = find(code);
+  return e ? e->name : "UNKNOWN";
+}

@@ -1,0 +1,269 @@
+/*
+ * starling.h — the one public header of Starling's C core.
+ *
+ * Conventions (the same for every function below):
+ *  - Fallible calls return 0 on success or a negative SL_E* code; results go
+ *    to out-params. sl_strerror() and sl_errname() describe a code.
+ *  - Objects come in sl_x_new / sl_x_free pairs. The caller owns what a _new
+ *    function returns and frees it with the matching _free; freeing NULL is a
+ *    no-op. Secrets are wiped before memory is released.
+ *  - Buffers are caller-provided with an explicit capacity; a too-small
+ *    buffer is SL_EBUFSIZE and nothing is written past the capacity.
+ *  - Call sl_init() once before anything else (it is idempotent).
+ *  - Input from the network never crashes or aborts: it yields an error code.
+ */
+#ifndef STARLING_H
+#define STARLING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SL_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define SL_MUST_CHECK
+#endif
+
+/* ------------------------------------------------------------------ errors */
+
+/* Stable codes: never renumbered, so they can cross the wasm boundary and be
+ * logged. Grouped by layer. */
+#define SL_OK 0
+#define SL_EINVAL -1          /* bad argument from the caller */
+#define SL_ENOMEM -2          /* allocation failed */
+#define SL_EBUFSIZE -3        /* output buffer too small */
+#define SL_ECRYPTO -4         /* libsodium failed to initialise */
+#define SL_ESTATE -5          /* call not valid in the object's current state */
+#define SL_EPEERID -10        /* malformed peer id string */
+#define SL_EPUBKEY -11        /* not a valid Ed25519 public key */
+#define SL_EFRAME_EMPTY -20   /* frame length field is 0 (no type byte) */
+#define SL_EFRAME_TOO_LARGE -21 /* frame payload above the decoder's cap */
+#define SL_EFRAME_TYPE -22    /* unknown frame type */
+#define SL_EFRAME_FAILED -23  /* decoder already failed; stream is unusable */
+#define SL_EHS_SHORT -30      /* handshake message too short */
+#define SL_EHS_DECRYPT -31    /* handshake message failed authentication */
+#define SL_EHS_LOW_ORDER -32  /* peer sent a low-order X25519 point */
+#define SL_EHS_PAYLOAD -33    /* malformed NoiseHandshakePayload */
+#define SL_EHS_SIGNATURE -34  /* identity signature over the static key is bad */
+#define SL_EHS_TOO_LARGE -35  /* handshake message above 65535 bytes */
+#define SL_EHS_FAILED -36     /* handshake already failed; start a new one */
+#define SL_EHS_PEER -37       /* remote identity is not the expected peer */
+#define SL_ESESSION_DECRYPT -40 /* record failed authentication (tamper, replay, reorder) */
+#define SL_ESESSION_SHORT -41   /* record shorter than its 16-byte tag */
+#define SL_ESESSION_TOO_LARGE -42 /* record or plaintext above the record cap */
+#define SL_ESESSION_NONCE -43   /* nonce counter exhausted: rekey with a new handshake */
+#define SL_ESESSION_FAILED -44  /* session already failed; start a new one */
+
+/* Human-readable description of a code; never NULL. */
+const char *sl_strerror(int code);
+/* Stable symbolic name of a code without the SL_E prefix ("FRAME_TYPE"); never NULL. */
+const char *sl_errname(int code);
+
+/* Initialise libsodium (and, in wasm, its random source). Idempotent.
+ * Returns 0 or SL_ECRYPTO. */
+SL_MUST_CHECK int sl_init(void);
+
+/* ---------------------------------------------------------------- identity */
+
+#define SL_SEED_BYTES 32
+#define SL_PUBLIC_KEY_BYTES 32
+#define SL_SIGNATURE_BYTES 64
+/* A peer id is 52 base58btc characters ("12D3KooW..."); this size includes the NUL. */
+#define SL_PEER_ID_BYTES 53
+
+/* An Ed25519 signing identity. Opaque; holds the secret key. */
+typedef struct sl_identity sl_identity;
+
+/* Derive an identity from a 32-byte seed (deterministic). *out is owned by
+ * the caller: release it with sl_identity_free. */
+SL_MUST_CHECK int sl_identity_from_seed(sl_identity **out, const uint8_t seed[SL_SEED_BYTES]);
+/* A fresh random identity. */
+SL_MUST_CHECK int sl_identity_generate(sl_identity **out);
+/* Wipes the secret key and frees. NULL is a no-op. */
+void sl_identity_free(sl_identity *id);
+
+/* Pointers into the identity; valid until sl_identity_free. */
+const uint8_t *sl_identity_public_key(const sl_identity *id);
+const char *sl_identity_peer_id(const sl_identity *id);
+/* Copies the 32-byte seed out, so the application can persist it. */
+void sl_identity_seed(const sl_identity *id, uint8_t seed[SL_SEED_BYTES]);
+
+/* Detached Ed25519 signature over msg[0..len). */
+int sl_identity_sign(const sl_identity *id, const uint8_t *msg, size_t len,
+                     uint8_t sig[SL_SIGNATURE_BYTES]);
+/* 0 if sig is a valid signature by pk over msg, else SL_EHS_SIGNATURE. */
+SL_MUST_CHECK int sl_verify(const uint8_t pk[SL_PUBLIC_KEY_BYTES], const uint8_t *msg,
+                            size_t len, const uint8_t sig[SL_SIGNATURE_BYTES]);
+
+/* libp2p peer id of an Ed25519 public key: base58btc of the identity
+ * multihash of the protobuf PublicKey. Writes 52 chars and a NUL. */
+SL_MUST_CHECK int sl_peer_id_from_public_key(const uint8_t pk[SL_PUBLIC_KEY_BYTES],
+                                             char out[SL_PEER_ID_BYTES]);
+/* Parses a peer id (len characters, no NUL needed) back to its public key.
+ * SL_EPEERID if it is not an Ed25519 libp2p peer id, SL_EPUBKEY if the key
+ * is not a valid, non-small-order curve point. */
+SL_MUST_CHECK int sl_peer_id_to_public_key(const char *str, size_t len,
+                                           uint8_t pk[SL_PUBLIC_KEY_BYTES]);
+
+/* ------------------------------------------------------------------ frames */
+
+/* Wire layout: [u32 BE length][u8 type][payload]; length = 1 + payload bytes. */
+#define SL_FRAME_HEADER_BYTES 5
+#define SL_FRAME_DEFAULT_MAX_PAYLOAD (256u * 1024u)
+/* Hard ceiling on any configured cap, so lengths always fit a 32-bit size_t. */
+#define SL_FRAME_ABSOLUTE_MAX_PAYLOAD (64u * 1024u * 1024u)
+
+enum sl_frame_type {
+  SL_FRAME_DATA = 0x01,
+  SL_FRAME_FILE_CHUNK = 0x02,
+  SL_FRAME_FILE_META = 0x03,
+  SL_FRAME_PRESENCE = 0x04,
+  SL_FRAME_ACK = 0x05,
+  SL_FRAME_PING = 0x06,
+  SL_FRAME_PONG = 0x07,
+  SL_FRAME_DISCONNECT = 0x08,
+  SL_FRAME_BATCH = 0x09,
+  SL_FRAME_GOSSIP_SUBSCRIBE = 0x20,
+  SL_FRAME_GOSSIP_UNSUBSCRIBE = 0x21,
+  SL_FRAME_GOSSIP_PUBLISH = 0x22,
+  SL_FRAME_GOSSIP_IHAVE = 0x23,
+  SL_FRAME_GOSSIP_IWANT = 0x24,
+  SL_FRAME_GOSSIP_GRAFT = 0x25,
+  SL_FRAME_GOSSIP_PRUNE = 0x26,
+  SL_FRAME_ORDER_CREATE = 0x30,
+  SL_FRAME_ORDER_CANCEL = 0x31,
+  SL_FRAME_ORDER_UPDATE = 0x32,
+  SL_FRAME_ORDERBOOK_REQUEST = 0x33,
+  SL_FRAME_ORDERBOOK_RESPONSE = 0x34,
+  SL_FRAME_ORDER_KEEPALIVE = 0x35,
+  SL_FRAME_TRADE_PROPOSE = 0x40,
+  SL_FRAME_TRADE_ACCEPT = 0x41,
+  SL_FRAME_TRADE_REJECT = 0x42,
+  SL_FRAME_TRADE_CANCEL = 0x43,
+  SL_FRAME_TRADE_SIGNATURE = 0x44,
+  SL_FRAME_PSBT_CREATE = 0x50,
+  SL_FRAME_PSBT_UPDATE = 0x51,
+  SL_FRAME_PSBT_SIGN = 0x52,
+  SL_FRAME_PSBT_FINALIZE = 0x53,
+  SL_FRAME_PSBT_BROADCAST = 0x54,
+  SL_FRAME_TIP_META = 0x60
+};
+
+/* 1 if type is one of enum sl_frame_type, else 0. */
+int sl_frame_type_known(unsigned type);
+
+/* Writes one frame into out[0..cap). *out_len = 5 + len. SL_EFRAME_TYPE for
+ * an unknown type, SL_EFRAME_TOO_LARGE above SL_FRAME_ABSOLUTE_MAX_PAYLOAD,
+ * SL_EBUFSIZE if cap is too small. */
+SL_MUST_CHECK int sl_frame_encode(unsigned type, const uint8_t *payload, size_t len,
+                                  uint8_t *out, size_t cap, size_t *out_len);
+
+/* A decoded frame. payload points either into the caller's input or into
+ * the decoder's own buffer; either way it is valid only until the next call
+ * on the decoder (or until the input is released). */
+typedef struct sl_frame {
+  uint8_t type;
+  const uint8_t *payload;
+  size_t len;
+} sl_frame;
+
+/* Streaming decoder. Accepts input in arbitrary chunks. It checks a frame's
+ * length and type from the 5-byte header before buffering anything, and
+ * buffers at most one frame (header + max_payload bytes). After any error it
+ * stays failed (SL_EFRAME_FAILED) because the stream has lost its framing. */
+typedef struct sl_frame_decoder sl_frame_decoder;
+
+/* max_payload 0 means SL_FRAME_DEFAULT_MAX_PAYLOAD; above
+ * SL_FRAME_ABSOLUTE_MAX_PAYLOAD is SL_EINVAL. */
+SL_MUST_CHECK int sl_frame_decoder_new(sl_frame_decoder **out, size_t max_payload);
+void sl_frame_decoder_free(sl_frame_decoder *dec);
+
+/* Consumes input from data[0..len) until one frame is complete or the input
+ * is used up. Returns 1 with *frame filled when a frame is complete, 0 when
+ * all input was consumed without completing one, or a negative code.
+ * *consumed always says how many input bytes were used; call again with the
+ * rest. */
+SL_MUST_CHECK int sl_frame_decoder_push(sl_frame_decoder *dec, const uint8_t *data, size_t len,
+                                        size_t *consumed, sl_frame *frame);
+
+/* Bytes the decoder holds for a frame not yet complete (never more than
+ * 5 + max_payload). */
+size_t sl_frame_decoder_buffered(const sl_frame_decoder *dec);
+
+/* --------------------------------------------------------------- handshake */
+
+/* Noise_XX_25519_ChaChaPoly_SHA256 with libp2p's NoiseHandshakePayload.
+ * Message 1 (initiator) carries no payload; messages 2 and 3 carry the
+ * sender's identity key, its signature over "noise-libp2p-static-key:" ||
+ * its X25519 static key, and optional application bytes. */
+#define SL_NOISE_MAX_MESSAGE 65535
+#define SL_HANDSHAKE_OVERHEAD 256 /* upper bound of bytes added around a payload */
+
+typedef struct sl_handshake sl_handshake;
+typedef struct sl_session sl_session;
+
+/* Starts a handshake. A fresh X25519 static key is generated for it. The
+ * identity is borrowed and must outlive the handshake. The prologue is
+ * copied. */
+SL_MUST_CHECK int sl_handshake_new(sl_handshake **out, const sl_identity *id, int initiator,
+                                   const uint8_t *prologue, size_t prologue_len);
+void sl_handshake_free(sl_handshake *hs);
+
+/* Optional: require the remote identity to be pk; a different one fails the
+ * handshake with SL_EHS_PEER. Call before the message that carries it. */
+SL_MUST_CHECK int sl_handshake_expect_remote(sl_handshake *hs, const uint8_t pk[SL_PUBLIC_KEY_BYTES]);
+
+/* Writes the next handshake message into out[0..cap). payload may be NULL
+ * when len is 0; message 1 must have an empty payload. SL_ESTATE when it is
+ * not our turn. */
+SL_MUST_CHECK int sl_handshake_write(sl_handshake *hs, const uint8_t *payload, size_t len,
+                                     uint8_t *out, size_t cap, size_t *out_len);
+/* Reads the peer's next message; the application payload it carried (may
+ * be empty) goes to payload_out[0..cap). Any failure is final for this
+ * handshake. */
+SL_MUST_CHECK int sl_handshake_read(sl_handshake *hs, const uint8_t *msg, size_t len,
+                                    uint8_t *payload_out, size_t cap, size_t *payload_len);
+
+/* 1 once all three messages have been processed. */
+int sl_handshake_complete(const sl_handshake *hs);
+/* 1 if the handshake has failed. */
+int sl_handshake_failed(const sl_handshake *hs);
+/* 1 if our next step is a write, 0 if it is a read (or the handshake is over). */
+int sl_handshake_wants_write(const sl_handshake *hs);
+/* The remote's verified Ed25519 identity key; SL_ESTATE before it is known. */
+SL_MUST_CHECK int sl_handshake_remote_public_key(const sl_handshake *hs,
+                                                 uint8_t pk[SL_PUBLIC_KEY_BYTES]);
+/* The handshake hash (channel binding), 32 bytes; SL_ESTATE before completion. */
+SL_MUST_CHECK int sl_handshake_hash(const sl_handshake *hs, uint8_t out[32]);
+
+/* Turns a complete handshake into a transport session owned by the caller.
+ * The handshake's key material is wiped; free the handshake afterwards. */
+SL_MUST_CHECK int sl_handshake_split(sl_handshake *hs, sl_session **out);
+
+/* ----------------------------------------------------------------- session */
+
+/* A record is one Noise transport message: ciphertext + 16-byte tag, at most
+ * SL_RECORD_MAX_BYTES. Nonces are 64-bit counters: records must be
+ * decrypted in the order they were encrypted, each exactly once. */
+#define SL_RECORD_MAX_BYTES 16384
+#define SL_RECORD_TAG_BYTES 16
+#define SL_RECORD_MAX_PLAINTEXT (SL_RECORD_MAX_BYTES - SL_RECORD_TAG_BYTES)
+
+/* out needs len + 16 bytes. */
+SL_MUST_CHECK int sl_session_encrypt(sl_session *s, const uint8_t *pt, size_t len, uint8_t *out,
+                                     size_t cap, size_t *out_len);
+/* out needs len - 16 bytes. A failure (tamper, replay, reordering,
+ * truncation) is final: the session refuses further records. */
+SL_MUST_CHECK int sl_session_decrypt(sl_session *s, const uint8_t *rec, size_t len, uint8_t *out,
+                                     size_t cap, size_t *out_len);
+/* Wipes keys and frees. NULL is a no-op. */
+void sl_session_free(sl_session *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* STARLING_H */

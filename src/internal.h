@@ -1,0 +1,97 @@
+/*
+ * internal.h — declarations shared between the core's source files and its
+ * tests. Never installed: the public API is include/starling.h alone.
+ */
+#ifndef STARLING_INTERNAL_H
+#define STARLING_INTERNAL_H
+
+#include "starling.h"
+
+#include <stdbool.h>
+
+/* ---------------------------------------------------------- crypto helpers */
+
+#define SL__KEY_BYTES 32
+#define SL__HASH_BYTES 32
+
+/* HKDF-SHA256 (RFC 5869). out_len <= 255 * 32. */
+int sl__hkdf_sha256(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, size_t ikm_len,
+                    const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len);
+/* X25519; SL_EHS_LOW_ORDER when the result is all zero (low-order point). */
+int sl__x25519(uint8_t shared[32], const uint8_t sk[32], const uint8_t pk[32]);
+/* ChaCha20-Poly1305 (IETF) with Noise's nonce layout: 4 zero bytes then the
+ * 64-bit counter little-endian. out gets len + 16 bytes. */
+void sl__aead_encrypt(const uint8_t key[32], uint64_t n, const uint8_t *ad, size_t ad_len,
+                      const uint8_t *pt, size_t len, uint8_t *out);
+/* 0 or SL_ESESSION_DECRYPT; out gets len - 16 bytes. */
+int sl__aead_decrypt(const uint8_t key[32], uint64_t n, const uint8_t *ad, size_t ad_len,
+                     const uint8_t *ct, size_t len, uint8_t *out);
+
+/* ----------------------------------------------------------------- base58 */
+
+/* Bitcoin alphabet. Returns chars written (no NUL) or SL_EBUFSIZE. */
+int sl__base58_encode(const uint8_t *in, size_t len, char *out, size_t cap);
+/* Returns bytes written or SL_EPEERID (bad character) / SL_EBUFSIZE. */
+int sl__base58_decode(const char *in, size_t len, uint8_t *out, size_t cap);
+
+/* ------------------------------------------------------- noise, raw layer */
+
+/* Noise_XX_25519_ChaChaPoly_SHA256 handshake state with raw payloads, as in
+ * the Noise spec. The libp2p layer (handshake.c) builds on it; the Noise
+ * test vectors drive it directly. */
+typedef struct sl__cipher {
+  uint8_t k[32];
+  uint64_t n;
+  bool has_key;
+} sl__cipher;
+
+typedef struct sl__noise_xx {
+  uint8_t ck[32];
+  uint8_t h[32];
+  sl__cipher c;
+  uint8_t s_sk[32], s_pk[32];
+  uint8_t e_sk[32], e_pk[32];
+  uint8_t rs[32], re[32];
+  bool initiator;
+  bool e_injected;
+  int step; /* 0..3: messages processed so far */
+} sl__noise_xx;
+
+void sl__noise_init(sl__noise_xx *st, bool initiator, const uint8_t *prologue, size_t prologue_len,
+                    const uint8_t static_sk[32]);
+/* Test-only hook: use this ephemeral key instead of a random one. */
+void sl__noise_set_ephemeral(sl__noise_xx *st, const uint8_t e_sk[32]);
+/* 1 if the next handshake step is ours to write. */
+bool sl__noise_my_turn(const sl__noise_xx *st);
+int sl__noise_write(sl__noise_xx *st, const uint8_t *payload, size_t len, uint8_t *out,
+                    size_t cap, size_t *out_len);
+int sl__noise_read(sl__noise_xx *st, const uint8_t *msg, size_t len, uint8_t *out, size_t cap,
+                   size_t *out_len);
+/* Splits into (send, recv) keys for this side. */
+void sl__noise_split(sl__noise_xx *st, uint8_t send_key[32], uint8_t recv_key[32]);
+void sl__noise_wipe(sl__noise_xx *st);
+
+/* --------------------------------------------------- libp2p noise payload */
+
+/* NoiseHandshakePayload: identity_key (1), identity_sig (2), data (3).
+ * Encode returns bytes written or SL_EBUFSIZE. */
+int sl__payload_encode(const uint8_t pk[32], const uint8_t sig[64], const uint8_t *data,
+                       size_t data_len, uint8_t *out, size_t cap);
+typedef struct sl__payload {
+  uint8_t pk[32];
+  uint8_t sig[64];
+  const uint8_t *data; /* points into the decoded input */
+  size_t data_len;
+} sl__payload;
+/* Strict on the fields it knows, skips unknown well-formed fields.
+ * SL_EHS_PAYLOAD on anything malformed. */
+int sl__payload_decode(const uint8_t *in, size_t len, sl__payload *out);
+
+/* ----------------------------------------------------------------- session */
+
+/* Builds a session from raw keys (used by split and by the vector tests). */
+int sl__session_new(sl_session **out, const uint8_t send_key[32], const uint8_t recv_key[32]);
+/* Test-only: jump the send counter (to exercise nonce exhaustion). */
+void sl__session_set_send_nonce(sl_session *s, uint64_t n);
+
+#endif /* STARLING_INTERNAL_H */
