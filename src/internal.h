@@ -94,4 +94,11 @@ int sl__session_new(sl_session **out, const uint8_t send_key[32], const uint8_t 
 /* Test-only: jump the send counter (to exercise nonce exhaustion). */
 void sl__session_set_send_nonce(sl_session *s, uint64_t n);
 
+/* ---------------------------------------------------------- wasm boundary */
+
+/* See src/wasm/bindings.c. */
+int sl_wasm_frame_decode_batch(sl_frame_decoder *dec, const uint8_t *data, size_t len,
+                               uint32_t *desc, size_t max_frames, size_t *consumed,
+                               size_t *frames_before);
+
 #endif /* STARLING_INTERNAL_H */

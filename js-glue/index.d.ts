@@ -1,0 +1,119 @@
+// Type declarations for Starling's public API (js-glue/index.js).
+
+export type Bytes = Uint8Array | ArrayBuffer | ArrayBufferView | string;
+
+export interface InitOptions {
+  /** Where or what the .wasm is: a URL, the bytes, or a compiled module.
+   *  Default: read with fs in Node, fetched next to the module in browsers. */
+  wasm?: URL | string | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
+}
+/** Loads the wasm core. Idempotent; call (and await) before anything else. */
+export function init(opts?: InitOptions): Promise<void>;
+
+/** Base error: `code` is stable (e.g. "FRAME_TOO_LARGE"), `errno` the C code. */
+export class StarlingError extends Error {
+  readonly code: string;
+  readonly errno: number;
+}
+export class FrameError extends StarlingError {
+  /** Frames decoded by the same push() before the error. */
+  readonly frames: Frame[];
+}
+export class HandshakeError extends StarlingError {}
+export class SessionError extends StarlingError {}
+
+export class Identity {
+  private constructor();
+  static generate(): Identity;
+  static fromSeed(seed: Uint8Array): Identity;
+  static verify(publicKey: Uint8Array, bytes: Bytes, signature: Uint8Array): boolean;
+  static peerIdFromPublicKey(publicKey: Uint8Array): string;
+  /** Throws StarlingError with code PEER_ID_INVALID or PUBLIC_KEY_INVALID. */
+  static publicKeyFromPeerId(peerId: string): Uint8Array;
+  readonly peerId: string;
+  readonly publicKey: Uint8Array;
+  /** The 32-byte seed (secret): persist it to restore the identity. */
+  readonly seed: Uint8Array;
+  sign(bytes: Bytes): Uint8Array;
+  free(): void;
+  [Symbol.dispose](): void;
+}
+
+export const FrameType: Readonly<{
+  DATA: 0x01; FILE_CHUNK: 0x02; FILE_META: 0x03; PRESENCE: 0x04; ACK: 0x05;
+  PING: 0x06; PONG: 0x07; DISCONNECT: 0x08; BATCH: 0x09;
+  GOSSIP_SUBSCRIBE: 0x20; GOSSIP_UNSUBSCRIBE: 0x21; GOSSIP_PUBLISH: 0x22; GOSSIP_IHAVE: 0x23;
+  GOSSIP_IWANT: 0x24; GOSSIP_GRAFT: 0x25; GOSSIP_PRUNE: 0x26;
+  ORDER_CREATE: 0x30; ORDER_CANCEL: 0x31; ORDER_UPDATE: 0x32; ORDERBOOK_REQUEST: 0x33;
+  ORDERBOOK_RESPONSE: 0x34; ORDER_KEEPALIVE: 0x35;
+  TRADE_PROPOSE: 0x40; TRADE_ACCEPT: 0x41; TRADE_REJECT: 0x42; TRADE_CANCEL: 0x43; TRADE_SIGNATURE: 0x44;
+  PSBT_CREATE: 0x50; PSBT_UPDATE: 0x51; PSBT_SIGN: 0x52; PSBT_FINALIZE: 0x53; PSBT_BROADCAST: 0x54;
+  TIP_META: 0x60;
+}>;
+export type FrameTypeValue = (typeof FrameType)[keyof typeof FrameType];
+export const FRAME_HEADER_BYTES: 5;
+export const DEFAULT_MAX_PAYLOAD: number;
+
+export interface Frame {
+  type: FrameTypeValue;
+  payload: Uint8Array;
+}
+/** Throws FrameError (FRAME_UNKNOWN_TYPE, FRAME_TOO_LARGE). */
+export function encodeFrame(type: number, payload?: Bytes): Uint8Array;
+
+export interface FrameDecoderOptions {
+  /** Largest payload accepted, in bytes (default 256 KiB, at most 64 MiB). */
+  maxPayload?: number;
+}
+export class FrameDecoder {
+  constructor(opts?: FrameDecoderOptions);
+  readonly maxPayload: number;
+  /** Bytes held for an incomplete frame (never more than 5 + maxPayload). */
+  readonly buffered: number;
+  /** Frames completed by this chunk. Throws FrameError; the decoder then stays failed. */
+  push(chunk: Bytes): Frame[];
+  free(): void;
+  close(): void;
+  [Symbol.dispose](): void;
+}
+
+export const RECORD_MAX_BYTES: 16384;
+export const RECORD_TAG_BYTES: 16;
+export const RECORD_MAX_PLAINTEXT: 16368;
+
+export interface HandshakeOptions {
+  identity: Identity;
+  initiator: boolean;
+  /** Bound into the handshake: both sides must pass the same bytes. */
+  prologue?: Bytes;
+  /** If set, a different remote identity fails with HANDSHAKE_UNEXPECTED_PEER. */
+  remotePeerId?: string;
+}
+export class Handshake {
+  constructor(opts: HandshakeOptions);
+  readonly initiator: boolean;
+  readonly complete: boolean;
+  readonly wantsWrite: boolean;
+  readonly remotePeerId: string | null;
+  readonly remotePublicKey: Uint8Array | null;
+  readonly handshakeHash: Uint8Array;
+  /** Message 1 carries no payload; messages 2 and 3 may (encrypted). */
+  writeMessage(payload?: Bytes): Uint8Array;
+  /** Returns the payload the message carried. Throws HandshakeError; the handshake then stays failed. */
+  readMessage(message: Uint8Array): Uint8Array;
+  /** Returns the transport session and frees the handshake. */
+  split(): Session;
+  free(): void;
+  [Symbol.dispose](): void;
+}
+export class Session {
+  private constructor();
+  readonly remotePeerId: string | null;
+  /** At most RECORD_MAX_PLAINTEXT bytes in, one record out. */
+  encrypt(plaintext: Bytes): Uint8Array;
+  /** Throws SessionError (SESSION_DECRYPT, SESSION_SHORT, ...) and ends the session. */
+  decrypt(record: Uint8Array): Uint8Array;
+  free(): void;
+  close(): void;
+  [Symbol.dispose](): void;
+}
