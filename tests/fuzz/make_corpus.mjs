@@ -1,0 +1,42 @@
+// Writes the seed corpora for the fuzz targets (run once; outputs committed).
+// node tests/fuzz/make_corpus.mjs
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { init, Identity, Handshake, encodeFrame, FrameType } from '../../js-glue/index.js';
+
+await init();
+const dir = new URL('./corpus/', import.meta.url);
+const write = (target, name, bytes) => {
+  mkdirSync(new URL(`${target}/`, dir), { recursive: true });
+  writeFileSync(new URL(`${target}/${name}`, dir), bytes);
+};
+const cat = (...parts) => Uint8Array.from(parts.flatMap((p) => [...p]));
+
+// frame_decoder: [cap selector][chunk selector] stream
+const frames = cat(encodeFrame(FrameType.DATA, 'hello'), encodeFrame(FrameType.ACK),
+  encodeFrame(FrameType.TIP_META, new Uint8Array(300).fill(7)), encodeFrame(FrameType.BATCH, 'x'));
+write('frame_decoder', 'stream', cat([255, 3], frames));
+write('frame_decoder', 'small-cap', cat([0, 0], frames));
+write('frame_decoder', 'empty-frame', Uint8Array.of(4, 1, 0, 0, 0, 0, 1));
+write('frame_decoder', 'unknown-type', Uint8Array.of(4, 1, 0, 0, 0, 2, 0x7f, 0));
+
+// handshake_read: [mode][message]
+const a = Identity.fromSeed(new Uint8Array(32).fill(1));
+const b = Identity.fromSeed(new Uint8Array(32).fill(2));
+const hi = new Handshake({ identity: a, initiator: true });
+const hr = new Handshake({ identity: b, initiator: false });
+const m1 = hi.writeMessage();
+hr.readMessage(m1);
+const m2 = hr.writeMessage('payload two');
+hi.readMessage(m2);
+const m3 = hi.writeMessage('payload three');
+write('handshake_read', 'msg1', cat([1], m1));
+write('handshake_read', 'msg2', cat([2], m2));
+write('handshake_read', 'msg3', cat([3], m3));
+// A bare NoiseHandshakePayload: key field, signature field, data field.
+const payload = cat([0x0a, 36, 8, 1, 0x12, 0x20], a.publicKey, [0x12, 64], new Uint8Array(64), [0x1a, 2, 104, 105]);
+write('handshake_read', 'payload', cat([0], payload));
+
+// peer_id
+write('peer_id', 'valid', new TextEncoder().encode(a.peerId));
+write('peer_id', 'bad-char', new TextEncoder().encode(a.peerId.replace(/.$/, '0')));
+console.log('corpora written');

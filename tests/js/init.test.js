@@ -1,0 +1,38 @@
+// init(): idempotent, accepts bytes / a compiled module / a URL, and a
+// clear error when the API is used before it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+
+const glue = new URL('../../js-glue/index.js', import.meta.url).href;
+const wasmUrl = new URL('../../dist/starling_core.wasm', import.meta.url);
+
+function runIsolated(body) {
+  const src = `import * as S from ${JSON.stringify(glue)};\n${body}`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', src], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout.trim(), err: r.stderr.trim() };
+}
+
+test('using the API before init() is a clear error', () => {
+  const r = runIsolated(`try { S.Identity.generate(); } catch (e) { console.log(e.code); }`);
+  assert.equal(r.out, 'NOT_INITIALISED', r.err);
+});
+
+test('init() is idempotent', () => {
+  const r = runIsolated(`const p = S.init(); console.log(p === S.init()); await p; await S.init(); console.log(S.Identity.generate().peerId.length);`);
+  assert.equal(r.out, 'true\n52', r.err);
+});
+
+test('init() accepts an ArrayBuffer, a WebAssembly.Module and a URL', () => {
+  const bytes = readFileSync(wasmUrl);
+  assert.ok(bytes.length > 1000);
+  for (const expr of [
+    `(await import('node:fs')).readFileSync(new URL(${JSON.stringify(wasmUrl.href)})).buffer`,
+    `await WebAssembly.compile((await import('node:fs')).readFileSync(new URL(${JSON.stringify(wasmUrl.href)})))`,
+    `new URL(${JSON.stringify(wasmUrl.href)})`,
+  ]) {
+    const r = runIsolated(`await S.init({ wasm: ${expr} }); console.log(S.Identity.generate().peerId.slice(0, 8));`);
+    assert.equal(r.out, '12D3KooW', `${expr}: ${r.err}`);
+  }
+});
