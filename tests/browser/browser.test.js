@@ -1,0 +1,79 @@
+// Chromium (Debian's, driven by playwright-core): the packed npm package
+// loads in a page served on localhost, runs a handshake and an encrypted
+// round trip; the demo page reaches "secure session up".
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serveStatic } from '../../scripts/dev-server.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+let tmp, server, browser;
+
+before(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'starling-browser-'));
+  // Test what users get: the tarball npm would publish, unpacked.
+  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', tmp], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop();
+  mkdirSync(join(tmp, 'pkg'));
+  execFileSync('tar', ['-xzf', join(tmp, tarball), '-C', join(tmp, 'pkg'), '--strip-components=1']);
+  server = await serveStatic({
+    mounts: {
+      '/pkg/': join(tmp, 'pkg'),
+      '/test/': join(root, 'tests/browser/page'),
+      '/': join(root, 'web'), '/js-glue/': join(root, 'js-glue'), '/dist/': join(root, 'dist'),
+    },
+  });
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'], // playwright uses a fresh profile dir
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+async function resultOf(page, expr, ms = 20000) {
+  await page.waitForFunction(expr, null, { timeout: ms });
+  return page.evaluate(expr);
+}
+
+test('packed package: handshake and encrypted round trip in Chromium', async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${server.url}/test/index.html`);
+  const r = await resultOf(page, () => window.__result);
+  assert.equal(r.error, undefined, r.error);
+  assert.match(r.alice, /^12D3KooW/);
+  assert.notEqual(r.alice, r.bob);
+  assert.ok(r.bobSawAlice);
+  assert.equal(r.early, 'to bob');
+  assert.ok(r.roundTrip);
+  assert.equal(r.reply, 'pong');
+  assert.equal(r.replay, 'SESSION_DECRYPT');
+  assert.equal(r.frame, 'framed');
+  assert.ok(r.signatureOk);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('demo page reaches a secure session and decrypts what is sent', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/index.html`);
+  assert.equal(await resultOf(page, () => document.body.dataset.ready), 'true');
+  await page.fill('#message', 'browser says hi');
+  await page.click('#send button');
+  await page.waitForFunction(() => document.getElementById('status').textContent.includes('browser says hi'));
+  mkdirSync(join(root, 'test-results'), { recursive: true });
+  await page.screenshot({ path: join(root, 'test-results', 'demo.png') });
+  await page.close();
+});
