@@ -95,7 +95,7 @@ export function check(rc, Cls) {
 const encoder = new TextEncoder();
 /** Accepts Uint8Array, other views, ArrayBuffer or string (UTF-8). */
 export function toBytes(data, what = 'data') {
-  if (data instanceof Uint8Array) return data;
+  if (data instanceof Uint8Array) return data; // Buffers too: only ever read, never sliced
   if (typeof data === 'string') return encoder.encode(data);
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (data instanceof ArrayBuffer) return new Uint8Array(data);

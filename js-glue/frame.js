@@ -22,23 +22,59 @@ const ABSOLUTE_MAX_PAYLOAD = 64 * 1024 * 1024;
 const PIECE = 256 * 1024;      // input copied into wasm at most this much at a time
 const MAX_BATCH = 4096;        // frame descriptors per decode call
 
-let encodeScratch = null;
+// Known types as a lookup table. Encoding is five header bytes, so it stays
+// in JS: a wasm call per frame would cost more than the work. The table is
+// checked against the C core's sl_frame_type_known() in tests/js/frame.test.js.
+const KNOWN_TYPE = new Uint8Array(256);
+for (const t of Object.values(FrameType)) KNOWN_TYPE[t] = 1;
 
 /** Encodes one frame. payload: Uint8Array, ArrayBuffer or string (UTF-8). */
-export function encodeFrame(type, payload = new Uint8Array(0)) {
-  const m = wasm();
-  const bytes = toBytes(payload, 'payload');
-  if (!Number.isInteger(type) || type < 0 || type > 255 || !m._sl_frame_type_known(type)) {
-    throw errorFor(-22, FrameError);
-  }
+export function encodeFrame(type, payload = EMPTY) {
+  const bytes = payload instanceof Uint8Array ? payload : toBytes(payload, 'payload');
+  if (!Number.isInteger(type) || type < 0 || type > 255 || !KNOWN_TYPE[type]) throw errorFor(-22, FrameError);
   if (bytes.length > ABSOLUTE_MAX_PAYLOAD) throw errorFor(-21, FrameError);
-  encodeScratch ??= new Scratch(64 * 1024);
-  const total = FRAME_HEADER_BYTES + bytes.length;
-  const out = encodeScratch.reserve(total);
-  // The payload goes straight to its final place; C writes the header.
-  heap().set(bytes, out + FRAME_HEADER_BYTES);
-  check(m._sl_frame_encode(type, out + FRAME_HEADER_BYTES, bytes.length, out, total, slotPtr(0)), FrameError);
-  return heap().slice(out, out + total);
+  const length = bytes.length + 1;
+  const out = new Uint8Array(FRAME_HEADER_BYTES + bytes.length);
+  out[0] = length >>> 24;
+  out[1] = (length >>> 16) & 0xff;
+  out[2] = (length >>> 8) & 0xff;
+  out[3] = length & 0xff;
+  out[4] = type;
+  out.set(bytes, FRAME_HEADER_BYTES);
+  return out;
+}
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Encodes many frames into one contiguous buffer: what a stream writer
+ * wants, and far cheaper than one allocation per frame.
+ * @param {Iterable<{type: number, payload?: Uint8Array|ArrayBuffer|string}>} frames
+ */
+export function encodeFrames(frames) {
+  const list = Array.isArray(frames) ? frames : [...frames];
+  const payloads = new Array(list.length);
+  let total = 0;
+  for (let i = 0; i < list.length; i++) {
+    const { type, payload } = list[i];
+    const bytes = payload === undefined ? EMPTY : payload instanceof Uint8Array ? payload : toBytes(payload, 'payload');
+    if (!Number.isInteger(type) || type < 0 || type > 255 || !KNOWN_TYPE[type]) throw errorFor(-22, FrameError);
+    if (bytes.length > ABSOLUTE_MAX_PAYLOAD) throw errorFor(-21, FrameError);
+    payloads[i] = bytes;
+    total += FRAME_HEADER_BYTES + bytes.length;
+  }
+  const out = new Uint8Array(total);
+  for (let i = 0, o = 0; i < list.length; i++) {
+    const bytes = payloads[i];
+    const length = bytes.length + 1;
+    out[o] = length >>> 24;
+    out[o + 1] = (length >>> 16) & 0xff;
+    out[o + 2] = (length >>> 8) & 0xff;
+    out[o + 3] = length & 0xff;
+    out[o + 4] = list[i].type;
+    out.set(bytes, o + FRAME_HEADER_BYTES);
+    o += FRAME_HEADER_BYTES + bytes.length;
+  }
+  return out;
 }
 
 /** Streaming decoder: push() chunks of any size, get whole frames back. */
@@ -76,6 +112,11 @@ export class FrameDecoder {
     const inPtr = this.#input.reserve(piece.length);
     const descPtr = this.#desc.reserve(MAX_BATCH * 12);
     heap().set(piece, inPtr);
+    // One copy of the piece on the JS side; frames that lie wholly inside
+    // it become views of that copy (cheaper than a slice per frame).
+    // new Uint8Array(x) copies and gives a plain Uint8Array even for a
+    // Buffer (whose slice() is a view, and whose species is Buffer).
+    const copy = new Uint8Array(piece);
     let pos = 0;
     do {
       const n = m._sl_wasm_frame_decode_batch(this.#ptr, inPtr + pos, piece.length - pos, descPtr,
@@ -85,7 +126,10 @@ export class FrameDecoder {
       const h = heap();
       const d = m.HEAPU32;
       for (let i = 0, w = descPtr >> 2; i < count; i++, w += 3) {
-        frames.push({ type: d[w], payload: h.slice(d[w + 1], d[w + 1] + d[w + 2]) });
+        const at = d[w + 1] - inPtr;
+        const len = d[w + 2];
+        const inPiece = at >= 0 && at + len <= piece.length;
+        frames.push({ type: d[w], payload: inPiece ? copy.subarray(at, at + len) : h.slice(d[w + 1], d[w + 1] + len) });
       }
       if (n < 0) throw errorFor(n, FrameError, frames);
       if (n === 0 && pos < piece.length) break; // defensive: no progress

@@ -60,6 +60,8 @@ export interface Frame {
 }
 /** Throws FrameError (FRAME_UNKNOWN_TYPE, FRAME_TOO_LARGE). */
 export function encodeFrame(type: number, payload?: Bytes): Uint8Array;
+/** Many frames into one contiguous buffer (one allocation). Throws like encodeFrame. */
+export function encodeFrames(frames: Iterable<{ type: number; payload?: Bytes }>): Uint8Array;
 
 export interface FrameDecoderOptions {
   /** Largest payload accepted, in bytes (default 256 KiB, at most 64 MiB). */

@@ -2,5 +2,5 @@
 export { init } from './core.js';
 export { StarlingError, FrameError, HandshakeError, SessionError } from './errors.js';
 export { Identity } from './identity.js';
-export { encodeFrame, FrameDecoder, FrameType, FRAME_HEADER_BYTES, DEFAULT_MAX_PAYLOAD } from './frame.js';
+export { encodeFrame, encodeFrames, FrameDecoder, FrameType, FRAME_HEADER_BYTES, DEFAULT_MAX_PAYLOAD } from './frame.js';
 export { Handshake, Session, RECORD_MAX_BYTES, RECORD_MAX_PLAINTEXT, RECORD_TAG_BYTES } from './noise.js';

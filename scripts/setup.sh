@@ -7,6 +7,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 cache=${STARLING_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/starling}
+wasm_cflags=${STARLING_WASM_CFLAGS:--O3}  # flags for libsodium/cJSON in wasm; part of the cache key
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 die() { printf '\033[31m[setup] FAILED:\033[0m %s\n' "$*" >&2; exit 1; }
 
@@ -81,7 +82,7 @@ build_libsodium_wasm() { # $1 = prefix
   local src; src=$(find "$work" -maxdepth 1 -type d -name 'libsodium-*' | head -1)
   say "libsodium wasm: configuring (./autogen.sh + emconfigure)"
   (cd "$src" && ./autogen.sh -s >/dev/null 2>&1 && \
-     NODE_PATH=/usr/share/nodejs CFLAGS="-O3" emconfigure ./configure --host=wasm32-unknown-emscripten \
+     NODE_PATH=/usr/share/nodejs CFLAGS="$wasm_cflags" emconfigure ./configure --host=wasm32-unknown-emscripten \
        --prefix="$prefix" --disable-shared --without-pthreads --disable-ssp --disable-asm --disable-pie \
        >"$work/configure.log" 2>&1) || die "libsodium configure failed: see $work/configure.log"
   say "libsodium wasm: compiling (about 3 minutes on 2 cores)"
@@ -97,7 +98,7 @@ build_cjson_wasm() { # $1 = prefix
   local src; src=$(find "$work" -maxdepth 1 -type d -iname 'cjson-*' | head -1)
   say "cJSON wasm: compiling"
   mkdir -p "$prefix/include/cjson" "$prefix/lib"
-  (cd "$src" && NODE_PATH=/usr/share/nodejs emcc -O3 -c cJSON.c -o cJSON.o && emar rcs "$prefix/lib/libcjson.a" cJSON.o) \
+  (cd "$src" && NODE_PATH=/usr/share/nodejs emcc $wasm_cflags -c cJSON.c -o cJSON.o && emar rcs "$prefix/lib/libcjson.a" cJSON.o) \
     >"$work/make.log" 2>&1 || die "cJSON build failed: see $work/make.log"
   cp "$src/cJSON.h" "$prefix/include/cjson/"
   rm -rf "$work"
@@ -106,7 +107,7 @@ build_cjson_wasm() { # $1 = prefix
 build_wasm_deps() {
   local ev; ev=$(emcc_version) || true
   [ -n "$ev" ] || die "emcc not found after installing emscripten"
-  local key="emcc-$ev-libsodium-$(dpkg-query -W -f='${Version}' libsodium-dev)-cjson-$(dpkg-query -W -f='${Version}' libcjson-dev)-O3-v1"
+  local key="emcc-$ev-libsodium-$(dpkg-query -W -f='${Version}' libsodium-dev)-cjson-$(dpkg-query -W -f='${Version}' libcjson-dev)-$(printf '%s' "$wasm_cflags" | tr -c 'A-Za-z0-9=.+-' '_')-v1"
   local prefix="$cache/deps/$key"
   if [ -f "$prefix/.done" ]; then
     say "wasm deps: cached at $prefix"

@@ -1,7 +1,8 @@
 // Frames: layout, chunking, limits, and hostile input.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, encodeFrame, FrameDecoder, FrameError, FrameType } from '../../js-glue/index.js';
+import { init, encodeFrame, encodeFrames, FrameDecoder, FrameError, FrameType } from '../../js-glue/index.js';
+import { wasm } from '../../js-glue/core.js';
 
 before(() => init());
 
@@ -113,4 +114,28 @@ test('accepts ArrayBuffer and typed-array views', () => {
   assert.equal(frame.type, FrameType.ACK);
   assert.equal(frame.payload.length, 4);
   assert.throws(() => dec.push(42), TypeError);
+});
+
+test('the JS encoder accepts exactly the types the C core knows', () => {
+  for (let t = 0; t < 256; t++) {
+    let ok = true;
+    try { encodeFrame(t); } catch { ok = false; }
+    assert.equal(ok, wasm()._sl_frame_type_known(t) === 1, `type ${t}`);
+  }
+});
+
+test('encodeFrames equals concatenated encodeFrame output and validates every frame', () => {
+  const list = [{ type: FrameType.DATA, payload: 'a' }, { type: FrameType.PING }, { type: FrameType.ACK, payload: new Uint8Array(300) }];
+  assert.deepEqual(encodeFrames(list), Buffer.concat(list.map((f) => encodeFrame(f.type, f.payload))));
+  assert.deepEqual(encodeFrames(new Set(list)), encodeFrames(list));
+  assert.throws(() => encodeFrames([...list, { type: 0x99 }]), (e) => e.code === 'FRAME_UNKNOWN_TYPE');
+});
+
+test('decoded payloads are copies: reusing the input buffer does not change them', () => {
+  const input = Buffer.from(encodeFrames([{ type: FrameType.DATA, payload: 'abc' }, { type: FrameType.DATA, payload: 'def' }]));
+  const frames = new FrameDecoder().push(input);
+  input.fill(0);
+  assert.equal(Buffer.from(frames[0].payload).toString(), 'abc');
+  assert.equal(Buffer.from(frames[1].payload).toString(), 'def');
+  assert.equal(Object.getPrototypeOf(frames[0].payload), Uint8Array.prototype);
 });

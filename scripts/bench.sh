@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Benchmarks: builds the native reference (Release) and runs bench/run.js.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+if [ ! -f build/bench/CMakeCache.txt ]; then
+  cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DSL_BENCH=ON -DSL_TESTS=OFF >build/bench.configure.log 2>&1 \
+    || { cat build/bench.configure.log; exit 1; }
+fi
+cmake --build build/bench -j"$(nproc)" >build/bench.log 2>&1 || { tail -30 build/bench.log; exit 1; }
+node --max-old-space-size=4096 bench/run.js
