@@ -126,7 +126,7 @@ test('the JS encoder accepts exactly the types the C core knows', () => {
 
 test('encodeFrames equals concatenated encodeFrame output and validates every frame', () => {
   const list = [{ type: FrameType.DATA, payload: 'a' }, { type: FrameType.PING }, { type: FrameType.ACK, payload: new Uint8Array(300) }];
-  assert.deepEqual(encodeFrames(list), Buffer.concat(list.map((f) => encodeFrame(f.type, f.payload))));
+  assert.deepEqual(encodeFrames(list), new Uint8Array(Buffer.concat(list.map((f) => encodeFrame(f.type, f.payload)))));
   assert.deepEqual(encodeFrames(new Set(list)), encodeFrames(list));
   assert.throws(() => encodeFrames([...list, { type: 0x99 }]), (e) => e.code === 'FRAME_UNKNOWN_TYPE');
 });
