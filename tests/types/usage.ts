@@ -1,0 +1,39 @@
+// Compiled with `tsc --noEmit --strict` by tests/js/types.test.js: the
+// shipped .d.ts must describe real usage without casts.
+import {
+  init, Identity, Handshake, Session, encodeFrame, encodeFrames, FrameDecoder, FrameType,
+  FrameError, StarlingError, RECORD_MAX_PLAINTEXT, type Frame,
+} from 'starling';
+
+async function main(): Promise<void> {
+  await init();
+  await init({ wasm: new URL('./starling_core.wasm', 'file:///x/') });
+  const me: Identity = Identity.fromSeed(new Uint8Array(32));
+  const peer: string = me.peerId;
+  const sig: Uint8Array = me.sign('hello');
+  const ok: boolean = Identity.verify(me.publicKey, 'hello', sig);
+  const pk: Uint8Array = Identity.publicKeyFromPeerId(peer);
+
+  const frame: Uint8Array = encodeFrame(FrameType.DATA, 'x');
+  const many: Uint8Array = encodeFrames([{ type: FrameType.ACK }, { type: FrameType.PING, payload: frame }]);
+  const dec = new FrameDecoder({ maxPayload: 1024 });
+  try {
+    const frames: Frame[] = dec.push(many);
+    for (const f of frames) if (f.type === FrameType.DATA) console.log(f.payload.length);
+  } catch (e) {
+    if (e instanceof FrameError) console.log(e.code, e.frames.length);
+    else if (e instanceof StarlingError) console.log(e.errno);
+  }
+
+  const hs = new Handshake({ identity: me, initiator: true, prologue: new Uint8Array(4), remotePeerId: peer });
+  const m1: Uint8Array = hs.writeMessage();
+  const payload: Uint8Array = hs.readMessage(m1);
+  const who: string | null = hs.remotePeerId;
+  const session: Session = hs.split();
+  const rec: Uint8Array = session.encrypt(new Uint8Array(RECORD_MAX_PLAINTEXT));
+  session.decrypt(rec);
+  console.log(ok, pk, payload, who);
+  session.free();
+  me.free();
+}
+void main();
