@@ -12,9 +12,16 @@ let slots = 0; // 4 x u32 out-params
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 const defaultWasmUrl = new URL('../dist/starling_core.wasm', import.meta.url);
 
+const hasScheme = (s) => /^[a-z][a-z0-9+.-]*:/i.test(s);
+
 async function readWasmBytes(source) {
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return source;
-  const url = source instanceof URL ? source : new URL(String(source), defaultWasmUrl);
+  // In Node a plain string is a file path; elsewhere a URL relative to the page.
+  if (isNode && typeof source === 'string' && !hasScheme(source)) {
+    const { readFile } = await import('node:fs/promises');
+    return readFile(source);
+  }
+  const url = source instanceof URL ? source : new URL(String(source), globalThis.location?.href);
   if (isNode && url.protocol === 'file:') {
     const { readFile } = await import('node:fs/promises');
     return readFile(url);

@@ -14,13 +14,12 @@ let hsScratch = null;
 
 export class Handshake {
   #ptr;
-  #identity;
   #remotePeerId = null;
   #remotePublicKey = null;
 
   /**
    * @param {object} opts
-   * @param {Identity} opts.identity  our signing identity (borrowed; keep it alive)
+   * @param {Identity} opts.identity  our signing identity (used at construction only)
    * @param {boolean} opts.initiator  true for the side that sends message 1
    * @param {Uint8Array|string} [opts.prologue]  bytes both sides bind (e.g. DTLS fingerprints)
    * @param {string} [opts.remotePeerId]  if set, any other remote identity fails the handshake
@@ -35,7 +34,6 @@ export class Handshake {
     put(p, pro);
     check(m._sl_handshake_new(slotPtr(0), identity._ptr, initiator ? 1 : 0, p, pro.length), HandshakeError);
     this.#ptr = slot(0);
-    this.#identity = identity; // keeps the identity reachable while we borrow it
     finalizer.register(this, { free: '_sl_handshake_free', ptr: this.#ptr }, this);
     if (remotePeerId !== undefined) {
       const pk = Identity.publicKeyFromPeerId(remotePeerId);
@@ -118,7 +116,6 @@ export class Handshake {
     finalizer.unregister(this);
     wasm()._sl_handshake_free(this.#ptr);
     this.#ptr = 0;
-    this.#identity = null;
   }
   [Symbol.dispose]() { this.free(); }
 }

@@ -206,9 +206,9 @@ size_t sl_frame_decoder_buffered(const sl_frame_decoder *dec);
 typedef struct sl_handshake sl_handshake;
 typedef struct sl_session sl_session;
 
-/* Starts a handshake. A fresh X25519 static key is generated for it. The
- * identity is borrowed and must outlive the handshake. The prologue is
- * copied. */
+/* Starts a handshake. A fresh X25519 static key is generated for it and
+ * signed by the identity right away, so the identity is only used during
+ * this call (it may be freed afterwards). The prologue is copied. */
 SL_MUST_CHECK int sl_handshake_new(sl_handshake **out, const sl_identity *id, int initiator,
                                    const uint8_t *prologue, size_t prologue_len);
 void sl_handshake_free(sl_handshake *hs);

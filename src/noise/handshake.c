@@ -14,12 +14,23 @@ static const char static_key_prefix[] = "noise-libp2p-static-key:";
 
 struct sl_handshake {
   sl__noise_xx noise;
-  const sl_identity *id;
+  /* Our identity key and its signature over our fresh static key, made at
+   * creation: the handshake never needs the identity's secret afterwards. */
+  uint8_t id_pk[32];
+  uint8_t id_sig[64];
   uint8_t remote_pk[32];
   uint8_t expected_pk[32];
   uint8_t hash[32];
   bool have_remote, have_expected, failed, split_done;
 };
+
+/* Signs "noise-libp2p-static-key:" || our X25519 static public key. */
+static void sign_static_key(const sl_identity *id, const uint8_t s_pk[32], uint8_t sig[64]) {
+  uint8_t msg[PREFIX_LEN + 32];
+  memcpy(msg, static_key_prefix, PREFIX_LEN);
+  memcpy(msg + PREFIX_LEN, s_pk, 32);
+  (void)sl_identity_sign(id, msg, sizeof msg, sig);
+}
 
 int sl_handshake_new(sl_handshake **out, const sl_identity *id, int initiator,
                      const uint8_t *prologue, size_t prologue_len) {
@@ -31,7 +42,8 @@ int sl_handshake_new(sl_handshake **out, const sl_identity *id, int initiator,
   randombytes_buf(static_sk, sizeof static_sk); /* fresh per session */
   sl__noise_init(&hs->noise, initiator != 0, prologue, prologue_len, static_sk);
   sodium_memzero(static_sk, sizeof static_sk);
-  hs->id = id;
+  memcpy(hs->id_pk, sl_identity_public_key(id), 32);
+  sign_static_key(id, hs->noise.s_pk, hs->id_sig);
   *out = hs;
   return 0;
 }
@@ -61,14 +73,6 @@ static int fail(sl_handshake *hs, int code) {
   return code;
 }
 
-/* Signs "noise-libp2p-static-key:" || our X25519 static public key. */
-static void sign_static_key(const sl_handshake *hs, uint8_t sig[64]) {
-  uint8_t msg[PREFIX_LEN + 32];
-  memcpy(msg, static_key_prefix, PREFIX_LEN);
-  memcpy(msg + PREFIX_LEN, hs->noise.s_pk, 32);
-  (void)sl_identity_sign(hs->id, msg, sizeof msg, sig);
-}
-
 static int verify_static_key(const sl__payload *p, const uint8_t rs[32]) {
   uint8_t msg[PREFIX_LEN + 32];
   memcpy(msg, static_key_prefix, PREFIX_LEN);
@@ -90,9 +94,7 @@ int sl_handshake_write(sl_handshake *hs, const uint8_t *payload, size_t len, uin
   size_t inner_cap = PAYLOAD_FIXED + PAYLOAD_DATA_OVERHEAD + len;
   uint8_t *inner = malloc(inner_cap);
   if (!inner) return SL_ENOMEM;
-  uint8_t sig[64];
-  sign_static_key(hs, sig);
-  int n = sl__payload_encode(sl_identity_public_key(hs->id), sig, payload, len, inner, inner_cap);
+  int n = sl__payload_encode(hs->id_pk, hs->id_sig, payload, len, inner, inner_cap);
   int rc = n < 0 ? n : sl__noise_write(&hs->noise, inner, (size_t)n, out, cap, out_len);
   sodium_memzero(inner, inner_cap);
   free(inner);

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 const glue = new URL('../../js-glue/index.js', import.meta.url).href;
 const wasmUrl = new URL('../../dist/starling_core.wasm', import.meta.url);
@@ -31,6 +32,7 @@ test('init() accepts an ArrayBuffer, a WebAssembly.Module and a URL', () => {
     `(await import('node:fs')).readFileSync(new URL(${JSON.stringify(wasmUrl.href)})).buffer`,
     `await WebAssembly.compile((await import('node:fs')).readFileSync(new URL(${JSON.stringify(wasmUrl.href)})))`,
     `new URL(${JSON.stringify(wasmUrl.href)})`,
+    JSON.stringify(fileURLToPath(wasmUrl)),
   ]) {
     const r = runIsolated(`await S.init({ wasm: ${expr} }); console.log(S.Identity.generate().peerId.slice(0, 8));`);
     assert.equal(r.out, '12D3KooW', `${expr}: ${r.err}`);

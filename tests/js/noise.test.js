@@ -131,3 +131,15 @@ test('each handshake uses a fresh static key', () => {
   }
   assert.equal(seen.size, 3);
 });
+
+test('the identity may be freed once the handshake exists', () => {
+  const temp = Identity.generate();
+  const peerId = temp.peerId;
+  const a = new Handshake({ identity: temp, initiator: true });
+  temp.free();
+  const b = new Handshake({ identity: bob, initiator: false });
+  b.readMessage(a.writeMessage());
+  a.readMessage(b.writeMessage());
+  b.readMessage(a.writeMessage());
+  assert.equal(b.remotePeerId, peerId);
+});
