@@ -28,19 +28,31 @@ const MAX_BATCH = 4096;        // frame descriptors per decode call
 const KNOWN_TYPE = new Uint8Array(256);
 for (const t of Object.values(FrameType)) KNOWN_TYPE[t] = 1;
 
-/** Encodes one frame. payload: Uint8Array, ArrayBuffer or string (UTF-8). */
-export function encodeFrame(type, payload = EMPTY) {
-  const bytes = payload instanceof Uint8Array ? payload : toBytes(payload, 'payload');
+/** Validates one frame's type and payload; returns the payload bytes. */
+function frameBytes(type, payload) {
+  const bytes = payload === undefined ? EMPTY : payload instanceof Uint8Array ? payload : toBytes(payload, 'payload');
   if (!Number.isInteger(type) || type < 0 || type > 255 || !KNOWN_TYPE[type]) throw errorFor(-22, FrameError);
   if (bytes.length > ABSOLUTE_MAX_PAYLOAD) throw errorFor(-21, FrameError);
+  return bytes;
+}
+
+/** Writes header and payload at out[o]; returns the offset after it. */
+function writeFrame(out, o, type, bytes) {
   const length = bytes.length + 1;
+  out[o] = length >>> 24;
+  out[o + 1] = (length >>> 16) & 0xff;
+  out[o + 2] = (length >>> 8) & 0xff;
+  out[o + 3] = length & 0xff;
+  out[o + 4] = type;
+  out.set(bytes, o + FRAME_HEADER_BYTES);
+  return o + FRAME_HEADER_BYTES + bytes.length;
+}
+
+/** Encodes one frame. payload: Uint8Array, ArrayBuffer or string (UTF-8). */
+export function encodeFrame(type, payload) {
+  const bytes = frameBytes(type, payload);
   const out = new Uint8Array(FRAME_HEADER_BYTES + bytes.length);
-  out[0] = length >>> 24;
-  out[1] = (length >>> 16) & 0xff;
-  out[2] = (length >>> 8) & 0xff;
-  out[3] = length & 0xff;
-  out[4] = type;
-  out.set(bytes, FRAME_HEADER_BYTES);
+  writeFrame(out, 0, type, bytes);
   return out;
 }
 const EMPTY = new Uint8Array(0);
@@ -55,25 +67,11 @@ export function encodeFrames(frames) {
   const payloads = new Array(list.length);
   let total = 0;
   for (let i = 0; i < list.length; i++) {
-    const { type, payload } = list[i];
-    const bytes = payload === undefined ? EMPTY : payload instanceof Uint8Array ? payload : toBytes(payload, 'payload');
-    if (!Number.isInteger(type) || type < 0 || type > 255 || !KNOWN_TYPE[type]) throw errorFor(-22, FrameError);
-    if (bytes.length > ABSOLUTE_MAX_PAYLOAD) throw errorFor(-21, FrameError);
-    payloads[i] = bytes;
-    total += FRAME_HEADER_BYTES + bytes.length;
+    payloads[i] = frameBytes(list[i].type, list[i].payload);
+    total += FRAME_HEADER_BYTES + payloads[i].length;
   }
   const out = new Uint8Array(total);
-  for (let i = 0, o = 0; i < list.length; i++) {
-    const bytes = payloads[i];
-    const length = bytes.length + 1;
-    out[o] = length >>> 24;
-    out[o + 1] = (length >>> 16) & 0xff;
-    out[o + 2] = (length >>> 8) & 0xff;
-    out[o + 3] = length & 0xff;
-    out[o + 4] = list[i].type;
-    out.set(bytes, o + FRAME_HEADER_BYTES);
-    o += FRAME_HEADER_BYTES + bytes.length;
-  }
+  for (let i = 0, o = 0; i < list.length; i++) o = writeFrame(out, o, list[i].type, payloads[i]);
   return out;
 }
 
