@@ -27,6 +27,15 @@ void sl__aead_encrypt(const uint8_t key[32], uint64_t n, const uint8_t *ad, size
 int sl__aead_decrypt(const uint8_t key[32], uint64_t n, const uint8_t *ad, size_t ad_len,
                      const uint8_t *ct, size_t len, uint8_t *out);
 
+/* ChaCha20-Poly1305 (RFC 8439) with a 12-byte nonce: libsodium natively,
+ * a wasm SIMD ChaCha20 + libsodium Poly1305 in the wasm build
+ * (chachapoly.c). out gets len + 16 bytes; decrypt returns 0,
+ * SL_ESESSION_SHORT or SL_ESESSION_DECRYPT; on failure out holds no plaintext. */
+void sl__chachapoly_encrypt(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *ad,
+                            size_t ad_len, const uint8_t *pt, size_t len, uint8_t *out);
+int sl__chachapoly_decrypt(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *ad,
+                           size_t ad_len, const uint8_t *ct, size_t len, uint8_t *out);
+
 /* ----------------------------------------------------------------- base58 */
 
 /* Bitcoin alphabet. Returns chars written (no NUL) or SL_EBUFSIZE. */

@@ -51,7 +51,7 @@ void sl__aead_encrypt(const uint8_t key[32], uint64_t n, const uint8_t *ad, size
                       const uint8_t *pt, size_t len, uint8_t *out) {
   uint8_t nonce[12];
   noise_nonce(n, nonce);
-  crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, pt, len, ad, ad_len, NULL, nonce, key);
+  sl__chachapoly_encrypt(key, nonce, ad, ad_len, pt, len, out);
 }
 
 int sl__aead_decrypt(const uint8_t key[32], uint64_t n, const uint8_t *ad, size_t ad_len,
@@ -59,7 +59,5 @@ int sl__aead_decrypt(const uint8_t key[32], uint64_t n, const uint8_t *ad, size_
   uint8_t nonce[12];
   if (len < 16) return SL_ESESSION_SHORT;
   noise_nonce(n, nonce);
-  if (crypto_aead_chacha20poly1305_ietf_decrypt(out, NULL, NULL, ct, len, ad, ad_len, nonce, key) != 0)
-    return SL_ESESSION_DECRYPT;
-  return 0;
+  return sl__chachapoly_decrypt(key, nonce, ad, ad_len, ct, len, out);
 }
