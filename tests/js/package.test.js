@@ -1,0 +1,40 @@
+// The packed tarball, installed into a fresh project, works in Node through
+// the package name and its exports map (what users get from npm).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'starling-pkg-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('npm pack -> npm install -> import "starling" in Node', () => {
+  const out = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: root, encoding: 'utf8' });
+  const tarball = join(dir, out.trim().split('\n').pop());
+  const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' });
+  for (const f of ['package/js-glue/index.js', 'package/js-glue/index.d.ts', 'package/dist/starling_core.mjs', 'package/dist/starling_core.wasm']) {
+    assert.ok(listing.includes(f), `${f} is in the tarball`);
+  }
+  assert.ok(!listing.includes('package/src/'), 'C sources are not shipped');
+  const app = join(dir, 'app');
+  execFileSync('mkdir', ['-p', app]);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', type: 'module', private: true }));
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--offline', tarball], { cwd: app, stdio: 'pipe' });
+  writeFileSync(join(app, 'main.js'), `
+    import { init, Identity, Handshake } from 'starling';
+    import { createRequire } from 'node:module';
+    await init();
+    const a = Identity.generate(), b = Identity.generate();
+    const x = new Handshake({ identity: a, initiator: true }), y = new Handshake({ identity: b, initiator: false });
+    y.readMessage(x.writeMessage()); x.readMessage(y.writeMessage()); y.readMessage(x.writeMessage());
+    const s = x.split(), r = y.split();
+    const wasmPath = createRequire(import.meta.url).resolve('starling/starling.wasm');
+    console.log(new TextDecoder().decode(r.decrypt(s.encrypt('installed ok'))), wasmPath.endsWith('.wasm'));
+  `);
+  const result = execFileSync(process.execPath, ['main.js'], { cwd: app, encoding: 'utf8' }).trim();
+  assert.equal(result, 'installed ok true');
+});
