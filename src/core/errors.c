@@ -33,6 +33,15 @@ static const sl_error_entry errors[] = {
     {SL_ESESSION_TOO_LARGE, "SESSION_TOO_LARGE", "record exceeds 16 KiB"},
     {SL_ESESSION_NONCE, "SESSION_NONCE_EXHAUSTED", "nonce counter exhausted"},
     {SL_ESESSION_FAILED, "SESSION_FAILED", "session already failed"},
+    {SL_EJWT_TOO_LARGE, "JWT_TOO_LARGE", "token exceeds the size limit"},
+    {SL_EJWT_MALFORMED, "JWT_MALFORMED", "token is not a well-formed JWT"},
+    {SL_EJWT_ALG, "JWT_ALGORITHM", "token algorithm is not the one configured"},
+    {SL_EJWT_SIGNATURE, "JWT_SIGNATURE", "token signature does not verify"},
+    {SL_EJWT_EXPIRED, "JWT_EXPIRED", "token has expired or has no exp claim"},
+    {SL_EJWT_NOT_YET_VALID, "JWT_NOT_YET_VALID", "token is not valid yet"},
+    {SL_EJWT_AUDIENCE, "JWT_AUDIENCE", "token audience does not match"},
+    {SL_EJWT_ISSUER, "JWT_ISSUER", "token issuer does not match"},
+    {SL_EJWT_CLAIMS, "JWT_CLAIMS", "token lacks a valid userId or publicKey claim"},
 };
 
 static const sl_error_entry *find(int code) {

@@ -57,6 +57,15 @@ extern "C" {
 #define SL_ESESSION_TOO_LARGE -42 /* record or plaintext above the record cap */
 #define SL_ESESSION_NONCE -43   /* nonce counter exhausted: rekey with a new handshake */
 #define SL_ESESSION_FAILED -44  /* session already failed; start a new one */
+#define SL_EJWT_TOO_LARGE -50   /* token above the configured size cap */
+#define SL_EJWT_MALFORMED -51   /* not three base64url parts of JSON objects */
+#define SL_EJWT_ALG -52         /* alg is not exactly the configured algorithm */
+#define SL_EJWT_SIGNATURE -53   /* signature does not verify */
+#define SL_EJWT_EXPIRED -54     /* exp missing or in the past (beyond the skew) */
+#define SL_EJWT_NOT_YET_VALID -55 /* nbf or iat in the future (beyond the skew) */
+#define SL_EJWT_AUDIENCE -56    /* aud does not name the configured audience */
+#define SL_EJWT_ISSUER -57      /* iss is not the configured issuer */
+#define SL_EJWT_CLAIMS -58      /* userId or publicKey missing or malformed */
 
 /* Human-readable description of a code; never NULL. */
 const char *sl_strerror(int code);
@@ -262,6 +271,40 @@ SL_MUST_CHECK int sl_session_decrypt(sl_session *s, const uint8_t *rec, size_t l
                                      size_t cap, size_t *out_len);
 /* Wipes keys and frees. NULL is a no-op. */
 void sl_session_free(sl_session *s);
+
+/* --------------------------------------------------------------------- jwt */
+
+/* Verifies the JWT a client sends to the hub as its first message. Exactly
+ * one algorithm is accepted (never "none"); exp is required; nbf and iat
+ * are honoured; aud and iss are checked when configured; duplicate claim
+ * names are refused (parsers disagree on which one wins). */
+#define SL_JWT_MAX_TOKEN_DEFAULT 4096
+#define SL_JWT_MAX_SKEW 60
+#define SL_JWT_USER_ID_MAX 128
+
+enum sl_jwt_alg { SL_JWT_HS256 = 1, SL_JWT_EDDSA = 2 };
+
+typedef struct sl_jwt_config {
+  int alg;                     /* enum sl_jwt_alg */
+  const uint8_t *secret;       /* HS256 key (borrowed), at least 32 bytes */
+  size_t secret_len;
+  uint8_t issuer_public_key[SL_PUBLIC_KEY_BYTES]; /* EdDSA issuer key */
+  const char *audience;        /* NUL-terminated; NULL: aud not checked */
+  const char *issuer;          /* NUL-terminated; NULL: iss not checked */
+  unsigned skew_seconds;       /* clock skew allowed, at most SL_JWT_MAX_SKEW */
+  size_t max_token;            /* 0 means SL_JWT_MAX_TOKEN_DEFAULT */
+} sl_jwt_config;
+
+typedef struct sl_jwt_claims {
+  char user_id[SL_JWT_USER_ID_MAX + 1];             /* NUL-terminated */
+  uint8_t public_key[SL_PUBLIC_KEY_BYTES];          /* the key the client must prove */
+  int64_t expires;                                  /* exp, seconds since the epoch */
+} sl_jwt_claims;
+
+/* 0 with *claims filled, or SL_EINVAL (bad config) / SL_EJWT_*. now is
+ * seconds since the epoch. The token need not be NUL-terminated. */
+SL_MUST_CHECK int sl_jwt_verify(const sl_jwt_config *cfg, const char *token, size_t len, int64_t now,
+                                sl_jwt_claims *claims);
 
 #ifdef __cplusplus
 }

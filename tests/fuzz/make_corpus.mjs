@@ -39,4 +39,11 @@ write('handshake_read', 'payload', cat([0], payload));
 // peer_id
 write('peer_id', 'valid', new TextEncoder().encode(a.peerId));
 write('peer_id', 'bad-char', new TextEncoder().encode(a.peerId.replace(/.$/, '0')));
+// jwt: a well-formed HS256 token (its signature will not match the fuzz
+// secret) and pieces of one, so the fuzzer starts from the right shape.
+const b64 = (x) => Buffer.from(typeof x === 'string' ? x : JSON.stringify(x)).toString('base64url');
+const jwtBody = b64({ userId: 'alice', publicKey: Buffer.from(a.publicKey).toString('base64url'), exp: 1700000300, aud: 'hub', iss: 'iss' });
+write('jwt', 'hs256', new TextEncoder().encode(`${b64({ alg: 'HS256', typ: 'JWT' })}.${jwtBody}.${'A'.repeat(43)}`));
+write('jwt', 'eddsa', new TextEncoder().encode(`${b64({ alg: 'EdDSA' })}.${jwtBody}.${'A'.repeat(86)}`));
+write('jwt', 'none', new TextEncoder().encode(`${b64({ alg: 'none' })}.${jwtBody}.`));
 console.log('corpora written');
