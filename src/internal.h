@@ -103,6 +103,19 @@ int sl__session_new(sl_session **out, const uint8_t send_key[32], const uint8_t 
 /* Test-only: jump the send counter (to exercise nonce exhaustion). */
 void sl__session_set_send_nonce(sl_session *s, uint64_t n);
 
+/* -------------------------------------------------------------- json */
+
+/* cJSON turns \u0000 into a NUL that silently truncates C strings
+ * ("alice\u0000admin" reads as "alice"); JSON containing the escape is
+ * refused by every parser of network input. Conservative: an escaped
+ * backslash followed by "u0000" is refused too. */
+bool sl__json_has_nul_escape(const char *text, size_t len);
+
+/* -------------------------------------------------------------- signaling */
+
+/* 1 if room is 1..64 characters of [A-Za-z0-9._:/-]. */
+int sl__room_name_valid(const char *room);
+
 /* ---------------------------------------------------------- wasm boundary */
 
 /* See src/wasm/bindings.c. */

@@ -9,6 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool sl__json_has_nul_escape(const char *text, size_t len) {
+  for (size_t i = 0; i + 6 <= len; i++)
+    if (text[i] == '\\' && (text[i + 1] == 'u' || text[i + 1] == 'U') && memcmp(text + i + 2, "0000", 4) == 0)
+      return true;
+  return false;
+}
+
 /* Decodes unpadded base64url into a malloc'd buffer (NUL-terminated for
  * JSON parsing). NULL on bad input. */
 static uint8_t *b64url_decode(const char *in, size_t len, size_t *out_len) {
@@ -25,9 +32,11 @@ static uint8_t *b64url_decode(const char *in, size_t len, size_t *out_len) {
   return out;
 }
 
-/* Parses a JSON object, refusing trailing bytes and duplicate member names. */
+/* Parses a JSON object, refusing trailing bytes, duplicate member names
+ * and \u0000 escapes. */
 static cJSON *parse_object(const uint8_t *json, size_t len) {
   const char *end = NULL;
+  if (sl__json_has_nul_escape((const char *)json, len)) return NULL;
   cJSON *root = cJSON_ParseWithLengthOpts((const char *)json, len, &end, 0);
   if (!root) return NULL;
   while (end && end < (const char *)json + len && (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t')) end++;

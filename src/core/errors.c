@@ -42,6 +42,10 @@ static const sl_error_entry errors[] = {
     {SL_EJWT_AUDIENCE, "JWT_AUDIENCE", "token audience does not match"},
     {SL_EJWT_ISSUER, "JWT_ISSUER", "token issuer does not match"},
     {SL_EJWT_CLAIMS, "JWT_CLAIMS", "token lacks a valid userId or publicKey claim"},
+    {SL_ESIG_TOO_LARGE, "MESSAGE_TOO_LARGE", "signaling message exceeds the size limit"},
+    {SL_ESIG_MALFORMED, "MESSAGE_MALFORMED", "signaling message is not a JSON object of the expected shape"},
+    {SL_ESIG_TYPE, "MESSAGE_TYPE", "unknown signaling message type"},
+    {SL_ESIG_FIELD, "MESSAGE_FIELD", "a signaling message field is missing or malformed"},
 };
 
 static const sl_error_entry *find(int code) {

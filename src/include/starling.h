@@ -66,6 +66,10 @@ extern "C" {
 #define SL_EJWT_AUDIENCE -56    /* aud does not name the configured audience */
 #define SL_EJWT_ISSUER -57      /* iss is not the configured issuer */
 #define SL_EJWT_CLAIMS -58      /* userId or publicKey missing or malformed */
+#define SL_ESIG_TOO_LARGE -60   /* signaling message above the size cap */
+#define SL_ESIG_MALFORMED -61   /* not a JSON object of the signaling shape */
+#define SL_ESIG_TYPE -62        /* unknown or misplaced message type */
+#define SL_ESIG_FIELD -63       /* a field is missing, of the wrong type or malformed */
 
 /* Human-readable description of a code; never NULL. */
 const char *sl_strerror(int code);
@@ -305,6 +309,56 @@ typedef struct sl_jwt_claims {
  * seconds since the epoch. The token need not be NUL-terminated. */
 SL_MUST_CHECK int sl_jwt_verify(const sl_jwt_config *cfg, const char *token, size_t len, int64_t now,
                                 sl_jwt_claims *claims);
+
+/* --------------------------------------------------------------- signaling */
+
+/* Signaling messages are JSON objects {"type", "from", "to", "room",
+ * "payload", "id"} sent as WebSocket text (docs/protocol.md §5). */
+#define SL_SIGNAL_MAX_DEFAULT (64u * 1024u)
+#define SL_ROOM_MAX 64
+#define SL_SIGNAL_ID_MAX 64
+
+enum sl_signal_type {
+  /* client -> hub */
+  SL_SIG_AUTH = 1, SL_SIG_AUTH_PROOF, SL_SIG_JOIN, SL_SIG_LEAVE, SL_SIG_OFFER, SL_SIG_ANSWER,
+  SL_SIG_ICE_CANDIDATE, SL_SIG_RELAY_OPEN, SL_SIG_PING, SL_SIG_PONG,
+  /* hub -> client */
+  SL_SIG_CHALLENGE, SL_SIG_AUTHENTICATED, SL_SIG_PEER_LIST, SL_SIG_PEER_JOINED, SL_SIG_PEER_LEFT,
+  SL_SIG_RELAY_READY, SL_SIG_ERROR,
+  SL_SIG_TYPE_COUNT
+};
+
+/* Wire name of a type ("ice-candidate"), or NULL. */
+const char *sl_signal_type_name(int type);
+
+/* A parsed client message. Strings are NUL-terminated; empty when absent. */
+typedef struct sl_signal {
+  int type;                          /* enum sl_signal_type, client -> hub only */
+  char to[SL_PEER_ID_BYTES];
+  char room[SL_ROOM_MAX + 1];
+  char id[SL_SIGNAL_ID_MAX + 1];
+  char *payload;                     /* compact JSON of "payload", or NULL; owned */
+  size_t payload_len;
+  char token[SL_JWT_MAX_TOKEN_DEFAULT + 1]; /* auth: payload.token */
+  uint8_t signature[SL_SIGNATURE_BYTES];    /* auth-proof: payload.signature (base64url) */
+} sl_signal;
+
+/* Parses and validates one client -> hub message: the type must be a
+ * client type, and each type's required fields must be present and well
+ * formed ("to" a peer id; "room" 1..64 of [A-Za-z0-9._:/-]; "id" at most
+ * 64 characters). "from" is ignored: the hub sets it. On success *out is
+ * owned by the caller (sl_signal_free). max_len 0 = SL_SIGNAL_MAX_DEFAULT. */
+SL_MUST_CHECK int sl_signal_parse(const char *text, size_t len, size_t max_len, sl_signal **out);
+void sl_signal_free(sl_signal *msg);
+
+/* Builds a hub -> client (or forwarded) message as compact JSON. Any
+ * string argument may be NULL to omit the field; payload_json must be
+ * valid JSON or NULL. *out is malloc'd and NUL-terminated; free() it. */
+SL_MUST_CHECK int sl_signal_build(int type, const char *from, const char *to, const char *room,
+                                  const char *id, const char *payload_json, char **out, size_t *out_len);
+/* {"type":"error","id":id,"payload":{"code":code,"message":message}} */
+SL_MUST_CHECK int sl_signal_build_error(const char *code, const char *message, const char *id, char **out,
+                                        size_t *out_len);
 
 #ifdef __cplusplus
 }

@@ -161,6 +161,9 @@ static void test_malformed(void) {
   CHECK_EQ(verify(&c, make("[\"alg\",\"HS256\"]", claims_json(""), SL_JWT_HS256, secret)), SL_EJWT_MALFORMED);
   CHECK_EQ(verify(&c, make("{\"alg\":\"HS256\"} x", claims_json(""), SL_JWT_HS256, secret)), SL_EJWT_MALFORMED);
   CHECK_EQ(verify(&c, make("{\"alg\":\"HS256\",\"typ\":\"JOSE+JSON\"}", claims_json(""), SL_JWT_HS256, secret)), SL_EJWT_MALFORMED);
+  char p[1024];
+  snprintf(p, sizeof p, "{\"userId\":\"alice\\u0000admin\",\"publicKey\":\"%s\",\"exp\":9999999999}", client_pk_b64);
+  CHECK_EQ(verify(&c, make("{\"alg\":\"HS256\"}", p, SL_JWT_HS256, secret)), SL_EJWT_MALFORMED);
   /* Flipping any character of a good token never verifies. */
   size_t len = strlen(good);
   int refused = 0;

@@ -46,4 +46,12 @@ const jwtBody = b64({ userId: 'alice', publicKey: Buffer.from(a.publicKey).toStr
 write('jwt', 'hs256', new TextEncoder().encode(`${b64({ alg: 'HS256', typ: 'JWT' })}.${jwtBody}.${'A'.repeat(43)}`));
 write('jwt', 'eddsa', new TextEncoder().encode(`${b64({ alg: 'EdDSA' })}.${jwtBody}.${'A'.repeat(86)}`));
 write('jwt', 'none', new TextEncoder().encode(`${b64({ alg: 'none' })}.${jwtBody}.`));
+// signal: one message of each client type.
+const enc = (o) => new TextEncoder().encode(JSON.stringify(o));
+write('signal', 'auth', enc({ type: 'auth', payload: { token: 'a.b.c' } }));
+write('signal', 'auth-proof', enc({ type: 'auth-proof', payload: { signature: 'A'.repeat(86) } }));
+write('signal', 'join', enc({ type: 'join', room: 'lobby', id: '1' }));
+write('signal', 'offer', enc({ type: 'offer', to: b.peerId, payload: { type: 'offer', sdp: 'v=0' } }));
+write('signal', 'ice', enc({ type: 'ice-candidate', to: b.peerId, room: 'lobby', payload: { candidate: 'c', sdpMid: '0' } }));
+write('signal', 'relay-open', enc({ type: 'relay-open', to: a.peerId }));
 console.log('corpora written');

@@ -1,0 +1,185 @@
+/* signal.c — the JSON signaling codec shared by the hub and the peer.
+ * Parsing is strict about what the hub acts on (type, to, room, id and the
+ * auth payloads) and opaque about the rest: offer/answer/ice-candidate
+ * payloads are forwarded as compact JSON without interpretation. */
+#include "internal.h"
+
+#include <cjson/cJSON.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const type_names[SL_SIG_TYPE_COUNT] = {
+    [SL_SIG_AUTH] = "auth", [SL_SIG_AUTH_PROOF] = "auth-proof", [SL_SIG_JOIN] = "join",
+    [SL_SIG_LEAVE] = "leave", [SL_SIG_OFFER] = "offer", [SL_SIG_ANSWER] = "answer",
+    [SL_SIG_ICE_CANDIDATE] = "ice-candidate", [SL_SIG_RELAY_OPEN] = "relay-open",
+    [SL_SIG_PING] = "ping", [SL_SIG_PONG] = "pong", [SL_SIG_CHALLENGE] = "challenge",
+    [SL_SIG_AUTHENTICATED] = "authenticated", [SL_SIG_PEER_LIST] = "peer-list",
+    [SL_SIG_PEER_JOINED] = "peer-joined", [SL_SIG_PEER_LEFT] = "peer-left",
+    [SL_SIG_RELAY_READY] = "relay-ready", [SL_SIG_ERROR] = "error",
+};
+
+const char *sl_signal_type_name(int type) {
+  return type > 0 && type < SL_SIG_TYPE_COUNT ? type_names[type] : NULL;
+}
+
+static int client_type(const char *name) {
+  for (int t = SL_SIG_AUTH; t <= SL_SIG_PONG; t++)
+    if (strcmp(type_names[t], name) == 0) return t;
+  return 0;
+}
+
+int sl__room_name_valid(const char *room) {
+  size_t n = strlen(room);
+  if (n == 0 || n > SL_ROOM_MAX) return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = room[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '_' || c == ':' || c == '/' || c == '-';
+    if (!ok) return 0;
+  }
+  return 1;
+}
+
+/* Copies an optional string field (at most cap-1 chars); SL_ESIG_FIELD if
+ * present but not a string or too long. */
+static int copy_string(const cJSON *root, const char *name, char *dst, size_t cap) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, name);
+  if (!v || cJSON_IsNull(v)) return 0;
+  if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap) return SL_ESIG_FIELD;
+  memcpy(dst, v->valuestring, strlen(v->valuestring) + 1);
+  return 0;
+}
+
+static int read_auth(const cJSON *payload, sl_signal *m) {
+  return copy_string(payload, "token", m->token, sizeof m->token) == 0 && m->token[0] ? 0 : SL_ESIG_FIELD;
+}
+
+static int read_proof(const cJSON *payload, sl_signal *m) {
+  const cJSON *sig = cJSON_GetObjectItemCaseSensitive(payload, "signature");
+  size_t n = 0;
+  const char *end = NULL;
+  if (!cJSON_IsString(sig)) return SL_ESIG_FIELD;
+  size_t len = strlen(sig->valuestring);
+  if (sodium_base642bin(m->signature, sizeof m->signature, sig->valuestring, len, NULL, &n, &end,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+      end != sig->valuestring + len || n != SL_SIGNATURE_BYTES)
+    return SL_ESIG_FIELD;
+  return 0;
+}
+
+/* Type-specific requirements. */
+static int check_fields(const cJSON *root, sl_signal *m) {
+  const cJSON *payload = cJSON_GetObjectItemCaseSensitive(root, "payload");
+  uint8_t pk[32];
+  switch (m->type) {
+  case SL_SIG_AUTH: return cJSON_IsObject(payload) ? read_auth(payload, m) : SL_ESIG_FIELD;
+  case SL_SIG_AUTH_PROOF: return cJSON_IsObject(payload) ? read_proof(payload, m) : SL_ESIG_FIELD;
+  case SL_SIG_JOIN:
+  case SL_SIG_LEAVE: return sl__room_name_valid(m->room) ? 0 : SL_ESIG_FIELD;
+  case SL_SIG_OFFER:
+  case SL_SIG_ANSWER:
+  case SL_SIG_ICE_CANDIDATE:
+    if (!cJSON_IsObject(payload)) return SL_ESIG_FIELD;
+    /* fall through: these also need a destination */
+  case SL_SIG_RELAY_OPEN:
+    if (sl_peer_id_to_public_key(m->to, strlen(m->to), pk) != 0) return SL_ESIG_FIELD;
+    return m->room[0] && !sl__room_name_valid(m->room) ? SL_ESIG_FIELD : 0;
+  default: return 0;
+  }
+}
+
+int sl_signal_parse(const char *text, size_t len, size_t max_len, sl_signal **out) {
+  if (!out || (!text && len)) return SL_EINVAL;
+  *out = NULL;
+  if (len > (max_len ? max_len : SL_SIGNAL_MAX_DEFAULT)) return SL_ESIG_TOO_LARGE;
+  if (text && sl__json_has_nul_escape(text, len)) return SL_ESIG_MALFORMED;
+  const char *end = NULL;
+  cJSON *root = text ? cJSON_ParseWithLengthOpts(text, len, &end, 0) : NULL;
+  while (end && end < text + len && (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t')) end++;
+  if (!root || !cJSON_IsObject(root) || end != text + len) {
+    cJSON_Delete(root);
+    return SL_ESIG_MALFORMED;
+  }
+  sl_signal *m = calloc(1, sizeof *m);
+  int rc = m ? 0 : SL_ENOMEM;
+  const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "type");
+  if (rc == 0 && !cJSON_IsString(type)) rc = SL_ESIG_MALFORMED;
+  if (rc == 0 && !(m->type = client_type(type->valuestring))) rc = SL_ESIG_TYPE;
+  if (rc == 0) rc = copy_string(root, "id", m->id, sizeof m->id);
+  if (rc == 0) rc = copy_string(root, "to", m->to, sizeof m->to);
+  if (rc == 0) rc = copy_string(root, "room", m->room, sizeof m->room);
+  if (rc == 0) rc = check_fields(root, m);
+  const cJSON *payload = cJSON_GetObjectItemCaseSensitive(root, "payload");
+  if (rc == 0 && payload && m->type != SL_SIG_AUTH && m->type != SL_SIG_AUTH_PROOF) {
+    m->payload = cJSON_PrintUnformatted(payload);
+    if (!m->payload) rc = SL_ENOMEM;
+    else m->payload_len = strlen(m->payload);
+  }
+  cJSON_Delete(root);
+  if (rc != 0) {
+    sl_signal_free(m);
+    return rc;
+  }
+  *out = m;
+  return 0;
+}
+
+void sl_signal_free(sl_signal *msg) {
+  if (!msg) return;
+  free(msg->payload);
+  sodium_memzero(msg->token, sizeof msg->token);
+  free(msg);
+}
+
+static bool add_string(cJSON *obj, const char *name, const char *value) {
+  return !value || cJSON_AddStringToObject(obj, name, value) != NULL;
+}
+
+static int finish(cJSON *obj, char **out, size_t *out_len) {
+  char *s = cJSON_PrintUnformatted(obj);
+  cJSON_Delete(obj);
+  if (!s) return SL_ENOMEM;
+  *out = s;
+  if (out_len) *out_len = strlen(s);
+  return 0;
+}
+
+int sl_signal_build(int type, const char *from, const char *to, const char *room, const char *id,
+                    const char *payload_json, char **out, size_t *out_len) {
+  if (!out || !sl_signal_type_name(type)) return SL_EINVAL;
+  *out = NULL;
+  cJSON *obj = cJSON_CreateObject();
+  if (!obj) return SL_ENOMEM;
+  bool ok = add_string(obj, "type", sl_signal_type_name(type)) && add_string(obj, "from", from) &&
+            add_string(obj, "to", to) && add_string(obj, "room", room) && add_string(obj, "id", id);
+  if (ok && payload_json) {
+    cJSON *payload = cJSON_Parse(payload_json);
+    ok = payload && cJSON_AddItemToObject(obj, "payload", payload);
+    if (!ok) {
+      cJSON_Delete(payload);
+      cJSON_Delete(obj);
+      return SL_EINVAL;
+    }
+  }
+  if (!ok) {
+    cJSON_Delete(obj);
+    return SL_ENOMEM;
+  }
+  return finish(obj, out, out_len);
+}
+
+int sl_signal_build_error(const char *code, const char *message, const char *id, char **out, size_t *out_len) {
+  if (!out || !code) return SL_EINVAL;
+  *out = NULL;
+  cJSON *obj = cJSON_CreateObject();
+  cJSON *payload = NULL;
+  bool ok = obj && add_string(obj, "type", "error") && add_string(obj, "id", id) &&
+            (payload = cJSON_AddObjectToObject(obj, "payload")) != NULL && add_string(payload, "code", code) &&
+            add_string(payload, "message", message);
+  if (!ok) {
+    cJSON_Delete(obj); /* owns payload once attached */
+    return SL_ENOMEM;
+  }
+  return finish(obj, out, out_len);
+}
