@@ -37,3 +37,25 @@ target_link_options(starling_wasm PRIVATE ${SL_WASM_LINK_FLAGS})
 set_target_properties(starling_wasm PROPERTIES
   OUTPUT_NAME starling_core SUFFIX ".mjs"
   RUNTIME_OUTPUT_DIRECTORY "${CMAKE_SOURCE_DIR}/dist")
+
+# The hub's module (dist/starling_hub.{mjs,wasm}): the same core plus the
+# hub state machine, loaded by js-glue/hub.js in Node. Kept apart so the
+# browser module carries no server code.
+set(SL_HUB_EXPORTS
+  _malloc _free _sl_init _sl_strerror _sl_errname
+  _sl_hub_new _sl_hub_free _sl_hub_set _sl_hub_set_jwt_hs256 _sl_hub_set_jwt_eddsa
+  _sl_hub_set_jwt_audience _sl_hub_set_jwt_issuer _sl_hub_open _sl_hub_text _sl_hub_binary
+  _sl_hub_closed _sl_hub_tick _sl_hub_next_output _sl_hub_metrics)
+list(JOIN SL_HUB_EXPORTS "," SL_HUB_EXPORTS_JOINED)
+string(REPLACE "-sEXPORT_NAME=createStarlingCore" "-sEXPORT_NAME=createStarlingHub" SL_HUB_LINK_FLAGS "${SL_WASM_LINK_FLAGS}")
+list(FILTER SL_HUB_LINK_FLAGS EXCLUDE REGEX "^-sEXPORTED_FUNCTIONS=")
+list(FILTER SL_HUB_LINK_FLAGS EXCLUDE REGEX "^-sINITIAL_MEMORY=")
+add_executable(starling_hub_wasm src/wasm/bindings.c)
+target_link_libraries(starling_hub_wasm PRIVATE starling_core)
+target_include_directories(starling_hub_wasm PRIVATE src)
+sl_set_warnings(starling_hub_wasm)
+target_link_options(starling_hub_wasm PRIVATE ${SL_HUB_LINK_FLAGS} -sINITIAL_MEMORY=16777216
+  -sEXPORTED_FUNCTIONS=[${SL_HUB_EXPORTS_JOINED}])
+set_target_properties(starling_hub_wasm PROPERTIES
+  OUTPUT_NAME starling_hub SUFFIX ".mjs"
+  RUNTIME_OUTPUT_DIRECTORY "${CMAKE_SOURCE_DIR}/dist")

@@ -103,6 +103,23 @@ int sl__session_new(sl_session **out, const uint8_t send_key[32], const uint8_t 
 /* Test-only: jump the send counter (to exercise nonce exhaustion). */
 void sl__session_set_send_nonce(sl_session *s, uint64_t n);
 
+/* -------------------------------------------------------------- map */
+
+/* String -> pointer hash map (src/core/map.c). Keys are copied. */
+typedef struct sl__map {
+  char **keys;
+  void **values;
+  size_t cap, count, used; /* used counts tombstones too */
+} sl__map;
+void sl__map_init(sl__map *m);
+void sl__map_free(sl__map *m);
+void *sl__map_get(const sl__map *m, const char *key);
+int sl__map_put(sl__map *m, const char *key, void *value);
+void *sl__map_remove(sl__map *m, const char *key);
+/* Iterate: pos starts at 0; returns the next pos, or 0 when done. Removing
+ * the current entry while iterating is allowed. */
+size_t sl__map_next(const sl__map *m, size_t pos, const char **key, void **value);
+
 /* -------------------------------------------------------------- json */
 
 /* cJSON turns \u0000 into a NUL that silently truncates C strings

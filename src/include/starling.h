@@ -360,6 +360,83 @@ SL_MUST_CHECK int sl_signal_build(int type, const char *from, const char *to, co
 SL_MUST_CHECK int sl_signal_build_error(const char *code, const char *message, const char *id, char **out,
                                         size_t *out_len);
 
+/* --------------------------------------------------------------------- hub */
+
+/* The signaling + relay hub's logic, driven by a host that owns the
+ * sockets (js-glue/hub.js). Events go in (open, text, binary, close,
+ * tick); actions come out as a queue of outputs (send text, send binary,
+ * close) that the host performs in order. Times are milliseconds on any
+ * monotonic clock (doubles, so they cross the wasm boundary), except the
+ * JWT clock, which is wall time. */
+typedef struct sl_hub sl_hub;
+
+enum sl_hub_setting {
+  SL_HUB_MAX_MESSAGE = 1,      /* bytes of one text message (65536) */
+  SL_HUB_MAX_ROOMS_PER_CLIENT, /* 16 */
+  SL_HUB_MAX_PEERS_PER_ROOM,   /* 1024 */
+  SL_HUB_MAX_CONNECTIONS,      /* 20000 */
+  SL_HUB_AUTH_TIMEOUT_MS,      /* 10000 */
+  SL_HUB_PING_INTERVAL_MS,     /* 30000 */
+  SL_HUB_STALE_MS,             /* 60000 */
+  SL_HUB_MSG_RATE,             /* messages per second per connection (100) */
+  SL_HUB_MSG_BURST,            /* (400) */
+  SL_HUB_CONNECT_RATE,         /* connections per second per IP (20) */
+  SL_HUB_CONNECT_BURST,        /* (100) */
+  SL_HUB_AUTH_RATE,            /* auth attempts per second per IP (20) */
+  SL_HUB_AUTH_BURST,           /* (100) */
+  SL_HUB_RELAY_MAX_BYTES,      /* bytes per relay path (64 MiB) */
+  SL_HUB_RELAY_MAX_MS,         /* lifetime of a relay path (600000) */
+  SL_HUB_JWT_SKEW_S,           /* clock skew for exp/nbf/iat, <= 60 (60) */
+  SL_HUB_SETTING_COUNT
+};
+
+/* Relay frames: [u8 kind = 1][32-byte Ed25519 key of the peer][record]. */
+#define SL_RELAY_KIND_RECORD 1
+#define SL_RELAY_HEADER_BYTES 33
+
+enum sl_hub_output_kind { SL_HUB_SEND_TEXT = 1, SL_HUB_SEND_BINARY = 2, SL_HUB_CLOSE = 3 };
+typedef struct sl_hub_output {
+  uint32_t conn;
+  int kind;              /* enum sl_hub_output_kind */
+  const uint8_t *data;   /* valid until the next sl_hub_next_output call */
+  size_t len;
+  int close_code;        /* WebSocket close code for SL_HUB_CLOSE */
+} sl_hub_output;
+
+SL_MUST_CHECK int sl_hub_new(sl_hub **out);
+void sl_hub_free(sl_hub *hub);
+/* Settings (before the first connection). SL_EINVAL for bad values. */
+SL_MUST_CHECK int sl_hub_set(sl_hub *hub, int setting, double value);
+SL_MUST_CHECK int sl_hub_set_jwt_hs256(sl_hub *hub, const uint8_t *secret, size_t len);
+SL_MUST_CHECK int sl_hub_set_jwt_eddsa(sl_hub *hub, const uint8_t issuer_public_key[32]);
+/* NUL-terminated; NULL clears. Copied. */
+SL_MUST_CHECK int sl_hub_set_jwt_audience(sl_hub *hub, const char *aud);
+SL_MUST_CHECK int sl_hub_set_jwt_issuer(sl_hub *hub, const char *iss);
+
+/* A new socket from ip (any string naming the client's address). Returns
+ * the connection id (> 0) or a negative code; a refused connection still
+ * gets an id, an error and a close in the output queue. */
+int sl_hub_open(sl_hub *hub, const char *ip, double now_ms);
+/* Input from a connection. Errors in the input are answered through the
+ * output queue; the return value is 0 or a negative code for host bugs. */
+int sl_hub_text(sl_hub *hub, uint32_t conn, const char *text, size_t len, double now_ms, double wall_s);
+int sl_hub_binary(sl_hub *hub, uint32_t conn, const uint8_t *data, size_t len, double now_ms);
+/* The socket closed (either side). Safe to call for a connection the hub
+ * already closed. */
+void sl_hub_closed(sl_hub *hub, uint32_t conn, double now_ms);
+/* Timers: auth deadlines, keepalive pings, stale connections. Call about
+ * once a second. */
+void sl_hub_tick(sl_hub *hub, double now_ms);
+/* 1 and *out filled while outputs are queued, else 0. */
+int sl_hub_next_output(sl_hub *hub, sl_hub_output *out);
+/* Prometheus text exposition of the hub's counters; malloc'd, free(). */
+SL_MUST_CHECK int sl_hub_metrics(const sl_hub *hub, char **out, size_t *out_len);
+
+/* What a client signs to answer the hub's challenge:
+ * "starling-hub-challenge:" || the 32 nonce bytes. */
+#define SL_HUB_CHALLENGE_PREFIX "starling-hub-challenge:"
+#define SL_HUB_NONCE_BYTES 32
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,812 @@
+/* hub.c — the signaling + relay hub's state machine. The host feeds it
+ * socket events and performs the outputs it queues; all policy (auth,
+ * rooms, forwarding, relay paths, limits, keepalive) lives here so it is
+ * tested natively and under sanitizers. Every rejection is answered with
+ * an error carrying a stable code and counted in the metrics. */
+#include "internal.h"
+
+#include <cjson/cJSON.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum conn_state { AWAIT_TOKEN, AWAIT_PROOF, READY, CLOSED };
+
+typedef struct bucket {
+  double tokens, last_ms;
+  bool started;
+} bucket;
+
+typedef struct ip_entry {
+  bucket connects, auths;
+  unsigned open; /* connections currently open from this address */
+} ip_entry;
+
+typedef struct conn {
+  uint32_t id;
+  int state;
+  char ip[64];
+  double opened_ms, last_seen_ms, last_ping_ms, last_rate_error_ms;
+  bucket messages;
+  uint8_t nonce[SL_HUB_NONCE_BYTES];
+  uint8_t pk[32];
+  char peer_id[SL_PEER_ID_BYTES];
+  char user_id[SL_JWT_USER_ID_MAX + 1];
+  unsigned nrooms;
+  char (*rooms)[SL_ROOM_MAX + 1]; /* max_rooms_per_client entries */
+} conn;
+
+typedef struct room {
+  uint32_t *members;
+  unsigned count, cap;
+} room;
+
+typedef struct relay_path {
+  uint32_t a, b; /* a < b */
+  double bytes, opened_ms;
+  char session[32]; /* base64url of 16 random bytes */
+} relay_path;
+
+typedef struct output {
+  uint32_t conn;
+  int kind, close_code;
+  uint8_t *data;
+  size_t len;
+} output;
+
+/* Rejection reasons, in the order of the metrics' labels. */
+static const char *const reasons[] = {
+    "AUTH_REQUIRED", "AUTH_TIMEOUT", "AUTH_PROOF_INVALID", "ALREADY_AUTHENTICATED", "SESSION_REPLACED",
+    "RATE_LIMITED", "HUB_FULL", "MESSAGE_TOO_LARGE", "MESSAGE_MALFORMED", "MESSAGE_TYPE", "MESSAGE_FIELD",
+    "ROOM_LIMIT", "ROOM_FULL", "NOT_IN_ROOM", "PEER_NOT_FOUND", "RELAY_BAD_FRAME", "RELAY_NOT_OPEN",
+    "RELAY_LIMIT", "STALE", "JWT_TOO_LARGE", "JWT_MALFORMED", "JWT_ALGORITHM", "JWT_SIGNATURE", "JWT_EXPIRED",
+    "JWT_NOT_YET_VALID", "JWT_AUDIENCE", "JWT_ISSUER", "JWT_CLAIMS", "INTERNAL"};
+#define NREASONS (sizeof reasons / sizeof reasons[0])
+
+struct sl_hub {
+  double settings[SL_HUB_SETTING_COUNT];
+  int jwt_alg;
+  uint8_t *jwt_secret;
+  size_t jwt_secret_len;
+  uint8_t jwt_issuer_pk[32];
+  char *jwt_audience, *jwt_issuer;
+
+  conn **conns; /* index = id; NULL when free */
+  uint32_t nconns_cap;
+  unsigned open_count, ready_count;
+  sl__map peers;  /* peer id -> conn */
+  sl__map rooms;  /* name -> room */
+  sl__map ips;    /* address -> ip_entry */
+  sl__map relays; /* "a:b" -> relay_path */
+
+  output *queue;
+  size_t qhead, qlen, qcap;
+  uint8_t *last_popped;
+
+  double messages_in, messages_out, relayed_bytes, connections_total;
+  double rejections[NREASONS];
+};
+
+/* ------------------------------------------------------------ settings */
+
+static const double defaults[SL_HUB_SETTING_COUNT] = {
+    [SL_HUB_MAX_MESSAGE] = 65536, [SL_HUB_MAX_ROOMS_PER_CLIENT] = 16, [SL_HUB_MAX_PEERS_PER_ROOM] = 1024,
+    [SL_HUB_MAX_CONNECTIONS] = 20000, [SL_HUB_AUTH_TIMEOUT_MS] = 10000, [SL_HUB_PING_INTERVAL_MS] = 30000,
+    [SL_HUB_STALE_MS] = 60000, [SL_HUB_MSG_RATE] = 100, [SL_HUB_MSG_BURST] = 400,
+    [SL_HUB_CONNECT_RATE] = 20, [SL_HUB_CONNECT_BURST] = 100, [SL_HUB_AUTH_RATE] = 20,
+    [SL_HUB_AUTH_BURST] = 100, [SL_HUB_RELAY_MAX_BYTES] = 64.0 * 1024 * 1024,
+    [SL_HUB_RELAY_MAX_MS] = 600000, [SL_HUB_JWT_SKEW_S] = 60};
+
+#define SET(h, k) ((h)->settings[k])
+
+int sl_hub_new(sl_hub **out) {
+  if (!out) return SL_EINVAL;
+  sl_hub *h = calloc(1, sizeof *h);
+  if (!h) return SL_ENOMEM;
+  memcpy(h->settings, defaults, sizeof defaults);
+  sl__map_init(&h->peers);
+  sl__map_init(&h->rooms);
+  sl__map_init(&h->ips);
+  sl__map_init(&h->relays);
+  *out = h;
+  return 0;
+}
+
+int sl_hub_set(sl_hub *hub, int setting, double value) {
+  if (!hub || setting <= 0 || setting >= SL_HUB_SETTING_COUNT || !(value >= 0) || hub->nconns_cap) return SL_EINVAL;
+  if (setting == SL_HUB_JWT_SKEW_S && value > SL_JWT_MAX_SKEW) return SL_EINVAL;
+  if (setting == SL_HUB_MAX_ROOMS_PER_CLIENT && (value < 1 || value > 1024)) return SL_EINVAL;
+  if (setting == SL_HUB_MAX_MESSAGE && (value < 256 || value > 16.0 * 1024 * 1024)) return SL_EINVAL;
+  hub->settings[setting] = value;
+  return 0;
+}
+
+static int set_string(char **dst, const char *value) {
+  free(*dst);
+  *dst = NULL;
+  if (!value) return 0;
+  size_t n = strlen(value) + 1;
+  if (!(*dst = malloc(n))) return SL_ENOMEM;
+  memcpy(*dst, value, n);
+  return 0;
+}
+
+int sl_hub_set_jwt_hs256(sl_hub *hub, const uint8_t *secret, size_t len) {
+  if (!hub || !secret || len < 32) return SL_EINVAL;
+  uint8_t *copy = malloc(len);
+  if (!copy) return SL_ENOMEM;
+  memcpy(copy, secret, len);
+  if (hub->jwt_secret) sodium_memzero(hub->jwt_secret, hub->jwt_secret_len);
+  free(hub->jwt_secret);
+  hub->jwt_secret = copy;
+  hub->jwt_secret_len = len;
+  hub->jwt_alg = SL_JWT_HS256;
+  return 0;
+}
+
+int sl_hub_set_jwt_eddsa(sl_hub *hub, const uint8_t pk[32]) {
+  if (!hub || !pk || !crypto_core_ed25519_is_valid_point(pk)) return SL_EINVAL;
+  memcpy(hub->jwt_issuer_pk, pk, 32);
+  hub->jwt_alg = SL_JWT_EDDSA;
+  return 0;
+}
+
+int sl_hub_set_jwt_audience(sl_hub *hub, const char *aud) { return hub ? set_string(&hub->jwt_audience, aud) : SL_EINVAL; }
+int sl_hub_set_jwt_issuer(sl_hub *hub, const char *iss) { return hub ? set_string(&hub->jwt_issuer, iss) : SL_EINVAL; }
+
+/* -------------------------------------------------------------- output */
+
+static void push_output(sl_hub *h, uint32_t c, int kind, uint8_t *data, size_t len, int code) {
+  if (h->qhead + h->qlen == h->qcap) {
+    if (h->qhead > 0) { /* compact before growing */
+      memmove(h->queue, h->queue + h->qhead, h->qlen * sizeof *h->queue);
+      h->qhead = 0;
+    } else {
+      size_t cap = h->qcap ? h->qcap * 2 : 64;
+      output *q = realloc(h->queue, cap * sizeof *q);
+      if (!q) {
+        free(data); /* out of memory: drop rather than crash */
+        return;
+      }
+      h->queue = q;
+      h->qcap = cap;
+    }
+  }
+  h->queue[h->qhead + h->qlen++] = (output){c, kind, code, data, len};
+  if (kind != SL_HUB_CLOSE) h->messages_out++;
+}
+
+static void send_text(sl_hub *h, uint32_t c, char *json, size_t len) {
+  if (json) push_output(h, c, SL_HUB_SEND_TEXT, (uint8_t *)json, len, 0);
+}
+
+static int reason_index(const char *code) {
+  for (size_t i = 0; i < NREASONS; i++)
+    if (strcmp(reasons[i], code) == 0) return (int)i;
+  return (int)NREASONS - 1;
+}
+
+static void send_error(sl_hub *h, conn *c, const char *code, const char *message, const char *id) {
+  char *json = NULL;
+  size_t len = 0;
+  h->rejections[reason_index(code)]++;
+  if (sl_signal_build_error(code, message, id && *id ? id : NULL, &json, &len) == 0) send_text(h, c->id, json, len);
+}
+
+int sl_hub_next_output(sl_hub *hub, sl_hub_output *out) {
+  free(hub->last_popped);
+  hub->last_popped = NULL;
+  if (!hub->qlen) return 0;
+  output o = hub->queue[hub->qhead++];
+  hub->qlen--;
+  if (!hub->qlen) hub->qhead = 0;
+  hub->last_popped = o.data;
+  *out = (sl_hub_output){o.conn, o.kind, o.data, o.len, o.close_code};
+  return 1;
+}
+
+/* --------------------------------------------------------- rate limits */
+
+static bool take(bucket *b, double rate, double burst, double now) {
+  if (!b->started) { /* a new bucket starts full */
+    b->started = true;
+    b->tokens = burst;
+    b->last_ms = now;
+  }
+  double t = b->tokens + (now - b->last_ms) * rate / 1000.0;
+  b->tokens = t > burst ? burst : t;
+  b->last_ms = now;
+  if (b->tokens < 1) return false;
+  b->tokens -= 1;
+  return true;
+}
+
+static ip_entry *ip_for(sl_hub *h, const char *ip) {
+  ip_entry *e = sl__map_get(&h->ips, ip);
+  if (e) return e;
+  e = calloc(1, sizeof *e);
+  if (e && sl__map_put(&h->ips, ip, e) != 0) {
+    free(e);
+    e = NULL;
+  }
+  return e;
+}
+
+/* ---------------------------------------------------------- connections */
+
+static conn *conn_get(const sl_hub *h, uint32_t id) {
+  conn *c = id < h->nconns_cap ? h->conns[id] : NULL;
+  return c && c->state != CLOSED ? c : NULL;
+}
+
+static int conn_slot(sl_hub *h) {
+  for (uint32_t i = 1; i < h->nconns_cap; i++)
+    if (!h->conns[i]) return (int)i;
+  uint32_t cap = h->nconns_cap ? h->nconns_cap * 2 : 64;
+  conn **bigger = realloc(h->conns, cap * sizeof *bigger);
+  if (!bigger) return SL_ENOMEM;
+  memset(bigger + h->nconns_cap, 0, (cap - h->nconns_cap) * sizeof *bigger);
+  int slot = h->nconns_cap ? (int)h->nconns_cap : 1;
+  h->conns = bigger;
+  h->nconns_cap = cap;
+  return slot;
+}
+
+static void leave_room(sl_hub *h, conn *c, unsigned idx);
+static void drop_relays(sl_hub *h, uint32_t id);
+
+/* Ends a connection's membership everywhere and queues the close. */
+static void close_conn(sl_hub *h, conn *c, int code) {
+  if (c->state == CLOSED) return;
+  while (c->nrooms) leave_room(h, c, c->nrooms - 1);
+  drop_relays(h, c->id);
+  if (c->state == READY) {
+    if (sl__map_get(&h->peers, c->peer_id) == c) sl__map_remove(&h->peers, c->peer_id);
+    h->ready_count--;
+  }
+  ip_entry *e = sl__map_get(&h->ips, c->ip);
+  if (e && e->open) e->open--;
+  c->state = CLOSED;
+  h->open_count--;
+  push_output(h, c->id, SL_HUB_CLOSE, NULL, 0, code);
+}
+
+static void fail_conn(sl_hub *h, conn *c, const char *code, const char *message) {
+  send_error(h, c, code, message, NULL);
+  close_conn(h, c, 4000);
+}
+
+int sl_hub_open(sl_hub *hub, const char *ip, double now) {
+  if (!hub || !ip) return SL_EINVAL;
+  int slot = conn_slot(hub);
+  if (slot < 0) return slot;
+  conn *c = calloc(1, sizeof *c);
+  char(*rooms)[SL_ROOM_MAX + 1] = calloc((size_t)SET(hub, SL_HUB_MAX_ROOMS_PER_CLIENT), sizeof *rooms);
+  if (!c || !rooms) {
+    free(c);
+    free(rooms);
+    return SL_ENOMEM;
+  }
+  c->id = (uint32_t)slot;
+  c->rooms = rooms;
+  snprintf(c->ip, sizeof c->ip, "%s", ip);
+  c->opened_ms = c->last_seen_ms = c->last_ping_ms = now;
+  hub->conns[slot] = c;
+  hub->open_count++;
+  hub->connections_total++;
+  ip_entry *e = ip_for(hub, c->ip);
+  if (e) e->open++;
+  if (!e || !take(&e->connects, SET(hub, SL_HUB_CONNECT_RATE), SET(hub, SL_HUB_CONNECT_BURST), now))
+    fail_conn(hub, c, "RATE_LIMITED", "too many connections from this address");
+  else if (hub->open_count > SET(hub, SL_HUB_MAX_CONNECTIONS))
+    fail_conn(hub, c, "HUB_FULL", "the hub is at its connection limit");
+  return slot;
+}
+
+static void free_conn(sl_hub *h, conn *c) {
+  h->conns[c->id] = NULL;
+  free(c->rooms);
+  sodium_memzero(c, sizeof *c);
+  free(c);
+}
+
+void sl_hub_closed(sl_hub *hub, uint32_t id, double now) {
+  (void)now;
+  conn *c = id < hub->nconns_cap ? hub->conns[id] : NULL;
+  if (!c) return;
+  if (c->state != CLOSED) {
+    close_conn(hub, c, 1000);
+    /* The socket is gone: its queued close needs no action, but the host
+     * ignores outputs for unknown connections anyway. */
+  }
+  free_conn(hub, c);
+}
+
+/* ---------------------------------------------------------------- rooms */
+
+static void broadcast(sl_hub *h, room *r, uint32_t except, int type, const char *from, const char *name) {
+  for (unsigned i = 0; i < r->count; i++) {
+    if (r->members[i] == except) continue;
+    char *json = NULL;
+    size_t len = 0;
+    if (sl_signal_build(type, from, NULL, name, NULL, NULL, &json, &len) == 0) send_text(h, r->members[i], json, len);
+  }
+}
+
+static void leave_room(sl_hub *h, conn *c, unsigned idx) {
+  const char *name = c->rooms[idx];
+  room *r = sl__map_get(&h->rooms, name);
+  if (r) {
+    for (unsigned i = 0; i < r->count; i++) {
+      if (r->members[i] == c->id) {
+        r->members[i] = r->members[--r->count];
+        break;
+      }
+    }
+    broadcast(h, r, c->id, SL_SIG_PEER_LEFT, c->peer_id, name);
+    if (r->count == 0) {
+      sl__map_remove(&h->rooms, name);
+      free(r->members);
+      free(r);
+    }
+  }
+  memmove(c->rooms[idx], c->rooms[c->nrooms - 1], sizeof c->rooms[idx]);
+  c->nrooms--;
+}
+
+static int room_index(const conn *c, const char *name) {
+  for (unsigned i = 0; i < c->nrooms; i++)
+    if (strcmp(c->rooms[i], name) == 0) return (int)i;
+  return -1;
+}
+
+static void send_peer_list(sl_hub *h, conn *c, const char *name, const room *r, const char *id) {
+  cJSON *payload = cJSON_CreateObject();
+  cJSON *peers = payload ? cJSON_AddArrayToObject(payload, "peers") : NULL;
+  for (unsigned i = 0; peers && i < r->count; i++) {
+    conn *m = conn_get(h, r->members[i]);
+    if (m && m != c) cJSON_AddItemToArray(peers, cJSON_CreateString(m->peer_id));
+  }
+  char *pj = payload ? cJSON_PrintUnformatted(payload) : NULL;
+  cJSON_Delete(payload);
+  char *json = NULL;
+  size_t len = 0;
+  if (pj && sl_signal_build(SL_SIG_PEER_LIST, NULL, NULL, name, id, pj, &json, &len) == 0) send_text(h, c->id, json, len);
+  free(pj);
+}
+
+static void join(sl_hub *h, conn *c, const sl_signal *m) {
+  room *r = sl__map_get(&h->rooms, m->room);
+  if (room_index(c, m->room) >= 0) { /* idempotent: answer with the list again */
+    if (r) send_peer_list(h, c, m->room, r, m->id);
+    return;
+  }
+  if (c->nrooms >= SET(h, SL_HUB_MAX_ROOMS_PER_CLIENT))
+    {
+    send_error(h, c, "ROOM_LIMIT", "too many rooms joined", m->id);
+    return;
+  }
+  if (r && r->count >= SET(h, SL_HUB_MAX_PEERS_PER_ROOM)) {
+    send_error(h, c, "ROOM_FULL", "room is full", m->id);
+    return;
+  }
+  if (!r) {
+    r = calloc(1, sizeof *r);
+    if (!r || sl__map_put(&h->rooms, m->room, r) != 0) {
+      free(r);
+      {
+    send_error(h, c, "INTERNAL", "out of memory", m->id);
+    return;
+  }
+    }
+  }
+  if (r->count == r->cap) {
+    unsigned cap = r->cap ? r->cap * 2 : 8;
+    uint32_t *mem = realloc(r->members, cap * sizeof *mem);
+    if (!mem) {
+    send_error(h, c, "INTERNAL", "out of memory", m->id);
+    return;
+  }
+    r->members = mem;
+    r->cap = cap;
+  }
+  r->members[r->count++] = c->id;
+  memcpy(c->rooms[c->nrooms++], m->room, strlen(m->room) + 1);
+  send_peer_list(h, c, m->room, r, m->id);
+  broadcast(h, r, c->id, SL_SIG_PEER_JOINED, c->peer_id, m->room);
+}
+
+static void leave(sl_hub *h, conn *c, const sl_signal *m) {
+  int idx = room_index(c, m->room);
+  if (idx < 0) {
+    send_error(h, c, "NOT_IN_ROOM", "not a member of that room", m->id);
+    return;
+  }
+  leave_room(h, c, (unsigned)idx);
+}
+
+/* The peer `to`, if it shares a room with c (presence is not revealed
+ * to strangers). */
+static conn *reachable_peer(const sl_hub *h, const conn *c, const char *to) {
+  conn *d = sl__map_get(&h->peers, to);
+  if (!d || d == c) return NULL;
+  for (unsigned i = 0; i < c->nrooms; i++)
+    if (room_index(d, c->rooms[i]) >= 0) return d;
+  return NULL;
+}
+
+static void forward(sl_hub *h, conn *c, const sl_signal *m) {
+  conn *d = reachable_peer(h, c, m->to);
+  if (!d) {
+    send_error(h, c, "PEER_NOT_FOUND", "no such peer in your rooms", m->id);
+    return;
+  }
+  char *json = NULL;
+  size_t len = 0;
+  if (sl_signal_build(m->type, c->peer_id, m->to, m->room[0] ? m->room : NULL, m->id[0] ? m->id : NULL, m->payload,
+                      &json, &len) == 0)
+    send_text(h, d->id, json, len);
+}
+
+/* --------------------------------------------------------------- relay */
+
+static void relay_key(uint32_t a, uint32_t b, char key[24]) {
+  snprintf(key, 24, "%u:%u", a < b ? a : b, a < b ? b : a);
+}
+
+static void relay_ready(sl_hub *h, const relay_path *p, conn *to, const conn *other) {
+  char payload[256], *json = NULL;
+  size_t len = 0;
+  snprintf(payload, sizeof payload, "{\"sessionId\":\"%s\",\"maxBytes\":%.0f,\"maxSeconds\":%.0f}", p->session,
+           SET(h, SL_HUB_RELAY_MAX_BYTES), SET(h, SL_HUB_RELAY_MAX_MS) / 1000);
+  if (sl_signal_build(SL_SIG_RELAY_READY, other->peer_id, to->peer_id, NULL, NULL, payload, &json, &len) == 0)
+    send_text(h, to->id, json, len);
+}
+
+static void relay_open(sl_hub *h, conn *c, const sl_signal *m, double now) {
+  conn *d = reachable_peer(h, c, m->to);
+  if (!d) {
+    send_error(h, c, "PEER_NOT_FOUND", "no such peer in your rooms", m->id);
+    return;
+  }
+  char key[24];
+  relay_key(c->id, d->id, key);
+  relay_path *p = sl__map_get(&h->relays, key);
+  if (!p) {
+    p = calloc(1, sizeof *p);
+    if (!p || sl__map_put(&h->relays, key, p) != 0) {
+      free(p);
+      {
+    send_error(h, c, "INTERNAL", "out of memory", m->id);
+    return;
+  }
+    }
+    uint8_t sid[16];
+    randombytes_buf(sid, sizeof sid);
+    sodium_bin2base64(p->session, sizeof p->session, sid, sizeof sid, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    p->a = c->id < d->id ? c->id : d->id;
+    p->b = c->id < d->id ? d->id : c->id;
+    p->opened_ms = now;
+  }
+  relay_ready(h, p, c, d);
+  relay_ready(h, p, d, c);
+}
+
+static void drop_relays(sl_hub *h, uint32_t id) {
+  const char *key;
+  void *v;
+  for (size_t pos = 0; (pos = sl__map_next(&h->relays, pos, &key, &v)) != 0;) {
+    relay_path *p = v;
+    if (p->a == id || p->b == id) {
+      sl__map_remove(&h->relays, key);
+      free(p);
+    }
+  }
+}
+
+static void relay_limit(sl_hub *h, conn *c, conn *d, const char *key, relay_path *p, const char *why) {
+  send_error(h, c, "RELAY_LIMIT", why, NULL);
+  send_error(h, d, "RELAY_LIMIT", why, NULL);
+  sl__map_remove(&h->relays, key);
+  free(p);
+}
+
+int sl_hub_binary(sl_hub *hub, uint32_t id, const uint8_t *data, size_t len, double now) {
+  conn *c = conn_get(hub, id);
+  if (!c || (!data && len)) return c ? SL_EINVAL : 0;
+  hub->messages_in++;
+  c->last_seen_ms = now;
+  if (c->state != READY) {
+    fail_conn(hub, c, "AUTH_REQUIRED", "authenticate before relaying");
+    return 0;
+  }
+  if (!take(&c->messages, SET(hub, SL_HUB_MSG_RATE), SET(hub, SL_HUB_MSG_BURST), now)) {
+    if (now - c->last_rate_error_ms >= 1000) {
+      c->last_rate_error_ms = now;
+      send_error(hub, c, "RATE_LIMITED", "message rate limit exceeded; message dropped", NULL);
+    }
+    return 0;
+  }
+  if (len < SL_RELAY_HEADER_BYTES || data[0] != SL_RELAY_KIND_RECORD ||
+      len - SL_RELAY_HEADER_BYTES > SL_RECORD_MAX_BYTES) {
+    send_error(hub, c, "RELAY_BAD_FRAME", "relay frames are [1][32-byte peer key][record <= 16 KiB]", NULL);
+    return 0;
+  }
+  char to[SL_PEER_ID_BYTES];
+  if (sl_peer_id_from_public_key(data + 1, to) != 0) return 0;
+  conn *d = reachable_peer(hub, c, to);
+  if (!d) {
+    send_error(hub, c, "PEER_NOT_FOUND", "no such peer in your rooms", NULL);
+    return 0;
+  }
+  char key[24];
+  relay_key(c->id, d->id, key);
+  relay_path *p = sl__map_get(&hub->relays, key);
+  if (!p) {
+    send_error(hub, c, "RELAY_NOT_OPEN", "send relay-open first", NULL);
+    return 0;
+  }
+  if (now - p->opened_ms > SET(hub, SL_HUB_RELAY_MAX_MS)) {
+    relay_limit(hub, c, d, key, p, "relay path time limit reached");
+    return 0;
+  }
+  if (p->bytes + (double)len > SET(hub, SL_HUB_RELAY_MAX_BYTES)) {
+    relay_limit(hub, c, d, key, p, "relay path data limit reached");
+    return 0;
+  }
+  uint8_t *copy = malloc(len);
+  if (!copy) return SL_ENOMEM;
+  memcpy(copy, data, len);
+  memcpy(copy + 1, c->pk, 32); /* the destination becomes the source */
+  p->bytes += (double)len;
+  hub->relayed_bytes += (double)len;
+  push_output(hub, d->id, SL_HUB_SEND_BINARY, copy, len, 0);
+  return 0;
+}
+
+/* ---------------------------------------------------------------- auth */
+
+static void on_auth(sl_hub *h, conn *c, const sl_signal *m, double now, double wall_s) {
+  ip_entry *e = ip_for(h, c->ip);
+  if (!e || !take(&e->auths, SET(h, SL_HUB_AUTH_RATE), SET(h, SL_HUB_AUTH_BURST), now))
+    {
+    fail_conn(h, c, "RATE_LIMITED", "too many authentication attempts from this address");
+    return;
+  }
+  if (!h->jwt_alg) {
+    fail_conn(h, c, "INTERNAL", "hub has no JWT key configured");
+    return;
+  }
+  sl_jwt_config cfg = {.alg = h->jwt_alg, .secret = h->jwt_secret, .secret_len = h->jwt_secret_len,
+                       .audience = h->jwt_audience, .issuer = h->jwt_issuer,
+                       .skew_seconds = (unsigned)SET(h, SL_HUB_JWT_SKEW_S)};
+  memcpy(cfg.issuer_public_key, h->jwt_issuer_pk, 32);
+  sl_jwt_claims claims;
+  int rc = sl_jwt_verify(&cfg, m->token, strlen(m->token), (int64_t)wall_s, &claims);
+  if (rc != 0) {
+    fail_conn(h, c, sl_errname(rc), sl_strerror(rc));
+    return;
+  }
+  memcpy(c->pk, claims.public_key, 32);
+  memcpy(c->user_id, claims.user_id, sizeof c->user_id);
+  randombytes_buf(c->nonce, sizeof c->nonce);
+  c->state = AWAIT_PROOF;
+  char nonce64[64], payload[128], *json = NULL;
+  size_t len = 0;
+  sodium_bin2base64(nonce64, sizeof nonce64, c->nonce, sizeof c->nonce, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  snprintf(payload, sizeof payload, "{\"nonce\":\"%s\"}", nonce64);
+  if (sl_signal_build(SL_SIG_CHALLENGE, NULL, NULL, NULL, m->id[0] ? m->id : NULL, payload, &json, &len) == 0)
+    send_text(h, c->id, json, len);
+}
+
+static void on_proof(sl_hub *h, conn *c, const sl_signal *m) {
+  uint8_t signed_msg[sizeof SL_HUB_CHALLENGE_PREFIX - 1 + SL_HUB_NONCE_BYTES];
+  memcpy(signed_msg, SL_HUB_CHALLENGE_PREFIX, sizeof SL_HUB_CHALLENGE_PREFIX - 1);
+  memcpy(signed_msg + sizeof SL_HUB_CHALLENGE_PREFIX - 1, c->nonce, SL_HUB_NONCE_BYTES);
+  if (sl_verify(c->pk, signed_msg, sizeof signed_msg, m->signature) != 0)
+    {
+    fail_conn(h, c, "AUTH_PROOF_INVALID", "challenge signature does not match the token's publicKey");
+    return;
+  }
+  if (sl_peer_id_from_public_key(c->pk, c->peer_id) != 0) {
+    fail_conn(h, c, "INTERNAL", "peer id");
+    return;
+  }
+  conn *old = sl__map_get(&h->peers, c->peer_id);
+  if (old) fail_conn(h, old, "SESSION_REPLACED", "the same identity connected again");
+  if (sl__map_put(&h->peers, c->peer_id, c) != 0) {
+    fail_conn(h, c, "INTERNAL", "out of memory");
+    return;
+  }
+  c->state = READY;
+  h->ready_count++;
+  cJSON *payload = cJSON_CreateObject();
+  char *pj = NULL, *json = NULL;
+  size_t len = 0;
+  if (payload && cJSON_AddStringToObject(payload, "peerId", c->peer_id) &&
+      cJSON_AddStringToObject(payload, "userId", c->user_id))
+    pj = cJSON_PrintUnformatted(payload);
+  cJSON_Delete(payload);
+  if (pj && sl_signal_build(SL_SIG_AUTHENTICATED, NULL, NULL, NULL, m->id[0] ? m->id : NULL, pj, &json, &len) == 0)
+    send_text(h, c->id, json, len);
+  free(pj);
+}
+
+/* ---------------------------------------------------------------- text */
+
+static void on_message(sl_hub *h, conn *c, const sl_signal *m, double now, double wall_s) {
+  if (c->state == AWAIT_TOKEN) {
+    if (m->type != SL_SIG_AUTH) {
+    fail_conn(h, c, "AUTH_REQUIRED", "the first message must be auth");
+    return;
+  }
+    {
+    on_auth(h, c, m, now, wall_s);
+    return;
+  }
+  }
+  if (c->state == AWAIT_PROOF) {
+    if (m->type != SL_SIG_AUTH_PROOF) {
+    fail_conn(h, c, "AUTH_REQUIRED", "answer the challenge first");
+    return;
+  }
+    {
+    on_proof(h, c, m);
+    return;
+  }
+  }
+  char *json = NULL;
+  size_t len = 0;
+  switch (m->type) {
+  case SL_SIG_AUTH:
+  case SL_SIG_AUTH_PROOF: {
+    send_error(h, c, "ALREADY_AUTHENTICATED", "already authenticated", m->id);
+    return;
+  }
+  case SL_SIG_JOIN: {
+    join(h, c, m);
+    return;
+  }
+  case SL_SIG_LEAVE: {
+    leave(h, c, m);
+    return;
+  }
+  case SL_SIG_OFFER:
+  case SL_SIG_ANSWER:
+  case SL_SIG_ICE_CANDIDATE: {
+    forward(h, c, m);
+    return;
+  }
+  case SL_SIG_RELAY_OPEN: {
+    relay_open(h, c, m, now);
+    return;
+  }
+  case SL_SIG_PING:
+    if (sl_signal_build(SL_SIG_PONG, NULL, NULL, NULL, m->id[0] ? m->id : NULL, NULL, &json, &len) == 0)
+      send_text(h, c->id, json, len);
+    return;
+  default: return; /* pong: liveness only */
+  }
+}
+
+int sl_hub_text(sl_hub *hub, uint32_t id, const char *text, size_t len, double now, double wall_s) {
+  conn *c = conn_get(hub, id);
+  if (!c || (!text && len)) return c ? SL_EINVAL : 0;
+  hub->messages_in++;
+  c->last_seen_ms = now;
+  if (!take(&c->messages, SET(hub, SL_HUB_MSG_RATE), SET(hub, SL_HUB_MSG_BURST), now)) {
+    if (c->state != READY) {
+      fail_conn(hub, c, "RATE_LIMITED", "message rate limit exceeded");
+    } else if (now - c->last_rate_error_ms >= 1000) {
+      c->last_rate_error_ms = now;
+      send_error(hub, c, "RATE_LIMITED", "message rate limit exceeded; message dropped", NULL);
+    }
+    return 0;
+  }
+  sl_signal *m = NULL;
+  int rc = sl_signal_parse(text, len, (size_t)SET(hub, SL_HUB_MAX_MESSAGE), &m);
+  if (rc != 0) {
+    if (c->state != READY) fail_conn(hub, c, sl_errname(rc), sl_strerror(rc));
+    else send_error(hub, c, sl_errname(rc), sl_strerror(rc), NULL);
+    return 0;
+  }
+  on_message(hub, c, m, now, wall_s);
+  sl_signal_free(m);
+  return 0;
+}
+
+/* ---------------------------------------------------------------- tick */
+
+void sl_hub_tick(sl_hub *hub, double now) {
+  for (uint32_t i = 1; i < hub->nconns_cap; i++) {
+    conn *c = conn_get(hub, i);
+    if (!c) continue;
+    if (c->state != READY) {
+      if (now - c->opened_ms >= SET(hub, SL_HUB_AUTH_TIMEOUT_MS))
+        fail_conn(hub, c, "AUTH_TIMEOUT", "authentication did not finish in time");
+      continue;
+    }
+    if (now - c->last_seen_ms >= SET(hub, SL_HUB_STALE_MS)) {
+      fail_conn(hub, c, "STALE", "no message within the keepalive window");
+      continue;
+    }
+    if (now - c->last_ping_ms >= SET(hub, SL_HUB_PING_INTERVAL_MS)) {
+      char *json = NULL;
+      size_t len = 0;
+      c->last_ping_ms = now;
+      if (sl_signal_build(SL_SIG_PING, NULL, NULL, NULL, NULL, NULL, &json, &len) == 0) send_text(hub, c->id, json, len);
+    }
+  }
+  /* Forget addresses with nothing open whose buckets have refilled. */
+  const char *key;
+  void *v;
+  for (size_t pos = 0; (pos = sl__map_next(&hub->ips, pos, &key, &v)) != 0;) {
+    ip_entry *e = v;
+    if (!e->open && now - e->connects.last_ms > 60000 && now - e->auths.last_ms > 60000) {
+      sl__map_remove(&hub->ips, key);
+      free(e);
+    }
+  }
+}
+
+/* ------------------------------------------------------------- metrics */
+
+int sl_hub_metrics(const sl_hub *hub, char **out, size_t *out_len) {
+  if (!hub || !out) return SL_EINVAL;
+  size_t cap = 2048 + NREASONS * 96, n = 0;
+  char *s = malloc(cap);
+  if (!s) return SL_ENOMEM;
+#define EMIT(...) n += (size_t)snprintf(s + n, cap - n, __VA_ARGS__)
+  EMIT("# HELP starling_hub_connections Open WebSocket connections.\n# TYPE starling_hub_connections gauge\n");
+  EMIT("starling_hub_connections %u\n", hub->open_count);
+  EMIT("# HELP starling_hub_authenticated Authenticated connections.\n# TYPE starling_hub_authenticated gauge\n");
+  EMIT("starling_hub_authenticated %u\n", hub->ready_count);
+  EMIT("# HELP starling_hub_rooms Rooms with at least one member.\n# TYPE starling_hub_rooms gauge\n");
+  EMIT("starling_hub_rooms %zu\n", hub->rooms.count);
+  EMIT("# HELP starling_hub_relay_paths Open relay paths.\n# TYPE starling_hub_relay_paths gauge\n");
+  EMIT("starling_hub_relay_paths %zu\n", hub->relays.count);
+  EMIT("# HELP starling_hub_connections_total Connections accepted.\n# TYPE starling_hub_connections_total counter\n");
+  EMIT("starling_hub_connections_total %.0f\n", hub->connections_total);
+  EMIT("# HELP starling_hub_messages_received_total Messages received.\n# TYPE starling_hub_messages_received_total counter\n");
+  EMIT("starling_hub_messages_received_total %.0f\n", hub->messages_in);
+  EMIT("# HELP starling_hub_messages_sent_total Messages sent.\n# TYPE starling_hub_messages_sent_total counter\n");
+  EMIT("starling_hub_messages_sent_total %.0f\n", hub->messages_out);
+  EMIT("# HELP starling_hub_relayed_bytes_total Bytes forwarded on relay paths.\n# TYPE starling_hub_relayed_bytes_total counter\n");
+  EMIT("starling_hub_relayed_bytes_total %.0f\n", hub->relayed_bytes);
+  EMIT("# HELP starling_hub_rejections_total Requests refused, by reason.\n# TYPE starling_hub_rejections_total counter\n");
+  for (size_t i = 0; i < NREASONS; i++) EMIT("starling_hub_rejections_total{reason=\"%s\"} %.0f\n", reasons[i], hub->rejections[i]);
+#undef EMIT
+  *out = s;
+  if (out_len) *out_len = n;
+  return 0;
+}
+
+/* ---------------------------------------------------------------- free */
+
+void sl_hub_free(sl_hub *hub) {
+  if (!hub) return;
+  for (uint32_t i = 1; i < hub->nconns_cap; i++)
+    if (hub->conns[i]) free_conn(hub, hub->conns[i]);
+  free(hub->conns);
+  const char *key;
+  void *v;
+  for (size_t pos = 0; (pos = sl__map_next(&hub->rooms, pos, &key, &v)) != 0;) {
+    free(((room *)v)->members);
+    free(v);
+  }
+  for (size_t pos = 0; (pos = sl__map_next(&hub->ips, pos, &key, &v)) != 0;) free(v);
+  for (size_t pos = 0; (pos = sl__map_next(&hub->relays, pos, &key, &v)) != 0;) free(v);
+  sl__map_free(&hub->peers);
+  sl__map_free(&hub->rooms);
+  sl__map_free(&hub->ips);
+  sl__map_free(&hub->relays);
+  for (size_t i = 0; i < hub->qlen; i++) free(hub->queue[hub->qhead + i].data);
+  free(hub->queue);
+  free(hub->last_popped);
+  if (hub->jwt_secret) sodium_memzero(hub->jwt_secret, hub->jwt_secret_len);
+  free(hub->jwt_secret);
+  free(hub->jwt_audience);
+  free(hub->jwt_issuer);
+  free(hub);
+}

@@ -1,0 +1,260 @@
+/* test_hub.c — the hub state machine driven like its host drives it:
+ * auth and challenge, rooms, forwarding with `from` rewritten, relay
+ * framing and limits, rate limits, timers, and metrics. */
+#include "check.h"
+#include "internal.h"
+#include "jwt_util.h"
+
+#define WALL 1700000000.0
+static uint8_t secret[32];
+
+typedef struct client {
+  sl_identity *id;
+  uint32_t conn;
+  char log[65536]; /* everything the hub sent, one message a line */
+  int closed;
+  uint8_t last_binary[64];
+  size_t last_binary_len;
+} client;
+
+static client clients[8];
+static sl_hub *hub;
+static double now_ms = 1000;
+
+/* Routes queued outputs to the clients' logs. */
+static void pump(void) {
+  sl_hub_output o;
+  while (sl_hub_next_output(hub, &o)) {
+    for (int i = 0; i < 8; i++) {
+      client *c = &clients[i];
+      if (c->conn != o.conn) continue;
+      if (o.kind == SL_HUB_SEND_TEXT) {
+        strncat(c->log, (const char *)o.data, sizeof c->log - strlen(c->log) - 2);
+        strcat(c->log, "\n");
+      } else if (o.kind == SL_HUB_SEND_BINARY) {
+        c->last_binary_len = o.len < sizeof c->last_binary ? o.len : sizeof c->last_binary;
+        memcpy(c->last_binary, o.data, c->last_binary_len);
+      } else {
+        c->closed = o.close_code;
+      }
+    }
+  }
+}
+
+static void text(client *c, const char *msg) {
+  CHECK_EQ(sl_hub_text(hub, c->conn, msg, strlen(msg), now_ms, WALL), 0);
+  pump();
+}
+
+static const char *token_for(const sl_identity *id, const char *extra) {
+  char pk[64], payload[512];
+  b64(sl_identity_public_key(id), 32, pk, sizeof pk);
+  snprintf(payload, sizeof payload, "{\"userId\":\"u\",\"publicKey\":\"%s\",\"exp\":%.0f%s}", pk, WALL + 300, extra);
+  return make("{\"alg\":\"HS256\"}", payload, SL_JWT_HS256, secret);
+}
+
+static void open_client(client *c) {
+  memset(c->log, 0, sizeof c->log);
+  c->closed = 0;
+  if (!c->id) CHECK_EQ(sl_identity_generate(&c->id), 0);
+  int conn = sl_hub_open(hub, "127.0.0.1", now_ms);
+  CHECK(conn > 0);
+  c->conn = (uint32_t)conn;
+  pump();
+}
+
+/* Answers the challenge found in the log. */
+static void prove(client *c, const sl_identity *signer) {
+  const char *n = strstr(c->log, "\"nonce\":\"");
+  CHECK(n != NULL);
+  if (!n) return;
+  uint8_t nonce[32], msg[23 + 32], sig[64];
+  size_t len = 0;
+  CHECK_EQ(sodium_base642bin(nonce, 32, n + 9, 43, NULL, &len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING), 0);
+  memcpy(msg, SL_HUB_CHALLENGE_PREFIX, 23);
+  memcpy(msg + 23, nonce, 32);
+  CHECK_EQ(sl_identity_sign(signer, msg, sizeof msg, sig), 0);
+  char sig64[100], proof[200];
+  b64(sig, 64, sig64, sizeof sig64);
+  snprintf(proof, sizeof proof, "{\"type\":\"auth-proof\",\"payload\":{\"signature\":\"%s\"}}", sig64);
+  text(c, proof);
+}
+
+static void login(client *c) {
+  char auth[2048];
+  open_client(c);
+  snprintf(auth, sizeof auth, "{\"type\":\"auth\",\"payload\":{\"token\":\"%s\"}}", token_for(c->id, ""));
+  text(c, auth);
+  CHECK(strstr(c->log, "\"type\":\"challenge\"") != NULL);
+  prove(c, c->id);
+  CHECK(strstr(c->log, "\"type\":\"authenticated\"") != NULL);
+  CHECK(strstr(c->log, sl_identity_peer_id(c->id)) != NULL);
+  memset(c->log, 0, sizeof c->log);
+}
+
+static void new_hub(void) {
+  sl_hub_free(hub);
+  CHECK_EQ(sl_hub_new(&hub), 0);
+  CHECK_EQ(sl_hub_set_jwt_hs256(hub, secret, sizeof secret), 0);
+  for (int i = 0; i < 8; i++) clients[i].conn = 0;
+}
+
+static void test_auth(void) {
+  new_hub();
+  client *a = &clients[0];
+  login(a);
+  /* Wrong first message, bad token, failed challenge: each closes with its code. */
+  client *b = &clients[1];
+  open_client(b);
+  text(b, "{\"type\":\"join\",\"room\":\"x\"}");
+  CHECK(strstr(b->log, "AUTH_REQUIRED") && b->closed);
+  open_client(b);
+  text(b, "{\"type\":\"auth\",\"payload\":{\"token\":\"e30.e30.e30\"}}");
+  CHECK(strstr(b->log, "JWT_ALGORITHM") && b->closed);
+  open_client(b);
+  char auth[2048];
+  snprintf(auth, sizeof auth, "{\"type\":\"auth\",\"payload\":{\"token\":\"%s\"}}", token_for(b->id, ""));
+  text(b, auth);
+  prove(b, a->id); /* signed by someone else */
+  CHECK(strstr(b->log, "AUTH_PROOF_INVALID") && b->closed);
+  open_client(b);
+  text(b, "not json");
+  CHECK(strstr(b->log, "MESSAGE_MALFORMED") && b->closed);
+  /* Auth deadline. */
+  open_client(b);
+  now_ms += 10001;
+  sl_hub_tick(hub, now_ms);
+  pump();
+  CHECK(strstr(b->log, "AUTH_TIMEOUT") && b->closed);
+  CHECK(!a->closed);
+  text(a, "{\"type\":\"ping\",\"id\":\"p1\"}");
+  CHECK(strstr(a->log, "{\"type\":\"pong\",\"id\":\"p1\"}") != NULL);
+}
+
+static void test_rooms_and_forwarding(void) {
+  new_hub();
+  client *a = &clients[0], *b = &clients[1], *c = &clients[2];
+  login(a), login(b), login(c);
+  text(a, "{\"type\":\"join\",\"room\":\"lobby\",\"id\":\"j1\"}");
+  CHECK(strstr(a->log, "\"type\":\"peer-list\",\"room\":\"lobby\",\"id\":\"j1\",\"payload\":{\"peers\":[]}") != NULL);
+  text(b, "{\"type\":\"join\",\"room\":\"lobby\"}");
+  CHECK(strstr(b->log, sl_identity_peer_id(a->id)) != NULL); /* b's peer-list names a */
+  CHECK(strstr(a->log, "peer-joined") && strstr(a->log, sl_identity_peer_id(b->id)));
+  /* Forwarding rewrites from; a spoofed from is ignored. */
+  char msg[512];
+  snprintf(msg, sizeof msg, "{\"type\":\"offer\",\"from\":\"%s\",\"to\":\"%s\",\"payload\":{\"sdp\":\"x\"}}",
+           sl_identity_peer_id(c->id), sl_identity_peer_id(b->id));
+  memset(b->log, 0, sizeof b->log);
+  text(a, msg);
+  char expect[512];
+  snprintf(expect, sizeof expect, "{\"type\":\"offer\",\"from\":\"%s\",\"to\":\"%s\",\"payload\":{\"sdp\":\"x\"}}",
+           sl_identity_peer_id(a->id), sl_identity_peer_id(b->id));
+  CHECK(strstr(b->log, expect) != NULL);
+  /* c shares no room with b: not reachable. */
+  snprintf(msg, sizeof msg, "{\"type\":\"offer\",\"to\":\"%s\",\"payload\":{}}", sl_identity_peer_id(b->id));
+  text(c, msg);
+  CHECK(strstr(c->log, "PEER_NOT_FOUND") != NULL);
+  CHECK(!c->closed);
+  text(c, "{\"type\":\"leave\",\"room\":\"lobby\"}");
+  CHECK(strstr(c->log, "NOT_IN_ROOM") != NULL);
+  /* Leaving and disconnecting tell the others. */
+  memset(a->log, 0, sizeof a->log);
+  sl_hub_closed(hub, b->conn, now_ms);
+  pump();
+  CHECK(strstr(a->log, "peer-left") && strstr(a->log, sl_identity_peer_id(b->id)));
+  /* Room limits. */
+  for (int i = 0; i < 17; i++) { /* the 17th is one too many */
+    snprintf(msg, sizeof msg, "{\"type\":\"join\",\"room\":\"r%d\"}", i);
+    text(c, msg);
+  }
+  CHECK(strstr(c->log, "ROOM_LIMIT") != NULL);
+  text(a, "{\"type\":\"join\"}");
+  CHECK(strstr(a->log, "MESSAGE_FIELD") != NULL && !a->closed);
+  text(a, "{\"type\":\"teleport\"}");
+  CHECK(strstr(a->log, "MESSAGE_TYPE") != NULL && !a->closed);
+}
+
+static void test_relay(void) {
+  new_hub();
+  client *a = &clients[0], *b = &clients[1];
+  login(a), login(b);
+  text(a, "{\"type\":\"join\",\"room\":\"r\"}");
+  text(b, "{\"type\":\"join\",\"room\":\"r\"}");
+  uint8_t frame[33 + 20];
+  frame[0] = SL_RELAY_KIND_RECORD;
+  memcpy(frame + 1, sl_identity_public_key(b->id), 32);
+  memset(frame + 33, 0xab, 20);
+  CHECK_EQ(sl_hub_binary(hub, a->conn, frame, sizeof frame, now_ms), 0);
+  pump();
+  CHECK(strstr(a->log, "RELAY_NOT_OPEN") != NULL);
+  char msg[256];
+  snprintf(msg, sizeof msg, "{\"type\":\"relay-open\",\"to\":\"%s\"}", sl_identity_peer_id(b->id));
+  text(a, msg);
+  CHECK(strstr(a->log, "relay-ready") && strstr(b->log, "relay-ready") && strstr(b->log, "sessionId"));
+  CHECK_EQ(sl_hub_binary(hub, a->conn, frame, sizeof frame, now_ms), 0);
+  pump();
+  CHECK_EQ(b->last_binary_len, sizeof frame);
+  CHECK_MEM(b->last_binary + 1, sl_identity_public_key(a->id), 32); /* destination became the source */
+  CHECK_MEM(b->last_binary + 33, frame + 33, 20);
+  frame[0] = 9;
+  CHECK_EQ(sl_hub_binary(hub, a->conn, frame, sizeof frame, now_ms), 0);
+  pump();
+  CHECK(strstr(a->log, "RELAY_BAD_FRAME") != NULL);
+  /* Data limit, reported to both ends. */
+  new_hub();
+  CHECK_EQ(sl_hub_set(hub, SL_HUB_RELAY_MAX_BYTES, 100), 0);
+  login(a), login(b);
+  text(a, "{\"type\":\"join\",\"room\":\"r\"}");
+  text(b, "{\"type\":\"join\",\"room\":\"r\"}");
+  text(a, msg);
+  frame[0] = SL_RELAY_KIND_RECORD;
+  for (int i = 0; i < 3; i++) CHECK_EQ(sl_hub_binary(hub, a->conn, frame, sizeof frame, now_ms), 0);
+  pump();
+  CHECK(strstr(a->log, "RELAY_LIMIT") && strstr(b->log, "RELAY_LIMIT"));
+}
+
+static void test_limits_and_metrics(void) {
+  new_hub();
+  CHECK_EQ(sl_hub_set(hub, SL_HUB_MSG_RATE, 1), 0);
+  CHECK_EQ(sl_hub_set(hub, SL_HUB_MSG_BURST, 5), 0);
+  client *a = &clients[0];
+  login(a);
+  for (int i = 0; i < 10; i++) text(a, "{\"type\":\"ping\"}");
+  CHECK(strstr(a->log, "RATE_LIMITED") != NULL && !a->closed);
+  /* Keepalive: a ping after the interval, a drop after the stale window. */
+  memset(a->log, 0, sizeof a->log);
+  now_ms += 30000;
+  sl_hub_tick(hub, now_ms);
+  pump();
+  CHECK(strstr(a->log, "{\"type\":\"ping\"}") != NULL);
+  now_ms += 30001;
+  sl_hub_tick(hub, now_ms);
+  pump();
+  CHECK(strstr(a->log, "STALE") && a->closed);
+  char *m = NULL;
+  size_t len = 0;
+  CHECK_EQ(sl_hub_metrics(hub, &m, &len), 0);
+  CHECK(strstr(m, "starling_hub_rejections_total{reason=\"RATE_LIMITED\"}") != NULL);
+  CHECK(strstr(m, "starling_hub_rejections_total{reason=\"STALE\"} 1") != NULL);
+  CHECK(strstr(m, "starling_hub_connections 0") != NULL);
+  free(m);
+  /* Per-address connection rate. */
+  new_hub();
+  CHECK_EQ(sl_hub_set(hub, SL_HUB_CONNECT_BURST, 3), 0);
+  CHECK_EQ(sl_hub_set(hub, SL_HUB_CONNECT_RATE, 0.001), 0);
+  for (int i = 0; i < 4; i++) open_client(&clients[i]);
+  CHECK(!clients[2].closed && strstr(clients[3].log, "RATE_LIMITED") && clients[3].closed);
+  CHECK_EQ(sl_hub_set(hub, SL_HUB_MSG_RATE, 5), SL_EINVAL); /* settings are fixed once serving */
+}
+
+int main(void) {
+  if (sl_init() != 0) return 1;
+  randombytes_buf(secret, sizeof secret);
+  test_auth();
+  test_rooms_and_forwarding();
+  test_relay();
+  test_limits_and_metrics();
+  sl_hub_free(hub);
+  for (int i = 0; i < 8; i++) sl_identity_free(clients[i].id);
+  return check_summary("hub");
+}
