@@ -76,9 +76,9 @@ export class Identity {
   sign(bytes) {
     const msg = toBytes(bytes, 'bytes');
     const m = wasm();
+    const sp = scratch(); // first: it creates msgScratch too
     const mp = msgScratch.reserve(msg.length);
     put(mp, msg);
-    const sp = scratch();
     check(m._sl_identity_sign(this.#live(), mp, msg.length, sp));
     return take(sp, SIGNATURE_BYTES);
   }
@@ -89,8 +89,8 @@ export class Identity {
     const msg = toBytes(bytes, 'bytes');
     const sig = toBytes(signature, 'signature');
     if (sig.length !== SIGNATURE_BYTES) return false;
-    const base = scratch();
     const m = wasm();
+    const base = scratch(); // first: it creates msgScratch too
     const mp = msgScratch.reserve(msg.length);
     put(mp, msg);
     put(base, pk);

@@ -13,15 +13,15 @@ const types = {
 };
 
 /**
- * @param {{ mounts: Record<string, string>, port?: number, host?: string, index?: string }} opts
- *   mounts: URL prefix ("/", "/pkg/") -> folder on disk. Longest prefix wins.
- * @returns {Promise<{ url: string, close(): Promise<void> }>}
+ * A request handler serving files. mounts: URL prefix ("/", "/pkg/") ->
+ * folder on disk; the longest prefix wins.
+ * @param {Record<string, string>} mounts
  */
-export async function serveStatic({ mounts, port = 0, host = '127.0.0.1', index = 'index.html' }) {
+export function staticHandler(mounts, index = 'index.html') {
   const table = Object.entries(mounts)
     .map(([prefix, dir]) => [prefix.endsWith('/') ? prefix : prefix + '/', resolve(dir)])
     .sort((a, b) => b[0].length - a[0].length);
-  const server = createServer(async (req, res) => {
+  return async (req, res) => {
     try {
       const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
       const mount = table.find(([prefix]) => path.startsWith(prefix) || path + '/' === prefix);
@@ -36,7 +36,15 @@ export async function serveStatic({ mounts, port = 0, host = '127.0.0.1', index 
     } catch {
       send(res, 404, 'not found');
     }
-  });
+  };
+}
+
+/**
+ * @param {{ mounts: Record<string, string>, port?: number, host?: string, index?: string }} opts
+ * @returns {Promise<{ url: string, close(): Promise<void> }>}
+ */
+export async function serveStatic({ mounts, port = 0, host = '127.0.0.1', index = 'index.html' }) {
+  const server = createServer(staticHandler(mounts, index));
   await new Promise((ok, fail) => server.once('error', fail).listen(port, host, ok));
   const { port: bound } = server.address();
   return {

@@ -346,7 +346,8 @@ typedef struct sl_signal {
 /* Parses and validates one client -> hub message: the type must be a
  * client type, and each type's required fields must be present and well
  * formed ("to" a peer id; "room" 1..64 of [A-Za-z0-9._:/-]; "id" at most
- * 64 characters). "from" is ignored: the hub sets it. On success *out is
+ * 64 characters; an auth token longer than SL_JWT_MAX_TOKEN_DEFAULT is
+ * SL_EJWT_TOO_LARGE). "from" is ignored: the hub sets it. On success *out is
  * owned by the caller (sl_signal_free). max_len 0 = SL_SIGNAL_MAX_DEFAULT. */
 SL_MUST_CHECK int sl_signal_parse(const char *text, size_t len, size_t max_len, sl_signal **out);
 void sl_signal_free(sl_signal *msg);

@@ -52,6 +52,8 @@ static int copy_string(const cJSON *root, const char *name, char *dst, size_t ca
 }
 
 static int read_auth(const cJSON *payload, sl_signal *m) {
+  const cJSON *token = cJSON_GetObjectItemCaseSensitive(payload, "token");
+  if (cJSON_IsString(token) && strlen(token->valuestring) >= sizeof m->token) return SL_EJWT_TOO_LARGE;
   return copy_string(payload, "token", m->token, sizeof m->token) == 0 && m->token[0] ? 0 : SL_ESIG_FIELD;
 }
 

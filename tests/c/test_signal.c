@@ -72,6 +72,11 @@ static void test_invalid(void) {
   room[65] = 0;
   snprintf(buf, sizeof buf, "{\"type\":\"join\",\"room\":\"%s\"}", room);
   CHECK_EQ(parse_rc(buf), SL_ESIG_FIELD);
+  static char big[6000];
+  int k = snprintf(big, sizeof big, "{\"type\":\"auth\",\"payload\":{\"token\":\"");
+  memset(big + k, 'a', 5000);
+  snprintf(big + k + 5000, sizeof big - (size_t)k - 5000, "\"}}");
+  CHECK_EQ(parse_rc(big), SL_EJWT_TOO_LARGE);
   /* Size cap before parsing; deep nesting is bounded by cJSON's limit. */
   sl_signal *m = NULL;
   CHECK_EQ(sl_signal_parse("{\"type\":\"ping\"}", 15, 10, &m), SL_ESIG_TOO_LARGE);

@@ -38,3 +38,8 @@ test('init() accepts an ArrayBuffer, a WebAssembly.Module and a URL', () => {
     assert.equal(r.out, '12D3KooW', `${expr}: ${r.err}`);
   }
 });
+
+test('signing right after generate() works in a fresh process', () => {
+  const r = runIsolated(`await S.init(); const id = S.Identity.generate(); console.log(S.Identity.verify(id.publicKey, 'x', id.sign('x')));`);
+  assert.equal(r.out, 'true', r.err);
+});

@@ -1,0 +1,45 @@
+// Types for 'starling/hub' (Node only): the signaling + relay hub.
+
+export interface HubOptions {
+  port?: number;               // default 0 (any free port)
+  host?: string;               // default '127.0.0.1'
+  /** HS256 secret (at least 32 bytes). Exactly one of jwtSecret / jwtPublicKey. */
+  jwtSecret?: string | Uint8Array;
+  /** EdDSA issuer public key: 32 raw bytes or their base64url. */
+  jwtPublicKey?: string | Uint8Array;
+  audience?: string;           // checked against aud when set
+  issuer?: string;             // checked against iss when set
+  jwtSkewSeconds?: number;     // <= 60, default 60
+  tickMs?: number;             // timer resolution, default 1000
+  /** Enables POST /dev/token (HS256 only). Never in production. */
+  dev?: boolean;
+  /** Handles HTTP requests the hub does not (e.g. serving a demo). */
+  requestHandler?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;
+  maxMessage?: number;         // bytes per text message, default 65536
+  maxRoomsPerClient?: number;  // default 16
+  maxPeersPerRoom?: number;    // default 1024
+  maxConnections?: number;     // default 20000
+  authTimeoutMs?: number;      // default 10000
+  pingIntervalMs?: number;     // default 30000
+  staleMs?: number;            // default 60000
+  messageRate?: number;        // per connection per second, default 100
+  messageBurst?: number;       // default 400
+  connectRate?: number;        // per address per second, default 20
+  connectBurst?: number;       // default 100
+  authRate?: number;           // per address per second, default 20
+  authBurst?: number;          // default 100
+  relayMaxBytes?: number;      // per relay path, default 64 MiB
+  relayMaxMs?: number;         // per relay path, default 600000
+}
+
+export interface Hub {
+  /** What peers pass as hubUrl (ws://host:port). */
+  readonly url: string;
+  readonly httpUrl: string;
+  readonly port: number;
+  /** Prometheus text, as served at /metrics. */
+  metrics(): string;
+  close(): Promise<void>;
+}
+
+export function startHub(opts: HubOptions): Promise<Hub>;
