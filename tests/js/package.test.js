@@ -16,7 +16,8 @@ test('npm pack -> npm install -> import "starling" in Node', () => {
   const out = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: root, encoding: 'utf8' });
   const tarball = join(dir, out.trim().split('\n').pop());
   const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' });
-  for (const f of ['package/js-glue/index.js', 'package/js-glue/index.d.ts', 'package/dist/starling_core.mjs', 'package/dist/starling_core.wasm']) {
+  for (const f of ['package/js-glue/index.js', 'package/js-glue/index.d.ts', 'package/dist/starling_core.mjs', 'package/dist/starling_core.wasm',
+    'package/js-glue/hub.js', 'package/js-glue/hub.d.ts', 'package/dist/starling_hub.wasm', 'package/bin/starling.js']) {
     assert.ok(listing.includes(f), `${f} is in the tarball`);
   }
   assert.ok(!listing.includes('package/src/'), 'C sources are not shipped');
