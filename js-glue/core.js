@@ -4,6 +4,7 @@
 // grow and replace the buffer); always read `heap()` afresh.
 import createStarlingCore from '../dist/starling_core.mjs';
 import { StarlingError } from './errors.js';
+import { getRandomValue } from './random.js';
 
 let core = null;
 let loading = null;
@@ -54,11 +55,7 @@ export function init(opts = {}) {
   if (!loading) {
     loading = (async () => {
       const options = await moduleOptions(opts.wasm);
-      // libsodium's wasm randombytes_stir() probes window/self, then
-      // require('crypto') (absent in ESM) unless this hook exists. Our C
-      // side installs a Web Crypto source anyway (src/core/init.c); this
-      // only satisfies the probe with the same source.
-      options.getRandomValue = () => globalThis.crypto.getRandomValues(new Uint32Array(1))[0];
+      options.getRandomValue = getRandomValue; // libsodium's only random source in wasm: see random.js
       const mod = await createStarlingCore(options);
       const rc = mod._sl_init();
       if (rc !== 0) throw new StarlingError('CRYPTO_INIT', 'libsodium failed to initialise', rc);

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { WebSocketServer } from 'ws';
 import createStarlingHub from '../dist/starling_hub.mjs';
 import { StarlingError } from './errors.js';
+import { getRandomValue } from './random.js';
 
 /** Limits and timers, by option name -> enum sl_hub_setting. */
 const SETTINGS = {
@@ -21,9 +22,7 @@ const CLOSE = 3;
 
 async function loadHub() {
   const wasmBinary = await readFile(new URL('../dist/starling_hub.wasm', import.meta.url));
-  // See js-glue/core.js: satisfies libsodium's random-source probe.
-  const getRandomValue = () => globalThis.crypto.getRandomValues(new Uint32Array(1))[0];
-  const m = await createStarlingHub({ wasmBinary, getRandomValue });
+  const m = await createStarlingHub({ wasmBinary, getRandomValue }); // see random.js
   if (m._sl_init() !== 0) throw new StarlingError('CRYPTO_INIT', 'libsodium failed to initialise');
   return m;
 }
@@ -161,6 +160,19 @@ export async function startHub(opts = {}) {
   // Larger than the hub's own cap so oversize messages get the hub's
   // MESSAGE_TOO_LARGE error instead of a bare close from `ws`.
   const wss = new WebSocketServer({ server, maxPayload: 4 * Math.max(maxMessage, 16384 + 64) });
+  // One reusable input buffer in wasm memory for every message.
+  let inPtr = 0;
+  let inCap = 0;
+  const input = (bytes) => {
+    if (bytes.length > inCap) {
+      if (inPtr) m._free(inPtr);
+      inCap = Math.max(bytes.length, 64 * 1024);
+      inPtr = m._malloc(inCap);
+    }
+    m.HEAPU8.set(bytes, inPtr);
+    return inPtr;
+  };
+
   wss.on('connection', (ws, req) => {
     const ip = put(m, String(req.socket.remoteAddress ?? 'unknown'));
     const id = m._sl_hub_open(hub, ip, now());
@@ -169,10 +181,9 @@ export async function startHub(opts = {}) {
     sockets.set(id, ws);
     ws.on('message', (data, isBinary) => {
       const bytes = Array.isArray(data) ? Buffer.concat(data) : data;
-      const p = put(m, bytes);
+      const p = input(bytes);
       if (isBinary) m._sl_hub_binary(hub, id, p, bytes.length, now());
       else m._sl_hub_text(hub, id, p, bytes.length, now(), Date.now() / 1000);
-      m._free(p);
       pump();
     });
     ws.on('close', () => {
@@ -204,6 +215,7 @@ export async function startHub(opts = {}) {
       await new Promise((ok) => server.close(() => ok()));
       m._sl_hub_free(hub);
       m._free(slots);
+      if (inPtr) m._free(inPtr);
     },
   };
 }

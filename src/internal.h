@@ -43,6 +43,13 @@ int sl__base58_encode(const uint8_t *in, size_t len, char *out, size_t cap);
 /* Returns bytes written or SL_EPEERID (bad character) / SL_EBUFSIZE. */
 int sl__base58_decode(const char *in, size_t len, uint8_t *out, size_t cap);
 
+/* ---------------------------------------------------------------- peer ids */
+
+/* Syntax only (length, alphabet, multihash + protobuf prefix), without the
+ * curve-point check of sl_peer_id_to_public_key, which costs a scalar
+ * multiplication. For ids that are only looked up, never used as keys. */
+int sl__peer_id_decode(const char *str, size_t len, uint8_t pk[32]);
+
 /* ------------------------------------------------------- noise, raw layer */
 
 /* Noise_XX_25519_ChaChaPoly_SHA256 handshake state with raw payloads, as in
@@ -129,6 +136,11 @@ size_t sl__map_next(const sl__map *m, size_t pos, const char **key, void **value
 bool sl__json_has_nul_escape(const char *text, size_t len);
 
 /* -------------------------------------------------------------- signaling */
+
+/* sl_signal_build without validating payload_json: for JSON the core
+ * produced itself (the hub forwarding a parsed payload). */
+int sl__signal_build_trusted(int type, const char *from, const char *to, const char *room, const char *id,
+                             const char *payload_json, char **out, size_t *out_len);
 
 /* 1 if room is 1..64 characters of [A-Za-z0-9._:/-]. */
 int sl__room_name_valid(const char *room);

@@ -444,8 +444,8 @@ static void forward(sl_hub *h, conn *c, const sl_signal *m) {
   }
   char *json = NULL;
   size_t len = 0;
-  if (sl_signal_build(m->type, c->peer_id, m->to, m->room[0] ? m->room : NULL, m->id[0] ? m->id : NULL, m->payload,
-                      &json, &len) == 0)
+  if (sl__signal_build_trusted(m->type, c->peer_id, m->to, m->room[0] ? m->room : NULL, m->id[0] ? m->id : NULL,
+                               m->payload, &json, &len) == 0)
     send_text(h, d->id, json, len);
 }
 

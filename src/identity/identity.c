@@ -27,17 +27,25 @@ int sl_peer_id_from_public_key(const uint8_t pk[32], char out[SL_PEER_ID_BYTES])
   return 0;
 }
 
-int sl_peer_id_to_public_key(const char *str, size_t len, uint8_t pk[32]) {
+int sl__peer_id_decode(const char *str, size_t len, uint8_t pk[32]) {
   if (!str || !pk) return SL_EINVAL;
   if (len != SL_PEER_ID_BYTES - 1) return SL_EPEERID;
   uint8_t raw[PEER_ID_RAW_BYTES + 8];
   int n = sl__base58_decode(str, len, raw, sizeof raw);
   if (n != (int)PEER_ID_RAW_BYTES) return SL_EPEERID;
   if (memcmp(raw, peer_id_prefix, sizeof peer_id_prefix) != 0) return SL_EPEERID;
+  memcpy(pk, raw + sizeof peer_id_prefix, 32);
+  return 0;
+}
+
+int sl_peer_id_to_public_key(const char *str, size_t len, uint8_t pk[32]) {
+  uint8_t key[32];
+  int rc = sl__peer_id_decode(str, len, key);
+  if (rc != 0) return rc;
   /* Rejects non-canonical encodings and small-order points, which no honest
    * key generator produces and which make signatures meaningless. */
-  if (!crypto_core_ed25519_is_valid_point(raw + sizeof peer_id_prefix)) return SL_EPUBKEY;
-  memcpy(pk, raw + sizeof peer_id_prefix, 32);
+  if (!crypto_core_ed25519_is_valid_point(key)) return SL_EPUBKEY;
+  memcpy(pk, key, 32);
   return 0;
 }
 

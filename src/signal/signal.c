@@ -85,7 +85,8 @@ static int check_fields(const cJSON *root, sl_signal *m) {
     if (!cJSON_IsObject(payload)) return SL_ESIG_FIELD;
     /* fall through: these also need a destination */
   case SL_SIG_RELAY_OPEN:
-    if (sl_peer_id_to_public_key(m->to, strlen(m->to), pk) != 0) return SL_ESIG_FIELD;
+    /* Syntax is enough: `to` is only looked up among authenticated peers. */
+    if (sl__peer_id_decode(m->to, strlen(m->to), pk) != 0) return SL_ESIG_FIELD;
     return m->room[0] && !sl__room_name_valid(m->room) ? SL_ESIG_FIELD : 0;
   default: return 0;
   }
@@ -147,28 +148,63 @@ static int finish(cJSON *obj, char **out, size_t *out_len) {
   return 0;
 }
 
-int sl_signal_build(int type, const char *from, const char *to, const char *room, const char *id,
-                    const char *payload_json, char **out, size_t *out_len) {
-  if (!out || !sl_signal_type_name(type)) return SL_EINVAL;
-  *out = NULL;
-  cJSON *obj = cJSON_CreateObject();
-  if (!obj) return SL_ENOMEM;
-  bool ok = add_string(obj, "type", sl_signal_type_name(type)) && add_string(obj, "from", from) &&
-            add_string(obj, "to", to) && add_string(obj, "room", room) && add_string(obj, "id", id);
-  if (ok && payload_json) {
-    cJSON *payload = cJSON_Parse(payload_json);
-    ok = payload && cJSON_AddItemToObject(obj, "payload", payload);
-    if (!ok) {
-      cJSON_Delete(payload);
-      cJSON_Delete(obj);
-      return SL_EINVAL;
+/* Appends "name":"escaped value" (with a leading comma unless first). */
+static size_t put_field(char *o, const char *name, const char *value, bool first) {
+  size_t n = 0;
+  if (!first) o[n++] = ',';
+  n += (size_t)sprintf(o + n, "\"%s\":\"", name);
+  for (const unsigned char *c = (const unsigned char *)value; *c; c++) {
+    if (*c == '"' || *c == '\\') {
+      o[n++] = '\\';
+      o[n++] = (char)*c;
+    } else if (*c < 0x20) {
+      n += (size_t)sprintf(o + n, "\\u%04x", *c);
+    } else {
+      o[n++] = (char)*c;
     }
   }
-  if (!ok) {
-    cJSON_Delete(obj);
-    return SL_ENOMEM;
+  o[n++] = '"';
+  return n;
+}
+
+/* Worst case of put_field: every byte escaped as \u00XX. */
+static size_t field_cap(const char *name, const char *value) {
+  return value ? strlen(name) + 6 + 6 * strlen(value) : 0;
+}
+
+int sl__signal_build_trusted(int type, const char *from, const char *to, const char *room, const char *id,
+                             const char *payload_json, char **out, size_t *out_len) {
+  if (!out || !sl_signal_type_name(type)) return SL_EINVAL;
+  *out = NULL;
+  const char *names[5] = {"type", "from", "to", "room", "id"};
+  const char *values[5] = {sl_signal_type_name(type), from, to, room, id};
+  size_t cap = 16 + (payload_json ? strlen(payload_json) + 12 : 0);
+  for (int i = 0; i < 5; i++) cap += field_cap(names[i], values[i]);
+  char *o = malloc(cap);
+  if (!o) return SL_ENOMEM;
+  size_t n = 0;
+  o[n++] = '{';
+  for (int i = 0; i < 5; i++)
+    if (values[i]) n += put_field(o + n, names[i], values[i], i == 0);
+  if (payload_json) n += (size_t)sprintf(o + n, ",\"payload\":%s", payload_json);
+  o[n++] = '}';
+  o[n] = 0;
+  *out = o;
+  if (out_len) *out_len = n;
+  return 0;
+}
+
+int sl_signal_build(int type, const char *from, const char *to, const char *room, const char *id,
+                    const char *payload_json, char **out, size_t *out_len) {
+  if (!out) return SL_EINVAL;
+  *out = NULL;
+  if (payload_json) { /* the caller's JSON is checked; the hub's own is trusted */
+    cJSON *check = cJSON_Parse(payload_json);
+    bool valid = check != NULL;
+    cJSON_Delete(check);
+    if (!valid) return SL_EINVAL;
   }
-  return finish(obj, out, out_len);
+  return sl__signal_build_trusted(type, from, to, room, id, payload_json, out, out_len);
 }
 
 int sl_signal_build_error(const char *code, const char *message, const char *id, char **out, size_t *out_len) {

@@ -43,3 +43,15 @@ test('signing right after generate() works in a fresh process', () => {
   const r = runIsolated(`await S.init(); const id = S.Identity.generate(); console.log(S.Identity.verify(id.publicKey, 'x', id.sign('x')));`);
   assert.equal(r.out, 'true', r.err);
 });
+
+test('key generation draws its randomness from Web Crypto', () => {
+  const r = runIsolated(`
+    let calls = 0;
+    const real = globalThis.crypto.getRandomValues.bind(globalThis.crypto);
+    Object.defineProperty(globalThis.crypto, 'getRandomValues', { value: (a) => { calls++; return real(a); } });
+    await S.init();
+    const before = calls;
+    for (let i = 0; i < 20; i++) S.Identity.generate(); // 20 x 32 bytes > one 1 KiB pool
+    console.log(calls > before);`);
+  assert.equal(r.out, 'true', r.err);
+});

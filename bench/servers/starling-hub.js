@@ -1,0 +1,9 @@
+// Starts a Starling hub for the load benchmark with limits raised so the
+// generator measures throughput, not the rate limiter. Prints {port}.
+import { startHub } from '../../js-glue/hub.js';
+
+const hub = await startHub({
+  jwtSecret: process.argv[2], maxConnections: 50000, messageRate: 1e6, messageBurst: 1e6,
+  connectRate: 1e6, connectBurst: 1e6, authRate: 1e6, authBurst: 1e6,
+});
+console.log(JSON.stringify({ port: hub.port }));
