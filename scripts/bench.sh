@@ -9,3 +9,5 @@ if [ ! -f build/bench/CMakeCache.txt ]; then
 fi
 cmake --build build/bench -j"$(nproc)" >build/bench.log 2>&1 || { tail -30 build/bench.log; exit 1; }
 node --max-old-space-size=4096 bench/run.js
+# Hub under load vs the PeerJS server (separate processes on loopback).
+node bench/hub-load.js "${HUB_CLIENTS:-2000}" "${HUB_MESSAGES:-100}"
