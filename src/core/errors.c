@@ -46,6 +46,9 @@ static const sl_error_entry errors[] = {
     {SL_ESIG_MALFORMED, "MESSAGE_MALFORMED", "signaling message is not a JSON object of the expected shape"},
     {SL_ESIG_TYPE, "MESSAGE_TYPE", "unknown signaling message type"},
     {SL_ESIG_FIELD, "MESSAGE_FIELD", "a signaling message field is missing or malformed"},
+    {SL_EURL, "HUB_URL_INVALID", "hub URL must be ws:// or wss:// with a host"},
+    {SL_EINSECURE, "HUB_URL_INSECURE", "ws:// is only allowed to loopback unless allowInsecure is set"},
+    {SL_EHUB_AUTH, "HUB_AUTH_FAILED", "the hub refused authentication"},
 };
 
 static const sl_error_entry *find(int code) {

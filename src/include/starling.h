@@ -70,6 +70,9 @@ extern "C" {
 #define SL_ESIG_MALFORMED -61   /* not a JSON object of the signaling shape */
 #define SL_ESIG_TYPE -62        /* unknown or misplaced message type */
 #define SL_ESIG_FIELD -63       /* a field is missing, of the wrong type or malformed */
+#define SL_EURL -70             /* hub URL is not ws:// or wss:// with a host */
+#define SL_EINSECURE -71        /* ws:// to a host other than loopback without allow_insecure */
+#define SL_EHUB_AUTH -72        /* the hub refused authentication (see the error event) */
 
 /* Human-readable description of a code; never NULL. */
 const char *sl_strerror(int code);
@@ -437,6 +440,47 @@ SL_MUST_CHECK int sl_hub_metrics(const sl_hub *hub, char **out, size_t *out_len)
  * "starling-hub-challenge:" || the 32 nonce bytes. */
 #define SL_HUB_CHALLENGE_PREFIX "starling-hub-challenge:"
 #define SL_HUB_NONCE_BYTES 32
+
+/* ------------------------------------------------------ hub client session */
+
+/* The peer's side of the hub protocol, independent of the transport: the
+ * host opens the WebSocket, reports it with sl_hub_session_opened, feeds
+ * every text message to sl_hub_session_text, and sends what
+ * sl_hub_session_next asks. The session answers the challenge itself. */
+typedef struct sl_hub_session sl_hub_session;
+
+enum sl_hub_session_event_kind {
+  SL_HUBS_SEND = 1,      /* send data (text) to the hub */
+  SL_HUBS_AUTHENTICATED, /* data: the peer id the hub confirmed */
+  SL_HUBS_SIGNAL,        /* data: a hub message for the peer logic (peer-list, offer, ...) */
+  SL_HUBS_ERROR,         /* data: the error code; the session goes on */
+  SL_HUBS_FAILED         /* data: the error code; authentication failed, close the socket */
+};
+
+typedef struct sl_hub_session_event {
+  int kind;              /* enum sl_hub_session_event_kind */
+  const char *data;      /* NUL-terminated; valid until the next sl_hub_session_next */
+  size_t len;
+} sl_hub_session_event;
+
+/* 0 if url may be dialled: wss:// anywhere, ws:// only to loopback
+ * (127.0.0.0/8, localhost, [::1]) unless allow_insecure. */
+SL_MUST_CHECK int sl_hub_url_check(const char *url, int allow_insecure);
+
+/* The identity is borrowed (it signs the challenge) and must outlive the
+ * session; the token is copied. */
+SL_MUST_CHECK int sl_hub_session_new(sl_hub_session **out, const sl_identity *id, const char *token);
+void sl_hub_session_free(sl_hub_session *s);
+/* The socket is open: queues the auth message. */
+void sl_hub_session_opened(sl_hub_session *s);
+/* A text message from the hub. Returns 0, or SL_EHUB_AUTH once auth failed. */
+int sl_hub_session_text(sl_hub_session *s, const char *text, size_t len);
+/* Queue join / leave (after authentication; SL_ESTATE before). */
+SL_MUST_CHECK int sl_hub_session_join(sl_hub_session *s, const char *room);
+SL_MUST_CHECK int sl_hub_session_leave(sl_hub_session *s, const char *room);
+/* 1 and *ev filled while events are queued, else 0. */
+int sl_hub_session_next(sl_hub_session *s, sl_hub_session_event *ev);
+int sl_hub_session_authenticated(const sl_hub_session *s);
 
 #ifdef __cplusplus
 }
