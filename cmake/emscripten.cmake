@@ -2,7 +2,8 @@
 # Flags chosen for Emscripten 3.1.6 (see docs/building.md for why each):
 # ES module factory, web/worker environment (Node gets wasmBinary from the
 # glue), no filesystem, growable memory, no eval (strict CSP), no Node
-# exit/rejection handlers, and an explicit export list.
+# exit/rejection handlers, an explicit export list, and emmalloc (smaller
+# than dlmalloc; the browser module allocates little).
 set(SL_EXPORTS
   _malloc _free
   _sl_init _sl_strerror _sl_errname
@@ -16,7 +17,8 @@ set(SL_EXPORTS
   _sl_handshake_write _sl_handshake_read _sl_handshake_complete _sl_handshake_failed
   _sl_handshake_wants_write _sl_handshake_remote_public_key _sl_handshake_hash
   _sl_handshake_split
-  _sl_session_encrypt _sl_session_decrypt _sl_session_free)
+  _sl_session_encrypt _sl_session_decrypt _sl_session_free
+  _sl_hub_url_check _sl_wasm_hub_dial _sl_wasm_hub_join _sl_wasm_hub_free)
 list(JOIN SL_EXPORTS "," SL_EXPORTS_JOINED)
 
 set(SL_WASM_LINK_FLAGS
@@ -25,15 +27,16 @@ set(SL_WASM_LINK_FLAGS
   -sENVIRONMENT=web,worker
   -sFILESYSTEM=0 -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=2097152 -sTOTAL_STACK=262144
   -sDYNAMIC_EXECUTION=0 -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0
-  -sWASM_BIGINT=0 -sASSERTIONS=0
+  -sWASM_BIGINT=0 -sASSERTIONS=0 -sMALLOC=emmalloc
   -sEXPORTED_FUNCTIONS=[${SL_EXPORTS_JOINED}]
   -sEXPORTED_RUNTIME_METHODS=[])
 
-add_executable(starling_wasm src/wasm/bindings.c)
+add_executable(starling_wasm src/wasm/bindings.c src/wasm/hub_dial.c)
 target_link_libraries(starling_wasm PRIVATE starling_core)
 target_include_directories(starling_wasm PRIVATE src)
 sl_set_warnings(starling_wasm)
-target_link_options(starling_wasm PRIVATE ${SL_WASM_LINK_FLAGS})
+# -lwebsocket.js: the Emscripten WebSocket API the peer dials the hub with.
+target_link_options(starling_wasm PRIVATE ${SL_WASM_LINK_FLAGS} -lwebsocket.js)
 set_target_properties(starling_wasm PROPERTIES
   OUTPUT_NAME starling_core SUFFIX ".mjs"
   RUNTIME_OUTPUT_DIRECTORY "${CMAKE_SOURCE_DIR}/dist")
@@ -50,6 +53,7 @@ list(JOIN SL_HUB_EXPORTS "," SL_HUB_EXPORTS_JOINED)
 string(REPLACE "-sEXPORT_NAME=createStarlingCore" "-sEXPORT_NAME=createStarlingHub" SL_HUB_LINK_FLAGS "${SL_WASM_LINK_FLAGS}")
 list(FILTER SL_HUB_LINK_FLAGS EXCLUDE REGEX "^-sEXPORTED_FUNCTIONS=")
 list(FILTER SL_HUB_LINK_FLAGS EXCLUDE REGEX "^-sINITIAL_MEMORY=")
+list(FILTER SL_HUB_LINK_FLAGS EXCLUDE REGEX "^-sMALLOC=") # the hub allocates a lot: keep dlmalloc
 add_executable(starling_hub_wasm src/wasm/bindings.c)
 target_link_libraries(starling_hub_wasm PRIVATE starling_core)
 target_include_directories(starling_hub_wasm PRIVATE src)

@@ -13,8 +13,10 @@ export interface HubOptions {
   tickMs?: number;             // timer resolution, default 1000
   /** Enables POST /dev/token (HS256 only). Never in production. */
   dev?: boolean;
-  /** Handles HTTP requests the hub does not (e.g. serving a demo). */
-  requestHandler?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;
+  /** Handles HTTP requests the hub does not (e.g. serving a demo): Node's
+   *  (IncomingMessage, ServerResponse), typed loosely so the types do not
+   *  require @types/node. */
+  requestHandler?: (req: any, res: any) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
   maxMessage?: number;         // bytes per text message, default 65536
   maxRoomsPerClient?: number;  // default 16
   maxPeersPerRoom?: number;    // default 1024

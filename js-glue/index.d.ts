@@ -119,3 +119,39 @@ export class Session {
   close(): void;
   [Symbol.dispose](): void;
 }
+
+export interface ConnectHubOptions {
+  /** wss://… (ws:// only to loopback unless allowInsecure). */
+  hubUrl: string;
+  /** The JWT the application obtained for this identity's public key. */
+  token: string;
+  identity: Identity;
+  allowInsecure?: boolean;
+  /** Rejects with HUB_TIMEOUT if not authenticated in time (default 10000). */
+  timeoutMs?: number;
+}
+
+export interface HubSignal {
+  type: string;
+  from?: string;
+  to?: string;
+  room?: string;
+  id?: string;
+  payload?: unknown;
+}
+
+/** Events: 'hub:connect' {peerId}, 'signal' (every hub message), 'peer-list',
+ *  'peer-joined', 'peer-left' (HubSignal), 'hub:error' {code},
+ *  'hub:disconnect' {code}. */
+export class HubConnection extends EventTarget {
+  private constructor();
+  readonly peerId: string | null;
+  join(room: string): void;
+  leave(room: string): void;
+  close(): void;
+}
+
+/** Dials the hub from the wasm core (Emscripten WebSocket API) and authenticates.
+ *  Rejects with StarlingError: JWT_*, AUTH_PROOF_INVALID, HUB_URL_INSECURE,
+ *  HUB_URL_INVALID, HUB_UNREACHABLE, HUB_CLOSED, HUB_TIMEOUT, ... */
+export function connectHub(opts: ConnectHubOptions): Promise<HubConnection>;

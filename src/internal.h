@@ -152,4 +152,12 @@ int sl_wasm_frame_decode_batch(sl_frame_decoder *dec, const uint8_t *data, size_
                                uint32_t *desc, size_t max_frames, size_t *consumed,
                                size_t *frames_before);
 
+#ifdef __EMSCRIPTEN__
+/* See src/wasm/hub_dial.c. */
+typedef struct sl_hub_link sl_hub_link;
+intptr_t sl_wasm_hub_dial(const sl_identity *id, const char *url, const char *token, int allow_insecure);
+int sl_wasm_hub_join(sl_hub_link *l, const char *room, int leave);
+void sl_wasm_hub_free(sl_hub_link *l);
+#endif
+
 #endif /* STARLING_INTERNAL_H */

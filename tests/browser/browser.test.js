@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { serveStatic } from '../../scripts/dev-server.js';
+import { staticHandler } from '../../scripts/dev-server.js';
+import { startHub } from '../../js-glue/hub.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -21,12 +22,16 @@ before(async () => {
   const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', tmp], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop();
   mkdirSync(join(tmp, 'pkg'));
   execFileSync('tar', ['-xzf', join(tmp, tarball), '-C', join(tmp, 'pkg'), '--strip-components=1']);
-  server = await serveStatic({
-    mounts: {
+  // The hub serves the pages too (as `npm start` does), so the page's
+  // WebSocket and /dev/token requests are same-origin.
+  server = await startHub({
+    jwtSecret: 'browser-test-secret-0123456789abcdef',
+    dev: true,
+    requestHandler: staticHandler({
       '/pkg/': join(tmp, 'pkg'),
       '/test/': join(root, 'tests/browser/page'),
       '/': join(root, 'web'), '/js-glue/': join(root, 'js-glue'), '/dist/': join(root, 'dist'),
-    },
+    }),
   });
   browser = await chromium.launch({
     executablePath: chromiumPath,
@@ -50,7 +55,7 @@ test('packed package: handshake and encrypted round trip in Chromium', async () 
   const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${server.url}/test/index.html`);
+  await page.goto(`${server.httpUrl}/test/index.html`);
   const r = await resultOf(page, () => window.__result);
   assert.equal(r.error, undefined, r.error);
   assert.match(r.alice, /^12D3KooW/);
@@ -68,7 +73,7 @@ test('packed package: handshake and encrypted round trip in Chromium', async () 
 
 test('demo page reaches a secure session and decrypts what is sent', async () => {
   const page = await browser.newPage();
-  await page.goto(`${server.url}/index.html`);
+  await page.goto(`${server.httpUrl}/index.html`);
   assert.equal(await resultOf(page, () => document.body.dataset.ready), 'true');
   await page.fill('#message', 'browser says hi');
   await page.click('#send button');
@@ -76,4 +81,24 @@ test('demo page reaches a secure session and decrypts what is sent', async () =>
   mkdirSync(join(root, 'test-results'), { recursive: true });
   await page.screenshot({ path: join(root, 'test-results', 'demo.png') });
   await page.close();
+});
+
+test('packed package: the page dials the hub with the browser WebSocket and joins a room', async () => {
+  const pages = [];
+  const results = [];
+  for (let i = 0; i < 2; i++) { // two separate browser contexts, like two users
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    pages.push(context);
+    await page.goto(`${server.httpUrl}/test/hub.html?room=shared`);
+    results.push(await resultOf(page, () => window.__result));
+  }
+  for (const r of results) {
+    assert.equal(r.error, undefined, r.error);
+    assert.ok(r.confirmed);
+    assert.equal(r.insecure, 'HUB_URL_INSECURE');
+  }
+  assert.deepEqual(results[0].peers, []);
+  assert.deepEqual(results[1].peers, [results[0].peerId]);
+  for (const c of pages) await c.close();
 });

@@ -2,8 +2,9 @@
 // shipped .d.ts must describe real usage without casts.
 import {
   init, Identity, Handshake, Session, encodeFrame, encodeFrames, FrameDecoder, FrameType,
-  FrameError, StarlingError, RECORD_MAX_PLAINTEXT, type Frame,
+  FrameError, StarlingError, RECORD_MAX_PLAINTEXT, type Frame, connectHub, type HubSignal,
 } from 'starling';
+import { startHub, type Hub } from 'starling/hub';
 
 async function main(): Promise<void> {
   await init();
@@ -34,6 +35,12 @@ async function main(): Promise<void> {
   session.decrypt(rec);
   console.log(ok, pk, payload, who);
   session.free();
+  const hub: Hub = await startHub({ jwtSecret: 'x'.repeat(32), port: 0, messageRate: 50 });
+  const conn = await connectHub({ hubUrl: hub.url, token: 't', identity: me });
+  conn.addEventListener('peer-joined', (e) => console.log((e as CustomEvent<HubSignal>).detail.from));
+  conn.join('lobby');
+  conn.close();
+  await hub.close();
   me.free();
 }
 void main();

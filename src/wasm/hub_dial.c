@@ -1,0 +1,116 @@
+/* hub_dial.c — the browser module dials the hub from C through the
+ * Emscripten WebSocket API (in Node the glue installs the `ws` client as
+ * globalThis.WebSocket first) and drives the peer's hub session over it.
+ * Events for the application go to the glue through one JS callback. */
+#include "internal.h"
+
+#include <emscripten.h>
+#include <emscripten/websocket.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Kinds passed to Module.onHubEvent, beyond enum sl_hub_session_event_kind. */
+enum { LINK_CLOSED = 100, LINK_SOCKET_ERROR = 101 };
+
+typedef struct sl_hub_link {
+  EMSCRIPTEN_WEBSOCKET_T ws;
+  sl_hub_session *session;
+  bool closed;
+} sl_hub_link;
+
+EM_JS(void, sl_js_hub_event, (sl_hub_link * link, int kind, const char *data, size_t len), {
+  if (Module.onHubEvent) Module.onHubEvent(link, kind, len ? UTF8ToString(data, len) : "");
+});
+
+/* Sends what the session queued; hands the rest to the glue. */
+static void flush(sl_hub_link *l) {
+  sl_hub_session_event ev;
+  while (sl_hub_session_next(l->session, &ev)) {
+    if (ev.kind == SL_HUBS_SEND) {
+      if (!l->closed) emscripten_websocket_send_utf8_text(l->ws, ev.data);
+      continue;
+    }
+    sl_js_hub_event(l, ev.kind, ev.data, ev.len);
+    if (ev.kind == SL_HUBS_FAILED && !l->closed) emscripten_websocket_close(l->ws, 1000, "authentication failed");
+  }
+}
+
+static EM_BOOL on_open(int type, const EmscriptenWebSocketOpenEvent *e, void *user) {
+  (void)type, (void)e;
+  sl_hub_link *l = user;
+  sl_hub_session_opened(l->session);
+  flush(l);
+  return EM_TRUE;
+}
+
+static EM_BOOL on_message(int type, const EmscriptenWebSocketMessageEvent *e, void *user) {
+  (void)type;
+  sl_hub_link *l = user;
+  if (!e->isText) return EM_TRUE; /* relay frames: handled with the peer (issue #3) */
+  /* numBytes counts the NUL the API appends to text. */
+  size_t len = e->numBytes ? e->numBytes - 1 : 0;
+  int rc = sl_hub_session_text(l->session, (const char *)e->data, len);
+  if (rc < 0 && rc != SL_EHUB_AUTH) sl_js_hub_event(l, SL_HUBS_ERROR, sl_errname(rc), strlen(sl_errname(rc)));
+  flush(l);
+  return EM_TRUE;
+}
+
+static EM_BOOL on_error(int type, const EmscriptenWebSocketErrorEvent *e, void *user) {
+  (void)type, (void)e;
+  sl_js_hub_event(user, LINK_SOCKET_ERROR, "", 0);
+  return EM_TRUE;
+}
+
+static EM_BOOL on_close(int type, const EmscriptenWebSocketCloseEvent *e, void *user) {
+  (void)type;
+  sl_hub_link *l = user;
+  l->closed = true;
+  char code[16];
+  int n = snprintf(code, sizeof code, "%u", e->code);
+  sl_js_hub_event(l, LINK_CLOSED, code, (size_t)n);
+  return EM_TRUE;
+}
+
+/* Returns the link (> 0) or a negative code (bad URL, insecure URL, ...). */
+intptr_t sl_wasm_hub_dial(const sl_identity *id, const char *url, const char *token, int allow_insecure) {
+  int rc = sl_hub_url_check(url, allow_insecure);
+  if (rc != 0) return rc;
+  sl_hub_link *l = calloc(1, sizeof *l);
+  if (!l) return SL_ENOMEM;
+  rc = sl_hub_session_new(&l->session, id, token);
+  if (rc != 0) {
+    free(l);
+    return rc;
+  }
+  EmscriptenWebSocketCreateAttributes attrs;
+  emscripten_websocket_init_create_attributes(&attrs);
+  attrs.url = url;
+  attrs.createOnMainThread = EM_TRUE;
+  l->ws = emscripten_websocket_new(&attrs);
+  if (l->ws <= 0) {
+    sl_hub_session_free(l->session);
+    free(l);
+    return SL_EURL;
+  }
+  emscripten_websocket_set_onopen_callback(l->ws, l, on_open);
+  emscripten_websocket_set_onmessage_callback(l->ws, l, on_message);
+  emscripten_websocket_set_onerror_callback(l->ws, l, on_error);
+  emscripten_websocket_set_onclose_callback(l->ws, l, on_close);
+  return (intptr_t)l;
+}
+
+int sl_wasm_hub_join(sl_hub_link *l, const char *room, int leave) {
+  int rc = leave ? sl_hub_session_leave(l->session, room) : sl_hub_session_join(l->session, room);
+  flush(l);
+  return rc;
+}
+
+/* Closes the socket (if open) and frees the link. */
+void sl_wasm_hub_free(sl_hub_link *l) {
+  if (!l) return;
+  if (!l->closed) emscripten_websocket_close(l->ws, 1000, "bye");
+  emscripten_websocket_delete(l->ws); /* drops the callbacks: no event reaches freed memory */
+  sl_hub_session_free(l->session);
+  free(l);
+}
