@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole suite (what `npm test` and CI run), after setup and build:
-#   1. native C tests under ASan + UBSan (ctest)
+#   1. native C tests under ASan + UBSan (ctest), and built with gcc -O3
 #   2. the same C tests compiled with emcc, run in Node (ctest)
 #   3. libFuzzer targets, each for FUZZ_SECONDS (default 15) from its seed corpus
 #   4. JS tests (node:test) against the built package
@@ -39,7 +39,17 @@ run_fuzzers() {
   return $rc
 }
 
+gcc_build() { # the native build with gcc too: its warnings differ from clang's
+  if [ ! -f build/gcc/CMakeCache.txt ]; then
+    cmake -S . -B build/gcc -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc >build/gcc.configure.log 2>&1 \
+      || { cat build/gcc.configure.log; return 1; }
+  fi
+  cmake --build build/gcc -j"$(nproc)" >build/gcc.log 2>&1 || { grep -E "error|warning" build/gcc.log | head -20; return 1; }
+  ctest --test-dir build/gcc --output-on-failure
+}
+
 step "native C tests (ASan + UBSan)" ctest --test-dir build/native --output-on-failure
+step "native C tests built with gcc -O3" gcc_build
 step "C tests in wasm under Node" ctest --test-dir build/wasm --output-on-failure
 step "fuzzers (${fuzz_seconds}s each)" run_fuzzers
 step "JS tests" node --test --test-reporter=spec tests/js/

@@ -83,7 +83,7 @@ static int check_fields(const cJSON *root, sl_signal *m) {
   case SL_SIG_ANSWER:
   case SL_SIG_ICE_CANDIDATE:
     if (!cJSON_IsObject(payload)) return SL_ESIG_FIELD;
-    /* fall through: these also need a destination */
+    /* fall through - these also need a destination */
   case SL_SIG_RELAY_OPEN:
     /* Syntax is enough: `to` is only looked up among authenticated peers. */
     if (sl__peer_id_decode(m->to, strlen(m->to), pk) != 0) return SL_ESIG_FIELD;
