@@ -39,7 +39,7 @@ static void test_valid(void) {
 
   sl_jwt_config e = {.alg = SL_JWT_EDDSA, .skew_seconds = 60};
   memcpy(e.issuer_public_key, issuer_pk, 32);
-  char eddsa[4096];
+  static char eddsa[16384];
   snprintf(eddsa, sizeof eddsa, "%s", make("{\"alg\":\"EdDSA\"}", claims_json(""), SL_JWT_EDDSA, issuer_sk));
   CHECK_EQ(verify(&e, eddsa), 0);
   /* The same claims signed with HS256 are refused by an EdDSA hub, and vice versa. */
@@ -124,7 +124,7 @@ static void test_claims(void) {
 
 static void test_malformed(void) {
   sl_jwt_config c = hs_config();
-  char good[4096], t[8192];
+  static char good[16384], t[16384 + 2];
   snprintf(good, sizeof good, "%s", make("{\"alg\":\"HS256\"}", claims_json(""), SL_JWT_HS256, secret));
   const char *cases[] = {"", ".", "..", "a.b", "a.b.c.d", "!!!.abc.def", "e30.W10.e30"};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) CHECK_EQ(verify(&c, cases[i]), SL_EJWT_MALFORMED);
