@@ -14,6 +14,8 @@ const CLOSED = 100;
 const SOCKET_ERROR = 101;
 
 const links = new Map(); // C link pointer -> HubConnection
+/** enum sl_signal_type values the application may send. */
+const SIGNAL_TYPES = { offer: 5, answer: 6, 'ice-candidate': 7, 'relay-open': 8 };
 let scratch = null;
 
 // Routes C events (Module.onHubEvent, see core.js) to their connection.
@@ -86,6 +88,29 @@ export class HubConnection extends EventTarget {
     const p = scratch.reserve(bytes.length);
     put(p, bytes);
     check(m._sl_wasm_hub_join(this.#link, p, leave ? 1 : 0));
+  }
+
+  /**
+   * Sends a signaling message to another peer through the hub (it arrives
+   * as a `signal` event with `from` set by the hub).
+   * @param {'offer'|'answer'|'ice-candidate'|'relay-open'} type
+   * @param {string} to  peer id
+   * @param {object} [payload]  required for offer/answer/ice-candidate
+   */
+  signal(type, to, payload) {
+    if (!this.#link) throw new StarlingError('BAD_STATE', 'hub connection is closed');
+    const code = SIGNAL_TYPES[type];
+    if (!code) throw new TypeError(`signal type must be one of ${Object.keys(SIGNAL_TYPES).join(', ')}`);
+    if (typeof to !== 'string') throw new TypeError('to must be a peer id string');
+    const m = wasm();
+    const toBytes = cstr(to);
+    const body = payload === undefined ? null : cstr(JSON.stringify(payload));
+    const p = m._malloc(toBytes.length + (body?.length ?? 0));
+    put(p, toBytes);
+    if (body) put(p + toBytes.length, body);
+    const rc = m._sl_wasm_hub_signal(this.#link, code, p, body ? p + toBytes.length : 0);
+    m._free(p);
+    check(rc);
   }
 
   /** Joins a room; the hub answers with a `peer-list` event. */

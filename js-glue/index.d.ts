@@ -148,6 +148,9 @@ export class HubConnection extends EventTarget {
   readonly peerId: string | null;
   join(room: string): void;
   leave(room: string): void;
+  /** Throws MESSAGE_FIELD / MESSAGE_TYPE for a bad peer id, payload or type. */
+  signal(type: 'offer' | 'answer' | 'ice-candidate', to: string, payload: object): void;
+  signal(type: 'relay-open', to: string): void;
   close(): void;
 }
 

@@ -157,6 +157,7 @@ int sl_wasm_frame_decode_batch(sl_frame_decoder *dec, const uint8_t *data, size_
 typedef struct sl_hub_link sl_hub_link;
 intptr_t sl_wasm_hub_dial(const sl_identity *id, const char *url, const char *token, int allow_insecure);
 int sl_wasm_hub_join(sl_hub_link *l, const char *room, int leave);
+int sl_wasm_hub_signal(sl_hub_link *l, int type, const char *to, const char *payload_json);
 void sl_wasm_hub_free(sl_hub_link *l);
 #endif
 

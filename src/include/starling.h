@@ -478,6 +478,10 @@ int sl_hub_session_text(sl_hub_session *s, const char *text, size_t len);
 /* Queue join / leave (after authentication; SL_ESTATE before). */
 SL_MUST_CHECK int sl_hub_session_join(sl_hub_session *s, const char *room);
 SL_MUST_CHECK int sl_hub_session_leave(sl_hub_session *s, const char *room);
+/* Queue a message to another peer through the hub: type is SL_SIG_OFFER,
+ * SL_SIG_ANSWER, SL_SIG_ICE_CANDIDATE (payload_json: a JSON object) or
+ * SL_SIG_RELAY_OPEN (payload_json NULL). `to` must be a peer id. */
+SL_MUST_CHECK int sl_hub_session_signal(sl_hub_session *s, int type, const char *to, const char *payload_json);
 /* 1 and *ev filled while events are queued, else 0. */
 int sl_hub_session_next(sl_hub_session *s, sl_hub_session_event *ev);
 int sl_hub_session_authenticated(const sl_hub_session *s);

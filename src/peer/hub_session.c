@@ -202,3 +202,23 @@ static int room_message(sl_hub_session *s, const char *type, const char *room) {
 
 int sl_hub_session_join(sl_hub_session *s, const char *room) { return room_message(s, "join", room); }
 int sl_hub_session_leave(sl_hub_session *s, const char *room) { return room_message(s, "leave", room); }
+
+int sl_hub_session_signal(sl_hub_session *s, int type, const char *to, const char *payload_json) {
+  uint8_t pk[32];
+  if (!s || !to) return SL_EINVAL;
+  if (!s->authenticated) return SL_ESTATE;
+  if (type != SL_SIG_OFFER && type != SL_SIG_ANSWER && type != SL_SIG_ICE_CANDIDATE && type != SL_SIG_RELAY_OPEN)
+    return SL_ESIG_TYPE;
+  if (sl__peer_id_decode(to, strlen(to), pk) != 0) return SL_ESIG_FIELD;
+  if ((type == SL_SIG_RELAY_OPEN) != (payload_json == NULL)) return SL_ESIG_FIELD;
+  if (payload_json) { /* the application's JSON: an object, checked before it leaves */
+    cJSON *p = cJSON_Parse(payload_json);
+    bool object = cJSON_IsObject(p);
+    cJSON_Delete(p);
+    if (!object) return SL_ESIG_FIELD;
+  }
+  char *json = NULL;
+  int rc = sl__signal_build_trusted(type, NULL, to, NULL, NULL, payload_json, &json, NULL);
+  if (rc == 0) push(s, SL_HUBS_SEND, json);
+  return rc;
+}

@@ -106,6 +106,12 @@ int sl_wasm_hub_join(sl_hub_link *l, const char *room, int leave) {
   return rc;
 }
 
+int sl_wasm_hub_signal(sl_hub_link *l, int type, const char *to, const char *payload_json) {
+  int rc = sl_hub_session_signal(l->session, type, to, payload_json);
+  flush(l);
+  return rc;
+}
+
 /* Closes the socket (if open) and frees the link. */
 void sl_wasm_hub_free(sl_hub_link *l) {
   if (!l) return;

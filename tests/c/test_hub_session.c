@@ -65,6 +65,7 @@ static void test_with_hub(void) {
   connect_peer(&peers[0], secret);
   connect_peer(&peers[1], secret);
   CHECK_EQ(sl_hub_session_join(peers[0].s, "lobby"), SL_ESTATE); /* not yet authenticated */
+  CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_OFFER, "x", "{}"), SL_ESTATE);
   settle(peers, 2);
   CHECK(peers[0].authenticated && peers[1].authenticated);
   CHECK(sl_hub_session_authenticated(peers[0].s));
@@ -75,6 +76,16 @@ static void test_with_hub(void) {
   CHECK(strstr(peers[1].signals, "\"type\":\"peer-list\"") && strstr(peers[1].signals, sl_identity_peer_id(peers[0].id)));
   CHECK(strstr(peers[0].signals, "\"type\":\"peer-joined\""));
   CHECK_EQ(sl_hub_session_join(peers[0].s, "bad room"), SL_ESIG_FIELD);
+  /* Signals reach the other peer with `from` set by the hub. */
+  CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_OFFER, sl_identity_peer_id(peers[1].id), "{\"sdp\":\"v=0\"}"), 0);
+  CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_RELAY_OPEN, sl_identity_peer_id(peers[1].id), NULL), 0);
+  settle(peers, 2);
+  CHECK(strstr(peers[1].signals, "\"type\":\"offer\",\"from\":\"") && strstr(peers[1].signals, "\"payload\":{\"sdp\":\"v=0\"}"));
+  CHECK(strstr(peers[1].signals, "relay-ready") && strstr(peers[0].signals, "relay-ready"));
+  CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_OFFER, "not-a-peer", "{}"), SL_ESIG_FIELD);
+  CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_OFFER, sl_identity_peer_id(peers[1].id), "[1]"), SL_ESIG_FIELD);
+  CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_OFFER, sl_identity_peer_id(peers[1].id), NULL), SL_ESIG_FIELD);
+  CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_JOIN, sl_identity_peer_id(peers[1].id), NULL), SL_ESIG_TYPE);
   CHECK_EQ(sl_hub_session_leave(peers[1].s, "lobby"), 0);
   settle(peers, 2);
   CHECK(strstr(peers[0].signals, "\"type\":\"peer-left\""));

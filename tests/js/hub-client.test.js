@@ -39,6 +39,17 @@ test('connectHub authenticates, joins a room and sees other peers come and go', 
   cb.join('lobby');
   assert.deepEqual((await listB).payload.peers, [a.peerId]);
   assert.equal((await joined).from, b.peerId);
+  const offer = new Promise((ok) => cb.addEventListener('signal', (e) => { if (e.detail.type === 'offer') ok(e.detail); }));
+  ca.signal('offer', b.peerId, { type: 'offer', sdp: 'v=0\r\n' });
+  const got = await offer;
+  assert.equal(got.from, a.peerId);
+  assert.deepEqual(got.payload, { type: 'offer', sdp: 'v=0\r\n' });
+  const ready = new Promise((ok) => cb.addEventListener('signal', (e) => { if (e.detail.type === 'relay-ready') ok(e.detail); }));
+  ca.signal('relay-open', b.peerId);
+  assert.equal((await ready).from, a.peerId);
+  assert.throws(() => ca.signal('offer', 'nobody', {}), (e) => e.code === 'MESSAGE_FIELD');
+  assert.throws(() => ca.signal('offer', b.peerId), (e) => e.code === 'MESSAGE_FIELD');
+  assert.throws(() => ca.signal('join', b.peerId, {}), TypeError);
   const left = nextEvent(ca, 'peer-left');
   cb.leave('lobby');
   assert.equal((await left).from, b.peerId);
