@@ -158,3 +158,38 @@ export class HubConnection extends EventTarget {
  *  Rejects with StarlingError: JWT_*, AUTH_PROOF_INVALID, HUB_URL_INSECURE,
  *  HUB_URL_INVALID, HUB_UNREACHABLE, HUB_CLOSED, HUB_TIMEOUT, ... */
 export function connectHub(opts: ConnectHubOptions): Promise<HubConnection>;
+
+export interface CreatePeerOptions extends ConnectHubOptions {
+  iceServers?: Array<{ urls: string | string[]; username?: string; credential?: string }>;
+  iceTransportPolicy?: 'all' | 'relay';
+  /** Default: the browser's, or node-datachannel's polyfill in Node. */
+  RTCPeerConnection?: new (config?: object) => unknown;
+}
+
+export interface PeerMetrics {
+  connections: { direct: number; relay: number };
+  connectionsOpened: number;
+  setupMs: number[];
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** Events: 'peer:connect' {peerId, path}, 'peer:disconnect' {peerId, reason},
+ *  'message' {from, data}, 'hub:error' {code}. */
+export class Peer extends EventTarget {
+  private constructor();
+  readonly peerId: string;
+  join(room: string): void;
+  leave(room: string): void;
+  /** Resolves when the receiver acknowledged. Rejects PEER_NOT_CONNECTED,
+   *  FRAME_TOO_LARGE (over 256 KiB - 5), PATH_CLOSED. */
+  send(peerId: string, data: string | Uint8Array): Promise<void>;
+  metrics(): PeerMetrics;
+  close(): Promise<void>;
+}
+
+/** Connects to the hub (like connectHub) and returns a Peer that opens a
+ *  direct, Noise-encrypted data channel to every peer in its rooms. */
+export function createPeer(opts: CreatePeerOptions): Promise<Peer>;

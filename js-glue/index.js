@@ -5,3 +5,4 @@ export { Identity } from './identity.js';
 export { encodeFrame, encodeFrames, FrameDecoder, FrameType, FRAME_HEADER_BYTES, DEFAULT_MAX_PAYLOAD } from './frame.js';
 export { Handshake, Session, RECORD_MAX_BYTES, RECORD_MAX_PLAINTEXT, RECORD_TAG_BYTES } from './noise.js';
 export { connectHub, HubConnection } from './hub-client.js';
+export { createPeer, Peer } from './peer.js';

@@ -2,7 +2,7 @@
 // shipped .d.ts must describe real usage without casts.
 import {
   init, Identity, Handshake, Session, encodeFrame, encodeFrames, FrameDecoder, FrameType,
-  FrameError, StarlingError, RECORD_MAX_PLAINTEXT, type Frame, connectHub, type HubSignal,
+  FrameError, StarlingError, RECORD_MAX_PLAINTEXT, type Frame, connectHub, type HubSignal, createPeer,
 } from 'starling';
 import { startHub, type Hub } from 'starling/hub';
 
@@ -40,6 +40,11 @@ async function main(): Promise<void> {
   conn.addEventListener('peer-joined', (e) => console.log((e as CustomEvent<HubSignal>).detail.from));
   conn.join('lobby');
   conn.close();
+  const p2p = await createPeer({ hubUrl: hub.url, token: 't', identity: me, iceTransportPolicy: 'all' });
+  p2p.addEventListener('message', (e) => console.log((e as CustomEvent<{ from: string; data: string | Uint8Array }>).detail.from));
+  await p2p.send('12D3KooW...', 'hello');
+  console.log(p2p.metrics().connections.direct);
+  await p2p.close();
   await hub.close();
   me.free();
 }
