@@ -177,6 +177,7 @@ export interface PeerMetrics {
 }
 
 /** Events: 'peer:connect' {peerId, path}, 'peer:disconnect' {peerId, reason},
+ *  'peer:error' {peerId, code, message} (a path failed before connecting),
  *  'message' {from, data}, 'hub:error' {code}. */
 export class Peer extends EventTarget {
   private constructor();

@@ -64,7 +64,14 @@ class Link {
     this.peer.hub.signal('offer', this.remoteId, { type: 'offer', sdp: this.pc.localDescription.sdp });
   }
 
-  async onSignal(msg) {
+  /** Signals are applied one at a time, in arrival order: a candidate must
+   * not reach addIceCandidate before the description it belongs to. */
+  onSignal(msg) {
+    this.signals = (this.signals ?? Promise.resolve()).then(() => this.applySignal(msg));
+    return this.signals;
+  }
+
+  async applySignal(msg) {
     const p = msg.payload ?? {};
     if (msg.type === 'offer' && !this.initiator) {
       await this.pc.setRemoteDescription({ type: 'offer', sdp: p.sdp });
@@ -73,7 +80,8 @@ class Link {
     } else if (msg.type === 'answer' && this.initiator) {
       await this.pc.setRemoteDescription({ type: 'answer', sdp: p.sdp });
     } else if (msg.type === 'ice-candidate' && typeof p.candidate === 'string') {
-      await this.pc.addIceCandidate({ candidate: p.candidate, sdpMid: p.sdpMid ?? '0' });
+      // One unusable candidate is not a reason to drop the path.
+      await this.pc.addIceCandidate({ candidate: p.candidate, sdpMid: p.sdpMid ?? '0' }).catch(() => {});
     }
   }
 
@@ -81,7 +89,13 @@ class Link {
     this.channel = channel;
     channel.binaryType = 'arraybuffer';
     channel.bufferedAmountLowThreshold = LOW_WATER;
-    channel.onopen = () => this.startHandshake();
+    // Only the initiator speaks first. (On the answering side a record can
+    // even arrive before 'open' fires; it starts the handshake there.)
+    // 'open' can fire before the answer's setRemoteDescription() has
+    // resolved (loopback is fast), so wait for the signal chain first.
+    if (this.initiator) {
+      channel.onopen = () => (this.signals ?? Promise.resolve()).then(() => this.startHandshake()).catch((err) => this.close(err));
+    }
     channel.onmessage = (e) => this.onRecord(new Uint8Array(e.data));
     channel.onclose = () => this.close(new StarlingError('PATH_CLOSED', 'data channel closed'));
   }
@@ -92,6 +106,7 @@ class Link {
   }
 
   startHandshake() {
+    if (this.handshake || this.session) return;
     this.handshake = new Handshake({ identity: this.peer.identity, initiator: this.initiator, prologue: this.prologue(), remotePeerId: this.remoteId });
     if (this.initiator) this.channel.send(this.handshake.writeMessage());
   }
@@ -197,7 +212,8 @@ class Link {
   }
 }
 
-/** A Starling peer: see createPeer(). Events: 'peer:connect', 'peer:disconnect', 'message', 'hub:error'. */
+/** A Starling peer: see createPeer(). Events: 'peer:connect', 'peer:disconnect',
+ * 'peer:error' (a path failed before connecting), 'message', 'hub:error'. */
 export class Peer extends EventTarget {
   #links = new Map();
   #stats = { connectionsDirect: 0, setupMs: [], messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 };
@@ -262,6 +278,7 @@ export class Peer extends EventTarget {
     if (this.#links.get(link.remoteId) !== link) return;
     this.#links.delete(link.remoteId);
     if (link.wasConnected) this.dispatchEvent(new CustomEvent('peer:disconnect', { detail: { peerId: link.remoteId, reason: reason?.code } }));
+    else if (reason && reason.code !== 'PEER_CLOSED') this.dispatchEvent(new CustomEvent('peer:error', { detail: { peerId: link.remoteId, code: reason.code ?? 'ERROR', message: reason.message } }));
   }
 
   /** Counters: connections, setup times, messages and bytes each way. */

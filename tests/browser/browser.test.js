@@ -36,7 +36,9 @@ before(async () => {
   browser = await chromium.launch({
     executablePath: chromiumPath,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'], // playwright uses a fresh profile dir
+      '--disable-component-update', '--disable-sync',
+      // Host candidates as plain addresses (not mDNS names) so loopback ICE works headless.
+      '--disable-features=WebRtcHideLocalIpsWithMdns'], // playwright uses a fresh profile dir
   });
 });
 
@@ -101,4 +103,27 @@ test('packed package: the page dials the hub with the browser WebSocket and join
   assert.deepEqual(results[0].peers, []);
   assert.deepEqual(results[1].peers, [results[0].peerId]);
   for (const c of pages) await c.close();
+});
+
+test('two pages connect through the hub over real RTCPeerConnection and exchange encrypted messages', async () => {
+  const contexts = [await browser.newContext(), await browser.newContext()];
+  const pages = await Promise.all(contexts.map((c) => c.newPage()));
+  const logs = [];
+  pages.forEach((p, i) => {
+    p.on('console', (m) => logs.push(`${i}: ${m.text()}`));
+    p.on('pageerror', (e) => logs.push(`${i}: ${e.message}`));
+  });
+  await Promise.all(pages.map((p) => p.goto(`${server.httpUrl}/test/peer.html?room=webrtc-pages&n=50`)));
+  const results = await Promise.all(pages.map((p) => resultOf(p, () => window.__result, 30000)))
+    .catch(async (err) => {
+      const stages = await Promise.all(pages.map((p) => p.evaluate(() => `${window.__stage} ${JSON.stringify(window.__pcs)}`)));
+      throw new Error(`${err.message}\nstages: ${JSON.stringify(stages)}\npage logs:\n${logs.join('\n')}`);
+    });
+  for (const r of results) {
+    assert.equal(r.error, undefined, r.error);
+    assert.equal(r.path, 'direct');
+    assert.equal(r.received, 50);
+    assert.ok(r.inOrder);
+  }
+  for (const c of contexts) await c.close();
 });
