@@ -85,19 +85,27 @@ class Link {
     }
   }
 
+  // Roles: the offerer creates the channel; the answerer receives it and
+  // is the Noise initiator. That way the first handshake message always
+  // travels towards the channel its creator has listened on from the
+  // start, so no implementation can drop it for want of a listener.
   attach(channel) {
     this.channel = channel;
     channel.binaryType = 'arraybuffer';
     channel.bufferedAmountLowThreshold = LOW_WATER;
-    // Only the initiator speaks first. (On the answering side a record can
-    // even arrive before 'open' fires; it starts the handshake there.)
-    // 'open' can fire before the answer's setRemoteDescription() has
-    // resolved (loopback is fast), so wait for the signal chain first.
-    if (this.initiator) {
-      channel.onopen = () => (this.signals ?? Promise.resolve()).then(() => this.startHandshake()).catch((err) => this.close(err));
-    }
     channel.onmessage = (e) => this.onRecord(new Uint8Array(e.data));
     channel.onclose = () => this.close(new StarlingError('PATH_CLOSED', 'data channel closed'));
+    if (!this.initiator) {
+      const start = () => this.afterSignals(() => this.startHandshake());
+      if (channel.readyState === 'open') start();
+      else channel.onopen = start;
+    }
+  }
+
+  /** Runs fn once every signal received so far has been applied: 'open' or
+   * a first record can arrive before setRemoteDescription() resolved. */
+  afterSignals(fn) {
+    return (this.signals ?? Promise.resolve()).then(fn).catch((err) => this.close(err));
   }
 
   /** The prologue binds the path: both DTLS fingerprints, sorted. */
@@ -106,18 +114,20 @@ class Link {
   }
 
   startHandshake() {
-    if (this.handshake || this.session) return;
-    this.handshake = new Handshake({ identity: this.peer.identity, initiator: this.initiator, prologue: this.prologue(), remotePeerId: this.remoteId });
-    if (this.initiator) this.channel.send(this.handshake.writeMessage());
+    if (this.handshake || this.session || this.closed) return;
+    this.handshake = new Handshake({ identity: this.peer.identity, initiator: !this.initiator, prologue: this.prologue(), remotePeerId: this.remoteId });
+    if (this.handshake.wantsWrite) this.channel.send(this.handshake.writeMessage());
   }
 
+  /** Records are processed one at a time, in order, after pending signals. */
   onRecord(bytes) {
-    try {
-      if (!this.session) return this.onHandshakeMessage(bytes);
-      for (const frame of this.decoder.push(this.session.decrypt(bytes))) this.onFrame(frame);
-    } catch (err) {
-      this.close(err); // any bad record or frame ends the path: never a crash
-    }
+    this.rx = (this.rx ?? this.afterSignals(() => {})).then(() => this.processRecord(bytes)).catch((err) => this.close(err));
+  }
+
+  processRecord(bytes) {
+    if (this.closed) return;
+    if (!this.session) return this.onHandshakeMessage(bytes);
+    for (const frame of this.decoder.push(this.session.decrypt(bytes))) this.onFrame(frame);
   }
 
   onHandshakeMessage(bytes) {
@@ -291,7 +301,7 @@ export class Peer extends EventTarget {
   /** Closes every path and the hub connection. */
   async close() {
     for (const link of [...this.#links.values()]) link.close(new StarlingError('PEER_CLOSED', 'peer closed'));
-    this.hub.close();
+    this.hub.close(); // idempotent
   }
 }
 

@@ -52,8 +52,10 @@ step "native C tests (ASan + UBSan)" ctest --test-dir build/native --output-on-f
 step "native C tests built with gcc -O3" gcc_build
 step "C tests in wasm under Node" ctest --test-dir build/wasm --output-on-failure
 step "fuzzers (${fuzz_seconds}s each)" run_fuzzers
-step "JS tests" node --test --test-reporter=spec tests/js/
-step "Chromium tests" node --test --test-reporter=spec tests/browser/
+# --test-timeout and --test-force-exit: a stuck WebRTC path fails its test
+# and cannot keep the run alive.
+step "JS tests" node --test --test-timeout=180000 --test-force-exit --test-reporter=spec tests/js/
+step "Chromium tests" node --test --test-timeout=180000 --test-force-exit --test-reporter=spec tests/browser/
 
 echo
 [ $failed -eq 0 ] || echo "failed steps: ${failed_steps[*]}"

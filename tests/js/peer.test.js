@@ -10,11 +10,15 @@ import { startHub } from '../../js-glue/hub.js';
 
 const SECRET = 'peer-test-secret-0123456789abcdef0123';
 let hub;
+const created = [];
 before(async () => {
   await init();
   hub = await startHub({ jwtSecret: SECRET, messageRate: 1000, messageBurst: 2000 });
 });
-after(() => hub?.close());
+after(async () => {
+  await Promise.all(created.map((p) => p.close())); // also after a failed test
+  await hub?.close();
+});
 
 const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
 function token(id) {
@@ -27,6 +31,7 @@ async function peers(n, room) {
   for (let i = 0; i < n; i++) {
     const identity = Identity.generate();
     list.push(await createPeer({ hubUrl: hub.url, token: token(identity), identity }));
+    created.push(list.at(-1));
   }
   const connected = list.map((p) => new Promise((ok) => {
     const seen = new Set();
