@@ -4,10 +4,11 @@
 // time, and signaling messages per second forwarded between pairs.
 // Usage: node bench/hub-load.js [clients=2000] [messagesPerClient=50]
 import { spawn } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { init, Identity } from '../js-glue/index.js';
+import { hs256, claimsFor } from '../tests/js/helpers/jwt.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const CLIENTS = Number(process.argv[2] ?? 2000);
@@ -23,11 +24,7 @@ function startServer(script, args = []) {
   });
 }
 
-const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
-function token(id) {
-  const body = `${b64({ alg: 'HS256' })}.${b64({ userId: 'load', publicKey: Buffer.from(id.publicKey).toString('base64url'), exp: Math.floor(Date.now() / 1000) + 3600 })}`;
-  return `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
-}
+const token = (id) => hs256(claimsFor(id, {}, 3600), SECRET);
 
 /** Opens sockets in waves (the OS accept queue is finite) and runs `ready` on each. */
 async function openAll(n, open) {

@@ -1,7 +1,6 @@
-// dev-server.js — a tiny static file server for the demo and the browser
-// tests: maps URL prefixes to folders, serves .wasm as application/wasm,
-// refuses paths that escape their folder. Loopback only by default.
-import { createServer } from 'node:http';
+// dev-server.js — static files for the demo and the browser tests, served
+// through the hub's requestHandler: maps URL prefixes to folders, serves
+// .wasm as application/wasm, refuses paths that escape their folder.
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 
@@ -36,20 +35,6 @@ export function staticHandler(mounts, index = 'index.html') {
     } catch {
       send(res, 404, 'not found');
     }
-  };
-}
-
-/**
- * @param {{ mounts: Record<string, string>, port?: number, host?: string, index?: string }} opts
- * @returns {Promise<{ url: string, close(): Promise<void> }>}
- */
-export async function serveStatic({ mounts, port = 0, host = '127.0.0.1', index = 'index.html' }) {
-  const server = createServer(staticHandler(mounts, index));
-  await new Promise((ok, fail) => server.once('error', fail).listen(port, host, ok));
-  const { port: bound } = server.address();
-  return {
-    url: `http://${host}:${bound}`,
-    close: () => new Promise((ok) => { server.closeAllConnections?.(); server.close(() => ok()); }),
   };
 }
 

@@ -3,9 +3,9 @@
 // joins rooms and hears about other peers; failures reject with codes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { init, Identity, connectHub, StarlingError } from '../../js-glue/index.js';
 import { startHub } from '../../js-glue/hub.js';
+import { hs256, claimsFor } from './helpers/jwt.js';
 
 const SECRET = 'hub-client-test-secret-0123456789abcdef';
 let hub;
@@ -15,11 +15,7 @@ before(async () => {
 });
 after(() => hub?.close());
 
-const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
-function token(id, extra = {}) {
-  const body = `${b64({ alg: 'HS256' })}.${b64({ userId: 'u1', publicKey: Buffer.from(id.publicKey).toString('base64url'), exp: Math.floor(Date.now() / 1000) + 60, ...extra })}`;
-  return `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
-}
+const token = (id, extra = {}) => hs256(claimsFor(id, extra), SECRET);
 const nextEvent = (target, type, ms = 3000) => new Promise((ok, bad) => {
   const t = setTimeout(() => bad(new Error(`no ${type} event`)), ms);
   target.addEventListener(type, (e) => { clearTimeout(t); ok(e.detail); }, { once: true });

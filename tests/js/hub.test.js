@@ -4,10 +4,11 @@
 // bad input answered with its code while well-behaved peers keep working.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
+import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import WebSocket from 'ws';
 import { init, Identity } from '../../js-glue/index.js';
 import { startHub } from '../../js-glue/hub.js';
+import { b64, hs256 as sign, claimsFor as baseClaims } from './helpers/jwt.js';
 
 const SECRET = 'test-secret-test-secret-test-secret!';
 let hub;
@@ -17,16 +18,9 @@ before(async () => {
 });
 after(() => hub?.close());
 
-const b64 = (x) => Buffer.from(typeof x === 'string' ? x : JSON.stringify(x)).toString('base64url');
 const nowS = () => Math.floor(Date.now() / 1000);
-
-function hs256(claims, { header = { alg: 'HS256', typ: 'JWT' }, secret = SECRET } = {}) {
-  const body = `${b64(header)}.${b64(claims)}`;
-  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
-}
-function claimsFor(id, extra = {}) {
-  return { userId: 'user-1', publicKey: Buffer.from(id.publicKey).toString('base64url'), exp: nowS() + 300, aud: 'starling-test', ...extra };
-}
+const hs256 = (claims, { header, secret = SECRET } = {}) => sign(claims, secret, header);
+const claimsFor = (id, extra = {}) => baseClaims(id, { aud: 'starling-test', ...extra });
 
 /** A WebSocket client with an awaitable inbox. */
 async function connect(url = hub.url) {

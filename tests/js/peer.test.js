@@ -4,9 +4,10 @@
 // arrive intact, in order, once; send() resolves on the receiver's ACK.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { init, Identity, createPeer } from '../../js-glue/index.js';
 import { startHub } from '../../js-glue/hub.js';
+import { hs256, claimsFor } from './helpers/jwt.js';
 
 const SECRET = 'peer-test-secret-0123456789abcdef0123';
 let hub;
@@ -20,11 +21,7 @@ after(async () => {
   await hub?.close();
 });
 
-const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
-function token(id) {
-  const body = `${b64({ alg: 'HS256' })}.${b64({ userId: 'u', publicKey: Buffer.from(id.publicKey).toString('base64url'), exp: Math.floor(Date.now() / 1000) + 120 })}`;
-  return `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
-}
+const token = (id) => hs256(claimsFor(id), SECRET);
 
 async function peers(n, room) {
   const list = [];
