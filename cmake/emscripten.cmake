@@ -18,7 +18,7 @@ set(SL_EXPORTS
   _sl_handshake_wants_write _sl_handshake_remote_public_key _sl_handshake_hash
   _sl_handshake_split
   _sl_session_encrypt _sl_session_decrypt _sl_session_free
-  _sl_hub_url_check _sl_wasm_hub_dial _sl_wasm_hub_join _sl_wasm_hub_signal _sl_wasm_hub_free)
+  _sl_hub_url_check _sl_wasm_hub_dial _sl_wasm_hub_join _sl_wasm_hub_signal _sl_wasm_hub_relay _sl_wasm_hub_buffered _sl_wasm_hub_free)
 list(JOIN SL_EXPORTS "," SL_EXPORTS_JOINED)
 
 set(SL_WASM_LINK_FLAGS

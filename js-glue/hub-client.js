@@ -12,6 +12,7 @@ const ERROR = 4;
 const FAILED = 5;
 const CLOSED = 100;
 const SOCKET_ERROR = 101;
+const RELAY = 102;
 
 const links = new Map(); // C link pointer -> HubConnection
 /** enum sl_signal_type values the application may send. */
@@ -62,6 +63,9 @@ export class HubConnection extends EventTarget {
       if (message.type === 'peer-joined' || message.type === 'peer-left' || message.type === 'peer-list') {
         this.dispatchEvent(new CustomEvent(message.type, { detail: message }));
       }
+    } else if (kind === RELAY) {
+      // data: [32-byte source key][record], already copied out of wasm memory.
+      this.dispatchEvent(new CustomEvent('relay', { detail: { sourceKey: data.subarray(0, 32), record: data.subarray(32) } }));
     } else if (kind === ERROR) {
       this.dispatchEvent(new CustomEvent('hub:error', { detail: { code: data } }));
     } else if (kind === FAILED) {
@@ -112,6 +116,29 @@ export class HubConnection extends EventTarget {
     m._free(p);
     check(rc);
   }
+
+  /**
+   * Sends one encrypted record to a peer on an open relay path (after
+   * `relay-ready`). The hub only ever sees the record's ciphertext.
+   * @param {Uint8Array} publicKey  the peer's Ed25519 key (32 bytes)
+   * @param {Uint8Array} record  at most 16 KiB
+   */
+  relay(publicKey, record) {
+    if (!this.#link) throw new StarlingError('BAD_STATE', 'hub connection is closed');
+    const m = wasm();
+    const p = m._malloc(32 + record.length);
+    put(p, publicKey);
+    put(p + 32, record);
+    const rc = m._sl_wasm_hub_relay(this.#link, p, p + 32, record.length);
+    m._free(p);
+    check(rc);
+  }
+
+  /** Bytes written to the hub socket but not yet sent. */
+  get bufferedAmount() { return this.#link ? wasm()._sl_wasm_hub_buffered(this.#link) : 0; }
+
+  /** true until the connection closed. */
+  get open() { return !!this.#link; }
 
   /** Joins a room; the hub answers with a `peer-list` event. */
   join(room) { this.#room(room, false); }

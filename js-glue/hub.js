@@ -14,7 +14,7 @@ import { getRandomValue } from './random.js';
 const SETTINGS = {
   maxMessage: 1, maxRoomsPerClient: 2, maxPeersPerRoom: 3, maxConnections: 4, authTimeoutMs: 5,
   pingIntervalMs: 6, staleMs: 7, messageRate: 8, messageBurst: 9, connectRate: 10, connectBurst: 11,
-  authRate: 12, authBurst: 13, relayMaxBytes: 14, relayMaxMs: 15, jwtSkewSeconds: 16,
+  authRate: 12, authBurst: 13, relayMaxBytes: 14, relayMaxMs: 15, jwtSkewSeconds: 16, relayRate: 17, relayBurst: 18,
 };
 const SEND_TEXT = 1;
 const SEND_BINARY = 2;

@@ -1,19 +1,17 @@
-// peer.js — createPeer: meet peers through the hub, open one reliable
-// ordered WebRTC data channel per peer (the smaller peer id offers), run
-// the Noise handshake over it with both DTLS fingerprints as the prologue,
-// then carry frames in encrypted records. This file binds RTCPeerConnection
-// and moves bytes; identity, Noise, records and frames are the C core.
-//
-// This is the direct path. Relay fallback, reconnect, resend across paths
-// and the bounded priority queue are the next steps (issue #3).
+// peer.js — createPeer: meet peers through the hub and keep an end-to-end
+// encrypted session with each, directly over WebRTC when possible and
+// through the hub's relay otherwise (link.js, paths.js). This file owns the
+// hub connection (reconnecting with backoff and re-joining rooms), routes
+// hub events to links, and keeps the counters behind metrics().
 import { connectHub } from './hub-client.js';
 import { Identity } from './identity.js';
-import { Handshake, RECORD_MAX_PLAINTEXT } from './noise.js';
-import { encodeFrame, FrameDecoder, FrameType } from './frame.js';
 import { StarlingError } from './errors.js';
+import { Link } from './link.js';
 
-const HIGH_WATER = 1024 * 1024; // bufferedAmount above this: wait for 'bufferedamountlow'
-const LOW_WATER = 256 * 1024;
+const RECONNECT_DELAYS_MS = [1000, 2000, 4000, 8000, 16000, 30000];
+const RECONNECT_JITTER = 0.2;
+const FRAME_PAYLOAD_MAX = 256 * 1024 - 5; // the frame cap less the DATA header
+const PRESENCE_MAX = 1024;
 
 async function defaultRTCPeerConnection() {
   if (typeof globalThis.RTCPeerConnection === 'function') return globalThis.RTCPeerConnection;
@@ -21,285 +19,263 @@ async function defaultRTCPeerConnection() {
   return RTCPeerConnection;
 }
 
-/** The DTLS fingerprint line of an SDP ("sha-256 AB:CD:…"). */
-function fingerprint(sdp) {
-  const m = /^a=fingerprint:(.+)$/m.exec(sdp ?? '');
-  if (!m) throw new StarlingError('NO_FINGERPRINT', 'SDP carries no DTLS fingerprint');
-  return m[1].trim();
+const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+
+/** A token option is a string or a function returning one (called on every (re)connect). */
+async function resolveToken(token) {
+  const t = typeof token === 'function' ? await token() : token;
+  if (typeof t !== 'string') throw new TypeError('token must be a string or a function returning one');
+  return t;
 }
 
-const u32 = (n) => Uint8Array.of(n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
-const readU32 = (b, o = 0) => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
-
-/** One remote peer: its RTCPeerConnection, channel, Noise state and delivery. */
-class Link {
-  constructor(peer, remoteId, initiator) {
-    this.peer = peer;
-    this.remoteId = remoteId;
-    this.initiator = initiator;
-    this.pc = new peer.RTCPeerConnection({ iceServers: peer.iceServers, iceTransportPolicy: peer.iceTransportPolicy });
-    this.handshake = null;
-    this.session = null;
-    this.decoder = new FrameDecoder();
-    this.nextSeq = 1;      // our next DATA sequence number
-    this.received = 0;     // highest in-order sequence delivered to the app
-    this.pending = new Map(); // seq -> { resolve, reject }
-    this.startedAt = performance.now();
-    this.pc.onicecandidate = (e) => {
-      if (e.candidate) peer.hub.signal('ice-candidate', remoteId, { candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid });
-    };
-    this.pc.onconnectionstatechange = () => {
-      if (['failed', 'closed'].includes(this.pc.connectionState)) this.close(new StarlingError('PATH_CLOSED', `connection ${this.pc.connectionState}`));
-    };
-    if (initiator) {
-      this.attach(this.pc.createDataChannel('starling', { ordered: true }));
-      this.offer().catch((err) => this.close(err));
-    } else {
-      this.pc.ondatachannel = (e) => this.attach(e.channel);
-    }
-  }
-
-  async offer() {
-    await this.pc.setLocalDescription(await this.pc.createOffer());
-    this.peer.hub.signal('offer', this.remoteId, { type: 'offer', sdp: this.pc.localDescription.sdp });
-  }
-
-  /** Signals are applied one at a time, in arrival order: a candidate must
-   * not reach addIceCandidate before the description it belongs to. */
-  onSignal(msg) {
-    this.signals = (this.signals ?? Promise.resolve()).then(() => this.applySignal(msg));
-    return this.signals;
-  }
-
-  async applySignal(msg) {
-    const p = msg.payload ?? {};
-    if (msg.type === 'offer' && !this.initiator) {
-      await this.pc.setRemoteDescription({ type: 'offer', sdp: p.sdp });
-      await this.pc.setLocalDescription(await this.pc.createAnswer());
-      this.peer.hub.signal('answer', this.remoteId, { type: 'answer', sdp: this.pc.localDescription.sdp });
-    } else if (msg.type === 'answer' && this.initiator) {
-      await this.pc.setRemoteDescription({ type: 'answer', sdp: p.sdp });
-    } else if (msg.type === 'ice-candidate' && typeof p.candidate === 'string') {
-      // One unusable candidate is not a reason to drop the path.
-      await this.pc.addIceCandidate({ candidate: p.candidate, sdpMid: p.sdpMid ?? '0' }).catch(() => {});
-    }
-  }
-
-  // Roles: the offerer creates the channel; the answerer receives it and
-  // is the Noise initiator. That way the first handshake message always
-  // travels towards the channel its creator has listened on from the
-  // start, so no implementation can drop it for want of a listener.
-  attach(channel) {
-    this.channel = channel;
-    channel.binaryType = 'arraybuffer';
-    channel.bufferedAmountLowThreshold = LOW_WATER;
-    channel.onmessage = (e) => this.onRecord(new Uint8Array(e.data));
-    channel.onclose = () => this.close(new StarlingError('PATH_CLOSED', 'data channel closed'));
-    if (!this.initiator) {
-      const start = () => this.afterSignals(() => this.startHandshake());
-      if (channel.readyState === 'open') start();
-      else channel.onopen = start;
-    }
-  }
-
-  /** Runs fn once every signal received so far has been applied: 'open' or
-   * a first record can arrive before setRemoteDescription() resolved. */
-  afterSignals(fn) {
-    return (this.signals ?? Promise.resolve()).then(fn).catch((err) => this.close(err));
-  }
-
-  /** The prologue binds the path: both DTLS fingerprints, sorted. */
-  prologue() {
-    return [fingerprint(this.pc.localDescription?.sdp), fingerprint(this.pc.remoteDescription?.sdp)].sort().join('|');
-  }
-
-  startHandshake() {
-    if (this.handshake || this.session || this.closed) return;
-    this.handshake = new Handshake({ identity: this.peer.identity, initiator: !this.initiator, prologue: this.prologue(), remotePeerId: this.remoteId });
-    if (this.handshake.wantsWrite) this.channel.send(this.handshake.writeMessage());
-  }
-
-  /** Records are processed one at a time, in order, after pending signals. */
-  onRecord(bytes) {
-    this.rx = (this.rx ?? this.afterSignals(() => {})).then(() => this.processRecord(bytes)).catch((err) => this.close(err));
-  }
-
-  processRecord(bytes) {
-    if (this.closed) return;
-    if (!this.session) return this.onHandshakeMessage(bytes);
-    for (const frame of this.decoder.push(this.session.decrypt(bytes))) this.onFrame(frame);
-  }
-
-  onHandshakeMessage(bytes) {
-    if (!this.handshake) this.startHandshake(); // a message may beat our own 'open' event
-    this.handshake.readMessage(bytes);
-    if (this.handshake.wantsWrite) this.channel.send(this.handshake.writeMessage());
-    if (this.handshake.complete) {
-      this.session = this.handshake.split();
-      this.handshake = null;
-      this.wasConnected = true;
-      this.peer.connected(this, performance.now() - this.startedAt);
-    }
-  }
-
-  onFrame({ type, payload }) {
-    if (type === FrameType.DATA && payload.length >= 5) {
-      const seq = readU32(payload);
-      if (seq <= this.received) return this.ack(); // a duplicate: acknowledge again, deliver once
-      this.received = seq;
-      const isText = payload[4] === 1;
-      const body = payload.subarray(5);
-      this.peer.deliver(this.remoteId, isText ? new TextDecoder().decode(body) : body.slice(), body.length);
-      this.ack();
-    } else if (type === FrameType.ACK && payload.length >= 4) {
-      const upTo = readU32(payload);
-      for (const [seq, p] of this.pending) if (seq <= upTo) { p.resolve(); this.pending.delete(seq); }
-    }
-  }
-
-  ack() { this.enqueue([encodeFrame(FrameType.ACK, u32(this.received))]).catch(() => {}); }
-
-  /** Every send goes through one chain: a large frame's records must not
-   * interleave with another frame's while waiting for backpressure. */
-  enqueue(frames) {
-    this.tail = (this.tail ?? Promise.resolve()).then(() => this.sendFrames(frames));
-    return this.tail;
-  }
-
-  /** Encrypts a frame stream into records of at most 16 KiB and sends them, honouring backpressure. */
-  async sendFrames(frames) {
-    for (const frame of frames) {
-      for (let off = 0; off < frame.length; off += RECORD_MAX_PLAINTEXT) {
-        if (this.channel.bufferedAmount > HIGH_WATER) await this.drained();
-        if (!this.session) throw new StarlingError('PATH_CLOSED', 'path closed while sending');
-        this.channel.send(this.session.encrypt(frame.subarray(off, off + RECORD_MAX_PLAINTEXT)));
-      }
-    }
-  }
-
-  /** Resolves once bufferedAmount fell to the low-water mark. Listens for
-   * 'bufferedamountlow' and also polls, because not every implementation
-   * (node-datachannel's polyfill among them) dispatches that event. */
-  drained() {
-    return new Promise((ok) => {
-      let timer = 0;
-      const done = () => {
-        if (!timer) return;
-        clearInterval(timer);
-        timer = 0;
-        ok();
-      };
-      timer = setInterval(() => { if (this.closed || this.channel.bufferedAmount <= LOW_WATER) done(); }, 10);
-      this.channel.addEventListener?.('bufferedamountlow', done, { once: true });
-    });
-  }
-
-  send(data) {
-    const isText = typeof data === 'string';
-    const body = isText ? new TextEncoder().encode(data) : data;
-    const seq = this.nextSeq++;
-    const payload = new Uint8Array(5 + body.length);
-    payload.set(u32(seq));
-    payload[4] = isText ? 1 : 0;
-    payload.set(body, 5);
-    const acked = new Promise((resolve, reject) => this.pending.set(seq, { resolve, reject }));
-    this.enqueue([encodeFrame(FrameType.DATA, payload)]).catch((err) => this.pending.get(seq)?.reject(err));
-    return acked.then(() => this.peer.countSent(body.length));
-  }
-
-  close(reason) {
-    if (this.closed) return;
-    this.closed = true;
-    for (const p of this.pending.values()) p.reject(reason ?? new StarlingError('PATH_CLOSED', 'path closed'));
-    this.pending.clear();
-    try { this.channel?.close(); } catch { /* already closed */ }
-    try { this.pc.close(); } catch { /* already closed */ }
-    this.handshake?.free();
-    this.session?.free();
-    this.session = null;
-    this.decoder.free();
-    this.peer.disconnected(this, reason);
-  }
+function positive(value, fallback, name) {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number`);
+  return value;
 }
 
-/** A Starling peer: see createPeer(). Events: 'peer:connect', 'peer:disconnect',
- * 'peer:error' (a path failed before connecting), 'message', 'hub:error'. */
+/** A Starling peer: see createPeer() and docs/api.md for the events. */
 export class Peer extends EventTarget {
-  #links = new Map();
-  #stats = { connectionsDirect: 0, setupMs: [], messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 };
+  #opts;
+  #links = new Map();       // peer id -> Link
+  #byKey = new Map();       // hex Ed25519 key -> Link (relay frames name the source by key)
+  #rooms = new Set();       // rooms joined, re-joined after a reconnect
+  #closing = false;
+  #reconnectTimer = 0;
+  #stats = {
+    connectionsOpened: { direct: 0, relay: 0 }, setupMs: [], fallbacks: 0,
+    messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0,
+    relayBytesOut: 0, relayMessagesIn: 0, queueRejected: 0, queueDropped: 0, outOfOrder: 0,
+    hubConnects: 1, hubDisconnects: 0,
+  };
 
-  /** @private */
+  /** @private use createPeer() */
   constructor(hub, opts, RTCPeerConnection) {
     super();
-    this.hub = hub;
+    this.#opts = opts;
     this.identity = opts.identity;
     this.peerId = opts.identity.peerId;
     this.iceServers = opts.iceServers ?? [];
     this.iceTransportPolicy = opts.iceTransportPolicy ?? 'all';
+    this.directTimeoutMs = positive(opts.directTimeoutMs, 10000, 'directTimeoutMs');
+    this.directRetryMs = positive(opts.directRetryMs, 30000, 'directRetryMs');
+    this.maxQueueBytes = positive(opts.maxQueueBytes, 8 * 1024 * 1024, 'maxQueueBytes');
+    this.reconnectDelaysMs = opts.reconnectDelaysMs ?? RECONNECT_DELAYS_MS;
+    this.absentTimeoutMs = positive(opts.absentTimeoutMs, 60000, 'absentTimeoutMs');
     this.RTCPeerConnection = RTCPeerConnection;
-    hub.addEventListener('peer-list', (e) => e.detail.payload.peers.forEach((id) => this.#meet(id)));
-    hub.addEventListener('peer-joined', (e) => this.#meet(e.detail.from));
-    hub.addEventListener('signal', (e) => this.#onSignal(e.detail));
-    hub.addEventListener('hub:error', (e) => this.dispatchEvent(new CustomEvent('hub:error', { detail: e.detail })));
+    this.presence = undefined;
+    this.#attach(hub);
   }
 
-  /** The smaller peer id offers, so two peers never both offer. */
-  #meet(remoteId) {
-    if (!remoteId || remoteId === this.peerId || this.#links.has(remoteId)) return;
-    if (this.peerId < remoteId) this.#links.set(remoteId, new Link(this, remoteId, true));
+  /** @internal */ emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
+
+  // ------------------------------------------------------------------ hub
+
+  #attach(hub) {
+    this.hub = hub;
+    hub.addEventListener('signal', (e) => this.#onHubMessage(e.detail));
+    hub.addEventListener('relay', (e) => this.#byKey.get(hex(e.detail.sourceKey))?.relay?.process(e.detail.record));
+    hub.addEventListener('hub:error', (e) => this.#onHubError(e.detail));
+    hub.addEventListener('hub:disconnect', (e) => this.#onHubLost(hub, e.detail));
   }
 
-  #onSignal(msg) {
-    if (!['offer', 'answer', 'ice-candidate'].includes(msg.type) || !msg.from) return;
-    let link = this.#links.get(msg.from);
-    if (!link && msg.type === 'offer' && msg.from < this.peerId) {
-      link = new Link(this, msg.from, false);
-      this.#links.set(msg.from, link);
+  #onHubMessage(msg) {
+    const from = msg.from;
+    switch (msg.type) {
+      case 'peer-list': {
+        // After a reconnect a missing peer may simply not be back yet: it
+        // gets absentTimeoutMs to re-join before its link closes.
+        const peers = new Set(msg.payload?.peers ?? []);
+        for (const link of this.#links.values()) if (!peers.has(link.remoteId)) this.#left(link.remoteId, msg.room, this.absentTimeoutMs);
+        for (const id of peers) this.#met(id, msg.room);
+        break;
+      }
+      case 'peer-joined': this.#met(from, msg.room); break;
+      case 'peer-left': this.#left(from, msg.room); break;
+      case 'offer': case 'answer': case 'ice-candidate': {
+        // Only the smaller id offers; an offer from someone we have not
+        // met yet (its peer-joined may still be on the way) starts the link.
+        let link = this.#links.get(from);
+        if (!link && msg.type === 'offer' && from < this.peerId) link = this.#link(from);
+        link?.onSignal(msg);
+        break;
+      }
+      case 'relay-ready': (this.#links.get(from) ?? this.#link(from))?.onRelayReady(msg.payload?.sessionId); break;
+      default: break;
     }
-    link?.onSignal(msg).catch((err) => link.close(err));
   }
 
-  join(room) { this.hub.join(room); }
-  leave(room) { this.hub.leave(room); }
+  #onHubError(detail) {
+    // The hub names no peer in RELAY_LIMIT: every relay path starts over.
+    if (detail.code === 'RELAY_LIMIT') for (const link of this.#links.values()) if (link.relay) link.relay.fail(new StarlingError('RELAY_LIMIT', 'relay path limit reached'));
+    this.emit('hub:error', detail);
+  }
 
-  /** Sends a string or bytes (up to the 256 KiB frame cap, less 5 bytes of header); resolves when the receiver acknowledged. */
-  send(peerId, data) {
-    const link = this.#links.get(peerId);
-    if (!link?.session) return Promise.reject(new StarlingError('PEER_NOT_CONNECTED', `no open session with ${peerId}`));
-    const size = typeof data === 'string' ? new TextEncoder().encode(data).length : data?.length;
+  #onHubLost(hub, detail) {
+    if (this.hub !== hub) return;
+    this.#stats.hubDisconnects++;
+    this.emit('hub:disconnect', { code: detail.code });
+    for (const link of [...this.#links.values()]) link.hubLost();
+    this.#reconnect(0);
+  }
+
+  /** Backoff 1, 2, 4, 8, 16, 30 s (±20 %), then every 30 s; re-auth and re-join. */
+  #reconnect(step) {
+    if (this.#closing) return;
+    const base = this.reconnectDelaysMs[Math.min(step, this.reconnectDelaysMs.length - 1)];
+    const delay = base * (1 - RECONNECT_JITTER + 2 * RECONNECT_JITTER * Math.random());
+    this.#reconnectTimer = setTimeout(async () => {
+      let hub;
+      try {
+        hub = await connectHub({ ...this.#opts, token: await resolveToken(this.#opts.token) });
+      } catch (err) {
+        this.emit('hub:error', { code: err.code ?? 'HUB_UNREACHABLE', message: err.message });
+        this.#reconnect(step + 1);
+        return;
+      }
+      if (this.#closing) return hub.close();
+      this.#stats.hubConnects++;
+      this.#attach(hub);
+      this.emit('hub:connect', { peerId: hub.peerId, reconnect: true });
+      for (const room of this.#rooms) hub.join(room);
+    }, delay);
+  }
+
+  // ---------------------------------------------------------------- links
+
+  #link(remoteId) {
+    let link;
+    try { link = new Link(this, remoteId); } catch { return null; } // not a valid peer id
+    this.#links.set(remoteId, link);
+    this.#byKey.set(hex(link.remoteKey), link);
+    return link;
+  }
+
+  #met(remoteId, room) {
+    if (typeof remoteId !== 'string' || remoteId === this.peerId) return;
+    const link = this.#links.get(remoteId) ?? this.#link(remoteId);
+    if (!link) return;
+    link.rooms.add(room);
+    clearTimeout(link.absentTimer);
+    link.remotePresent();
+  }
+
+  /** A peer that shares no room with us any more and has no direct path
+   * is gone, at once or after `graceMs` (re-meeting it cancels that). */
+  #left(remoteId, room, graceMs = 0) {
+    const link = this.#links.get(remoteId);
+    if (!link?.rooms.has(room)) return;
+    link.rooms.delete(room);
+    if (link.rooms.size > 0) return;
+    const gone = () => { if (link.rooms.size === 0 && link.active?.kind !== 'direct') link.close(new StarlingError('PEER_LEFT', 'the peer left')); };
+    if (graceMs) link.absentTimer = setTimeout(gone, graceMs);
+    else gone();
+  }
+
+  /** Joins a room (and re-joins it after every hub reconnect). */
+  join(room) {
+    this.#rooms.add(room);
+    if (this.hub.open) this.hub.join(room);
+  }
+
+  /** Leaves a room. */
+  leave(room) {
+    this.#rooms.delete(room);
+    if (this.hub.open) this.hub.leave(room);
+    for (const link of [...this.#links.values()]) this.#left(link.remoteId, room);
+  }
+
+  /**
+   * Sends a string or bytes (up to the 256 KiB frame cap less 5 bytes);
+   * resolves once the receiver acknowledged it. Messages to a peer met but
+   * not yet connected, or between paths, wait in a bounded queue
+   * (`maxQueueBytes`, default 8 MiB per peer); `priority: 'high'` goes
+   * before normal messages. Rejects with QUEUE_FULL when the queue is full
+   * and with PEER_DISCONNECTED if the peer goes away first.
+   */
+  send(peerId, data, { priority = 'normal' } = {}) {
     if (typeof data !== 'string' && !(data instanceof Uint8Array)) return Promise.reject(new TypeError('data must be a string or Uint8Array'));
-    if (size > 256 * 1024 - 5) return Promise.reject(new StarlingError('FRAME_TOO_LARGE', 'message exceeds the 256 KiB frame cap'));
+    const link = this.#links.get(peerId);
+    if (!link) return Promise.reject(new StarlingError('PEER_NOT_CONNECTED', `no session with ${peerId}`));
+    const size = typeof data === 'string' ? new TextEncoder().encode(data).length : data.length;
+    if (size > FRAME_PAYLOAD_MAX) return Promise.reject(new StarlingError('FRAME_TOO_LARGE', 'message exceeds the 256 KiB frame cap'));
+    if (priority !== 'normal' && priority !== 'high') return Promise.reject(new TypeError("priority must be 'normal' or 'high'"));
     this.#stats.messagesOut++;
-    return link.send(data);
+    return link.send(data, priority);
   }
+
+  /** Sets this peer's presence status (a string ≤ 1 KiB) and tells every connected peer. */
+  setPresence(status) {
+    if (typeof status !== 'string' || new TextEncoder().encode(status).length > PRESENCE_MAX) throw new TypeError('status must be a string of at most 1 KiB');
+    this.presence = status;
+    for (const link of this.#links.values()) {
+      if (!link.active) continue;
+      link.presenceDue = true;
+      link.pump();
+    }
+  }
+
+  /** Peer ids with an open session, and the path each uses. */
+  connections() {
+    return [...this.#links.values()].filter((l) => l.active).map((l) => ({ peerId: l.remoteId, path: l.active.kind }));
+  }
+
+  // ----------------------------------------------------- link callbacks
 
   /** @internal */ countSent(n) { this.#stats.bytesOut += n; }
-  /** @internal */ deliver(from, data, n) {
+  /** @internal */ countRelayed(n) { this.#stats.relayBytesOut += n; }
+  /** @internal */ countRejected() { this.#stats.queueRejected++; }
+  /** @internal */ countDropped(n) { this.#stats.queueDropped += n; }
+  /** @internal */ countOutOfOrder() { this.#stats.outOfOrder++; }
+  /** @internal */ deliver(from, data, n, pathKind) {
     this.#stats.messagesIn++;
     this.#stats.bytesIn += n;
-    this.dispatchEvent(new CustomEvent('message', { detail: { from, data } }));
+    if (pathKind === 'relay') this.#stats.relayMessagesIn++;
+    this.emit('message', { from, data });
   }
-  /** @internal */ connected(link, setupMs) {
-    this.#stats.connectionsDirect++;
+  /** @internal */ connected(link, path, setupMs) {
     this.#stats.setupMs.push(setupMs);
-    this.dispatchEvent(new CustomEvent('peer:connect', { detail: { peerId: link.remoteId, path: 'direct' } }));
+    this.emit('peer:connect', { peerId: link.remoteId, path });
+  }
+  /** @internal */ pathChanged(link) {
+    const path = link.active?.kind ?? null;
+    if (path) this.#stats.connectionsOpened[path]++;
+    if (path === 'relay') this.#stats.fallbacks++;
+    this.emit('connection:path', { peerId: link.remoteId, path });
+  }
+  /** @internal */ pathError(link, path, err) {
+    this.emit('peer:error', { peerId: link.remoteId, path: path.kind, code: err?.code ?? 'ERROR', message: err?.message });
   }
   /** @internal */ disconnected(link, reason) {
     if (this.#links.get(link.remoteId) !== link) return;
     this.#links.delete(link.remoteId);
-    if (link.wasConnected) this.dispatchEvent(new CustomEvent('peer:disconnect', { detail: { peerId: link.remoteId, reason: reason?.code } }));
-    else if (reason && reason.code !== 'PEER_CLOSED') this.dispatchEvent(new CustomEvent('peer:error', { detail: { peerId: link.remoteId, code: reason.code ?? 'ERROR', message: reason.message } }));
+    this.#byKey.delete(hex(link.remoteKey));
+    if (link.everConnected) this.emit('peer:disconnect', { peerId: link.remoteId, reason: reason?.code });
   }
 
-  /** Counters: connections, setup times, messages and bytes each way. */
+  /** Counters: connections by path, setup times, traffic, relay use, queue. */
   metrics() {
-    const open = [...this.#links.values()].filter((l) => l.session).length;
-    return { connections: { direct: open, relay: 0 }, connectionsOpened: this.#stats.connectionsDirect, setupMs: [...this.#stats.setupMs],
-      messagesIn: this.#stats.messagesIn, messagesOut: this.#stats.messagesOut, bytesIn: this.#stats.bytesIn, bytesOut: this.#stats.bytesOut };
+    const s = this.#stats;
+    const links = [...this.#links.values()];
+    const on = (kind) => links.filter((l) => l.active?.kind === kind).length;
+    return {
+      connections: { direct: on('direct'), relay: on('relay'), pending: links.filter((l) => !l.active).length },
+      connectionsOpened: { ...s.connectionsOpened },
+      setupMs: [...s.setupMs],
+      messagesIn: s.messagesIn, messagesOut: s.messagesOut, bytesIn: s.bytesIn, bytesOut: s.bytesOut,
+      relay: { fallbacks: s.fallbacks, bytesOut: s.relayBytesOut, messagesIn: s.relayMessagesIn },
+      queue: { heldBytes: links.reduce((n, l) => n + l.heldBytes, 0), rejected: s.queueRejected, dropped: s.queueDropped },
+      outOfOrder: s.outOfOrder,
+      hub: { connected: !!this.hub.open, connects: s.hubConnects, disconnects: s.hubDisconnects },
+    };
   }
 
-  /** Closes every path and the hub connection. */
+  /** Says goodbye to every peer, closes every path and the hub connection. */
   async close() {
+    if (this.#closing) return;
+    this.#closing = true;
+    clearTimeout(this.#reconnectTimer);
+    for (const link of [...this.#links.values()]) link.sayGoodbye();
     for (const link of [...this.#links.values()]) link.close(new StarlingError('PEER_CLOSED', 'peer closed'));
     this.hub.close(); // idempotent
   }
@@ -307,12 +283,11 @@ export class Peer extends EventTarget {
 
 /**
  * Connects to the hub and returns a Peer. Rejects like connectHub().
- * @param {{ hubUrl: string, token: string, identity: Identity, iceServers?: object[],
- *   iceTransportPolicy?: 'all'|'relay', RTCPeerConnection?: Function, allowInsecure?: boolean }} opts
+ * @param {import('./index.d.ts').PeerOptions} opts
  */
 export async function createPeer(opts) {
   if (!(opts?.identity instanceof Identity)) throw new TypeError('identity must be an Identity');
   const RTCPeerConnection = opts.RTCPeerConnection ?? (await defaultRTCPeerConnection());
-  const hub = await connectHub(opts);
+  const hub = await connectHub({ ...opts, token: await resolveToken(opts.token) });
   return new Peer(hub, opts, RTCPeerConnection);
 }

@@ -28,7 +28,7 @@ typedef struct conn {
   int state;
   char ip[64];
   double opened_ms, last_seen_ms, last_ping_ms, last_rate_error_ms;
-  bucket messages;
+  bucket messages, relay_records; /* separate: a dropped record would break a session */
   uint8_t nonce[SL_HUB_NONCE_BYTES];
   uint8_t pk[32];
   char peer_id[SL_PEER_ID_BYTES];
@@ -96,7 +96,8 @@ static const double defaults[SL_HUB_SETTING_COUNT] = {
     [SL_HUB_STALE_MS] = 60000, [SL_HUB_MSG_RATE] = 100, [SL_HUB_MSG_BURST] = 400,
     [SL_HUB_CONNECT_RATE] = 20, [SL_HUB_CONNECT_BURST] = 100, [SL_HUB_AUTH_RATE] = 20,
     [SL_HUB_AUTH_BURST] = 100, [SL_HUB_RELAY_MAX_BYTES] = 64.0 * 1024 * 1024,
-    [SL_HUB_RELAY_MAX_MS] = 600000, [SL_HUB_JWT_SKEW_S] = 60};
+    [SL_HUB_RELAY_MAX_MS] = 600000, [SL_HUB_JWT_SKEW_S] = 60, [SL_HUB_RELAY_RATE] = 2000,
+    [SL_HUB_RELAY_BURST] = 4000};
 
 #define SET(h, k) ((h)->settings[k])
 
@@ -477,18 +478,18 @@ static void relay_open(sl_hub *h, conn *c, const sl_signal *m, double now) {
     p = calloc(1, sizeof *p);
     if (!p || sl__map_put(&h->relays, key, p) != 0) {
       free(p);
-      {
-    send_error(h, c, "INTERNAL", "out of memory", m->id);
-    return;
-  }
+      send_error(h, c, "INTERNAL", "out of memory", m->id);
+      return;
     }
-    uint8_t sid[16];
-    randombytes_buf(sid, sizeof sid);
-    sodium_bin2base64(p->session, sizeof p->session, sid, sizeof sid, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     p->a = c->id < d->id ? c->id : d->id;
     p->b = c->id < d->id ? d->id : c->id;
-    p->opened_ms = now;
+    p->opened_ms = now; /* limits run from the first open: re-opening does not reset them */
   }
+  /* A fresh session id on every open: a peer that sees a new id knows the
+   * other end restarted the relayed handshake. */
+  uint8_t sid[16];
+  randombytes_buf(sid, sizeof sid);
+  sodium_bin2base64(p->session, sizeof p->session, sid, sizeof sid, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   relay_ready(h, p, c, d);
   relay_ready(h, p, d, c);
 }
@@ -521,13 +522,6 @@ int sl_hub_binary(sl_hub *hub, uint32_t id, const uint8_t *data, size_t len, dou
     fail_conn(hub, c, "AUTH_REQUIRED", "authenticate before relaying");
     return 0;
   }
-  if (!take(&c->messages, SET(hub, SL_HUB_MSG_RATE), SET(hub, SL_HUB_MSG_BURST), now)) {
-    if (now - c->last_rate_error_ms >= 1000) {
-      c->last_rate_error_ms = now;
-      send_error(hub, c, "RATE_LIMITED", "message rate limit exceeded; message dropped", NULL);
-    }
-    return 0;
-  }
   if (len < SL_RELAY_HEADER_BYTES || data[0] != SL_RELAY_KIND_RECORD ||
       len - SL_RELAY_HEADER_BYTES > SL_RECORD_MAX_BYTES) {
     send_error(hub, c, "RELAY_BAD_FRAME", "relay frames are [1][32-byte peer key][record <= 16 KiB]", NULL);
@@ -545,6 +539,13 @@ int sl_hub_binary(sl_hub *hub, uint32_t id, const uint8_t *data, size_t len, dou
   relay_path *p = sl__map_get(&hub->relays, key);
   if (!p) {
     send_error(hub, c, "RELAY_NOT_OPEN", "send relay-open first", NULL);
+    return 0;
+  }
+  /* Records are a Noise stream: dropping one would break the session
+   * silently, so a sender over its record rate loses the whole path (and
+   * learns why) rather than a single record. */
+  if (!take(&c->relay_records, SET(hub, SL_HUB_RELAY_RATE), SET(hub, SL_HUB_RELAY_BURST), now)) {
+    relay_limit(hub, c, d, key, p, "relay record rate limit reached");
     return 0;
   }
   if (now - p->opened_ms > SET(hub, SL_HUB_RELAY_MAX_MS)) {

@@ -391,6 +391,8 @@ enum sl_hub_setting {
   SL_HUB_RELAY_MAX_BYTES,      /* bytes per relay path (64 MiB) */
   SL_HUB_RELAY_MAX_MS,         /* lifetime of a relay path (600000) */
   SL_HUB_JWT_SKEW_S,           /* clock skew for exp/nbf/iat, <= 60 (60) */
+  SL_HUB_RELAY_RATE,           /* relay records per second per connection (2000) */
+  SL_HUB_RELAY_BURST,          /* (4000) */
   SL_HUB_SETTING_COUNT
 };
 

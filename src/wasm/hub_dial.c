@@ -11,7 +11,7 @@
 #include <string.h>
 
 /* Kinds passed to Module.onHubEvent, beyond enum sl_hub_session_event_kind. */
-enum { LINK_CLOSED = 100, LINK_SOCKET_ERROR = 101 };
+enum { LINK_CLOSED = 100, LINK_SOCKET_ERROR = 101, LINK_RELAY = 102 };
 
 typedef struct sl_hub_link {
   EMSCRIPTEN_WEBSOCKET_T ws;
@@ -21,6 +21,12 @@ typedef struct sl_hub_link {
 
 EM_JS(void, sl_js_hub_event, (sl_hub_link * link, int kind, const char *data, size_t len), {
   if (Module.onHubEvent) Module.onHubEvent(link, kind, len ? UTF8ToString(data, len) : "");
+});
+
+/* A relay frame from the hub, as [32-byte source key][record], copied out
+ * of wasm memory before the glue sees it. */
+EM_JS(void, sl_js_hub_relay, (sl_hub_link * link, int kind, const uint8_t *data, size_t len), {
+  if (Module.onHubEvent) Module.onHubEvent(link, kind, HEAPU8.slice(data, data + len));
 });
 
 /* Sends what the session queued; hands the rest to the glue. */
@@ -47,7 +53,14 @@ static EM_BOOL on_open(int type, const EmscriptenWebSocketOpenEvent *e, void *us
 static EM_BOOL on_message(int type, const EmscriptenWebSocketMessageEvent *e, void *user) {
   (void)type;
   sl_hub_link *l = user;
-  if (!e->isText) return EM_TRUE; /* relay frames: handled with the peer (issue #3) */
+  if (!e->isText) {
+    /* Relay frames count only once authenticated and well formed; the hub
+     * never sends anything else as binary, so the rest is dropped. */
+    if (sl_hub_session_authenticated(l->session) && e->numBytes >= SL_RELAY_HEADER_BYTES &&
+        e->data[0] == SL_RELAY_KIND_RECORD && e->numBytes - SL_RELAY_HEADER_BYTES <= SL_RECORD_MAX_BYTES)
+      sl_js_hub_relay(l, LINK_RELAY, e->data + 1, e->numBytes - 1);
+    return EM_TRUE;
+  }
   /* numBytes counts the NUL the API appends to text. */
   size_t len = e->numBytes ? e->numBytes - 1 : 0;
   int rc = sl_hub_session_text(l->session, (const char *)e->data, len);
@@ -110,6 +123,27 @@ int sl_wasm_hub_signal(sl_hub_link *l, int type, const char *to, const char *pay
   int rc = sl_hub_session_signal(l->session, type, to, payload_json);
   flush(l);
   return rc;
+}
+
+/* Sends one record to a peer on the relay path: [1][its Ed25519 key][record]. */
+int sl_wasm_hub_relay(sl_hub_link *l, const uint8_t key[SL_PUBLIC_KEY_BYTES], const uint8_t *record, size_t len) {
+  if (l->closed || !sl_hub_session_authenticated(l->session)) return SL_ESTATE;
+  if (len > SL_RECORD_MAX_BYTES) return SL_ESESSION_TOO_LARGE;
+  uint8_t *frame = malloc(SL_RELAY_HEADER_BYTES + len);
+  if (!frame) return SL_ENOMEM;
+  frame[0] = SL_RELAY_KIND_RECORD;
+  memcpy(frame + 1, key, SL_PUBLIC_KEY_BYTES);
+  memcpy(frame + SL_RELAY_HEADER_BYTES, record, len);
+  EMSCRIPTEN_RESULT r = emscripten_websocket_send_binary(l->ws, frame, (uint32_t)(SL_RELAY_HEADER_BYTES + len));
+  free(frame);
+  return r == EMSCRIPTEN_RESULT_SUCCESS ? 0 : SL_ESTATE;
+}
+
+/* Bytes queued on the hub socket but not yet sent (for backpressure). */
+double sl_wasm_hub_buffered(sl_hub_link *l) {
+  unsigned long long n = 0;
+  if (l->closed || emscripten_websocket_get_buffered_amount(l->ws, &n) != EMSCRIPTEN_RESULT_SUCCESS) return 0;
+  return (double)n;
 }
 
 /* Closes the socket (if open) and frees the link. */
