@@ -141,7 +141,7 @@ export interface HubSignal {
 }
 
 /** Events: 'hub:connect' {peerId}, 'signal' (every hub message), 'peer-list',
- *  'peer-joined', 'peer-left' (HubSignal), 'hub:error' {code},
+ *  'peer-joined', 'peer-left' (HubSignal), 'relay' {sourceKey, record}, 'hub:error' {code},
  *  'hub:disconnect' {code}. */
 export class HubConnection extends EventTarget {
   private constructor();
@@ -151,6 +151,10 @@ export class HubConnection extends EventTarget {
   /** Throws MESSAGE_FIELD / MESSAGE_TYPE for a bad peer id, payload or type. */
   signal(type: 'offer' | 'answer' | 'ice-candidate', to: string, payload: object): void;
   signal(type: 'relay-open', to: string): void;
+  /** Sends one record on an open relay path to the peer with this Ed25519 key. */
+  relay(publicKey: Uint8Array, record: Uint8Array): void;
+  readonly bufferedAmount: number;
+  readonly open: boolean;
   close(): void;
 }
 
@@ -159,38 +163,79 @@ export class HubConnection extends EventTarget {
  *  HUB_URL_INVALID, HUB_UNREACHABLE, HUB_CLOSED, HUB_TIMEOUT, ... */
 export function connectHub(opts: ConnectHubOptions): Promise<HubConnection>;
 
-export interface CreatePeerOptions extends ConnectHubOptions {
+export interface CreatePeerOptions extends Omit<ConnectHubOptions, 'token'> {
+  /** A JWT, or a function returning one; a function is called again on every reconnect. */
+  token: string | (() => string | Promise<string>);
   iceServers?: Array<{ urls: string | string[]; username?: string; credential?: string }>;
   iceTransportPolicy?: 'all' | 'relay';
   /** Default: the browser's, or node-datachannel's polyfill in Node. */
   RTCPeerConnection?: new (config?: object) => unknown;
+  /** Fall back to the relay when no direct session opened within this (default 10000). */
+  directTimeoutMs?: number;
+  /** After a fallback, retry the direct path this often (default 30000). */
+  directRetryMs?: number;
+  /** Bytes held per peer (queued + unacknowledged) before send() rejects QUEUE_FULL (default 8 MiB). */
+  maxQueueBytes?: number;
+  /** Hub reconnect backoff (default [1000, 2000, 4000, 8000, 16000, 30000], ±20 % jitter). */
+  reconnectDelaysMs?: number[];
+  /** After a reconnect, how long a peer missing from a room may take to re-join (default 60000). */
+  absentTimeoutMs?: number;
 }
 
+export type PathKind = 'direct' | 'relay';
+
 export interface PeerMetrics {
-  connections: { direct: number; relay: number };
-  connectionsOpened: number;
+  /** Open sessions by the path they use now; pending: met, no path yet. */
+  connections: { direct: number; relay: number; pending: number };
+  /** Times a path became the active one, by kind. */
+  connectionsOpened: { direct: number; relay: number };
+  /** Per peer: first contact to session ready, in ms. */
   setupMs: number[];
   messagesIn: number;
   messagesOut: number;
   bytesIn: number;
   bytesOut: number;
+  relay: { fallbacks: number; bytesOut: number; messagesIn: number };
+  /** heldBytes: queued or unacknowledged now; rejected: QUEUE_FULL; dropped: rejected when a peer went away. */
+  queue: { heldBytes: number; rejected: number; dropped: number };
+  outOfOrder: number;
+  hub: { connected: boolean; connects: number; disconnects: number };
 }
 
-/** Events: 'peer:connect' {peerId, path}, 'peer:disconnect' {peerId, reason},
- *  'peer:error' {peerId, code, message} (a path failed before connecting),
- *  'message' {from, data}, 'hub:error' {code}. */
+export interface PeerEventMap {
+  'peer:connect': CustomEvent<{ peerId: string; path: PathKind }>;
+  'peer:disconnect': CustomEvent<{ peerId: string; reason?: string }>;
+  'peer:error': CustomEvent<{ peerId: string; path: PathKind; code: string; message?: string }>;
+  'connection:fallback': CustomEvent<{ peerId: string; reason: string }>;
+  'connection:path': CustomEvent<{ peerId: string; path: PathKind | null }>;
+  'message': CustomEvent<{ from: string; data: string | Uint8Array }>;
+  'presence': CustomEvent<{ peerId: string; status: string }>;
+  'hub:connect': CustomEvent<{ peerId: string; reconnect: boolean }>;
+  'hub:disconnect': CustomEvent<{ code: number }>;
+  'hub:error': CustomEvent<{ code: string; message?: string }>;
+}
+
+/** A peer: sessions with every peer in its rooms, direct or relayed. See docs/api.md. */
 export class Peer extends EventTarget {
   private constructor();
   readonly peerId: string;
+  addEventListener<K extends keyof PeerEventMap>(type: K, listener: (ev: PeerEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof PeerEventMap>(type: K, listener: (ev: PeerEventMap[K]) => void, options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+  /** Joins a room (re-joined after every hub reconnect). */
   join(room: string): void;
   leave(room: string): void;
-  /** Resolves when the receiver acknowledged. Rejects PEER_NOT_CONNECTED,
-   *  FRAME_TOO_LARGE (over 256 KiB - 5), PATH_CLOSED. */
-  send(peerId: string, data: string | Uint8Array): Promise<void>;
+  /** Resolves when the receiver acknowledged. Rejects PEER_NOT_CONNECTED (never met),
+   *  FRAME_TOO_LARGE (over 256 KiB - 5), QUEUE_FULL, PEER_DISCONNECTED, PEER_LEFT, PEER_CLOSED. */
+  send(peerId: string, data: string | Uint8Array, opts?: { priority?: 'normal' | 'high' }): Promise<void>;
+  /** A status string (at most 1 KiB) sent to every connected peer as a PRESENCE frame. */
+  setPresence(status: string): void;
+  connections(): Array<{ peerId: string; path: PathKind }>;
   metrics(): PeerMetrics;
   close(): Promise<void>;
 }
 
-/** Connects to the hub (like connectHub) and returns a Peer that opens a
- *  direct, Noise-encrypted data channel to every peer in its rooms. */
+/** Connects to the hub (like connectHub) and returns a Peer that keeps an
+ *  end-to-end encrypted session with every peer in its rooms. */
 export function createPeer(opts: CreatePeerOptions): Promise<Peer>;

@@ -13,6 +13,8 @@ import { Identity } from './identity.js';
 import { DirectPath, RelayPath, HIGH_WATER } from './paths.js';
 
 const RELAY_RETRY_MS = 1000;      // a failed relay path is re-requested after this
+const QUICK_RETRY_MS = 250;       // a direct attempt that broke (not timed out) is retried at once...
+const QUICK_RETRIES = 2;          // ...this many times before falling back
 const RELAY_LINGER_MS = 5000;     // after moving to direct, the relay still receives this long
 const TEXT = 1;
 const BYTES = 0;
@@ -55,6 +57,7 @@ export class Link {
     this.relay = null;
     this.active = null;
     this.attempt = 0;                      // direct attempts (the offerer counts; the answerer follows)
+    this.quickRetries = 0;
     this.createdAt = performance.now();
     this.everConnected = false;
     this.fallbackReason = null;
@@ -81,7 +84,7 @@ export class Link {
 
   /** Offerer: a new direct attempt (on first contact and when retrying). */
   startDirect() {
-    if (this.closed || !this.offerer || this.direct) return;
+    if (this.closed || !this.offerer || this.direct || !this.peer.hub?.open) return;
     clearTimeout(this.retryTimer);
     this.direct = new DirectPath(this, ++this.attempt);
   }
@@ -93,7 +96,10 @@ export class Link {
       if (this.direct) this.dropPath(this.direct);
       this.direct = new DirectPath(this, attempt);
     }
-    if (this.direct?.attempt === attempt) this.direct.onSignal(msg);
+    if (this.direct?.attempt !== attempt) return;
+    // The answerer's side of this attempt broke: no need to wait for the timeout.
+    if (msg.type === 'answer' && typeof msg.payload?.error === 'string') this.direct.fail(new StarlingError('REMOTE_FAILED', `the peer's direct attempt failed: ${msg.payload.error}`));
+    else this.direct.onSignal(msg);
   }
 
   /** Offerer: ask the hub for a relay path to this peer. */
@@ -112,8 +118,10 @@ export class Link {
   }
 
   pathReady(path) {
+    path.wasReady = true;
     if (path.kind === 'direct') {
       clearTimeout(path.timer);
+      this.quickRetries = 0;
       this.activate(path);
       // The relay keeps receiving a little longer: the other end may not have moved yet.
       const relay = this.relay;
@@ -129,10 +137,18 @@ export class Link {
     if (this.closed) return;
     this.peer.pathError(this, path, err);
     if (path.kind === 'direct') {
-      this.fallbackReason = reasonFor(err);
-      if (this.offerer) {
-        this.requestRelay();
-        this.retryTimer = setTimeout(() => this.startDirect(), this.peer.directRetryMs);
+      const broke = !path.wasReady && !['DIRECT_TIMEOUT', 'ICE_FAILED'].includes(err?.code);
+      if (broke && !this.offerer) this.signal('answer', { attempt: path.attempt, error: err?.code ?? 'ERROR' });
+      if (broke && this.offerer && this.quickRetries < QUICK_RETRIES) {
+        // A broken attempt (a WebRTC stack error, say) is not a verdict on the network.
+        this.quickRetries++;
+        this.retryTimer = setTimeout(() => this.startDirect(), QUICK_RETRY_MS);
+      } else {
+        this.fallbackReason = reasonFor(err);
+        if (this.offerer) {
+          this.requestRelay();
+          this.retryTimer = setTimeout(() => this.startDirect(), this.peer.directRetryMs);
+        }
       }
     } else if (this.offerer) {
       this.relayTimer = setTimeout(() => this.requestRelay(), RELAY_RETRY_MS);

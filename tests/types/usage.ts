@@ -42,8 +42,14 @@ async function main(): Promise<void> {
   conn.close();
   const p2p = await createPeer({ hubUrl: hub.url, token: 't', identity: me, iceTransportPolicy: 'all' });
   p2p.addEventListener('message', (e) => console.log((e as CustomEvent<{ from: string; data: string | Uint8Array }>).detail.from));
+  p2p.addEventListener('connection:fallback', (e) => { const reason: string = e.detail.reason; console.log(reason); });
+  p2p.addEventListener('peer:connect', (e) => { const path: 'direct' | 'relay' = e.detail.path; console.log(path); });
   await p2p.send('12D3KooW...', 'hello');
-  console.log(p2p.metrics().connections.direct);
+  await p2p.send('12D3KooW...', new Uint8Array(1), { priority: 'high' });
+  p2p.setPresence('away');
+  console.log(p2p.metrics().connections.direct, p2p.metrics().queue.rejected, p2p.connections());
+  const refreshing = await createPeer({ hubUrl: hub.url, token: async () => 't', identity: me, directTimeoutMs: 5000, maxQueueBytes: 1 << 20 });
+  await refreshing.close();
   await p2p.close();
   await hub.close();
   me.free();
