@@ -27,5 +27,5 @@ const hub = await startHub({
   process.exit(1);
 });
 console.log(`\n[start] hub:  ${hub.url}  (dev token endpoint: POST ${hub.httpUrl}/dev/token)`);
-console.log(`[start] demo: ${hub.httpUrl}/  (Ctrl-C to stop)`);
+console.log(`[start] demo: ${hub.httpUrl}/  — open it in two tabs to chat (add ?relay=1 to force the relay path). Ctrl-C to stop.`);
 process.on('SIGINT', async () => { await hub.close(); process.exit(0); });

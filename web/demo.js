@@ -1,59 +1,105 @@
-// demo.js — the browser side of `npm start` until the hub exists: two
-// identities, a Noise handshake and an encrypted exchange, all in this page.
-import { init, Identity, Handshake } from '../js-glue/index.js';
+// demo.js — the chat page `npm start` serves. One peer per tab: it gets a
+// token from the hub's dev-only endpoint, joins a room, and chats with every
+// peer there over end-to-end encrypted sessions, showing each peer's path
+// (direct WebRTC or hub relay), the hub's state and a log.
+import { init, Identity, createPeer } from '../js-glue/index.js';
 
 const $ = (id) => document.getElementById(id);
-const hex = (b, n = 16) => [...b.subarray(0, n)].map((x) => x.toString(16).padStart(2, '0')).join('') + (b.length > n ? '…' : '');
+const short = (id) => `${id.slice(0, 12)}…${id.slice(-4)}`;
+const params = new URLSearchParams(location.search);
+const room = params.get('room') ?? 'demo';
+const forceRelay = params.get('relay') === '1';
+const paths = new Map(); // peer id -> 'direct' | 'relay' | null
+
 function log(text) {
   const li = document.createElement('li');
-  li.textContent = text;
-  $('log').append(li);
+  li.textContent = `${new Date().toLocaleTimeString()}  ${text}`;
+  $('log').prepend(li);
 }
-function status(text, cls = '') {
-  $('status').textContent = text;
-  $('status').className = cls;
+
+function chat(from, text, mine = false) {
+  const li = document.createElement('li');
+  li.className = mine ? 'mine' : '';
+  const who = document.createElement('strong');
+  who.textContent = mine ? 'you' : short(from);
+  li.append(who, document.createTextNode(` ${text}`));
+  $('chat').append(li);
+}
+
+function hubState(text, cls) {
+  $('hub').textContent = text;
+  $('hub').className = cls;
+}
+
+function renderPeers() {
+  const list = $('peers');
+  list.replaceChildren();
+  const connected = [...paths].filter(([, path]) => path);
+  document.body.dataset.peers = String(connected.length);
+  if (!paths.size) {
+    list.innerHTML = '<li class="empty">nobody yet — open this page in another tab</li>';
+    return;
+  }
+  for (const [id, path] of paths) {
+    const li = document.createElement('li');
+    const badge = document.createElement('span');
+    badge.className = `path ${path ?? 'none'}`;
+    badge.textContent = path ?? 'connecting';
+    li.append(badge, document.createTextNode(` ${short(id)}`));
+    list.append(li);
+  }
+  const ready = connected.length > 0;
+  $('message').disabled = !ready;
+  document.querySelector('#send button').disabled = !ready;
 }
 
 async function main() {
-  const t0 = performance.now();
   await init();
-  log(`wasm core loaded in ${(performance.now() - t0).toFixed(1)} ms`);
-  const alice = Identity.generate();
-  const bob = Identity.generate();
-  $('alice-id').textContent = alice.peerId;
-  $('bob-id').textContent = bob.peerId;
+  const identity = Identity.generate();
+  $('me').textContent = short(identity.peerId);
+  $('room').textContent = room;
+  const publicKey = btoa(String.fromCharCode(...identity.publicKey)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  // A real application gets its token from its own auth service.
+  const getToken = async () => (await (await fetch('/dev/token', { method: 'POST', body: JSON.stringify({ publicKey }) })).json()).token;
+  const hubUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
+  const peer = await createPeer({ hubUrl, token: getToken, identity, ...(forceRelay ? { iceTransportPolicy: 'relay', directTimeoutMs: 3000 } : {}) });
+  hubState('connected', 'ok');
+  log(`authenticated as ${short(peer.peerId)}${forceRelay ? ' (direct path disabled: relay forced)' : ''}`);
 
-  const prologue = 'demo: both sides bind the same path bytes';
-  const a = new Handshake({ identity: alice, initiator: true, prologue, remotePeerId: bob.peerId });
-  const b = new Handshake({ identity: bob, initiator: false, prologue });
-  const m1 = a.writeMessage();
-  b.readMessage(m1);
-  log(`-> message 1 (${m1.length} bytes): e`);
-  const m2 = b.writeMessage();
-  a.readMessage(m2);
-  log(`<- message 2 (${m2.length} bytes): e, ee, s, es + Bob's signed identity`);
-  const m3 = a.writeMessage();
-  b.readMessage(m3);
-  log(`-> message 3 (${m3.length} bytes): s, se + Alice's signed identity`);
-  log(`handshake hash ${hex(a.handshakeHash)}; Bob sees Alice as ${b.remotePeerId.slice(0, 16)}…`);
-  const toBob = a.split();
-  const atBob = b.split();
-
-  $('send').querySelector('button').disabled = false;
-  $('send').addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    const record = toBob.encrypt($('message').value);
-    log(`record ${record.length} bytes: ${hex(record)}`);
-    const text = new TextDecoder().decode(atBob.decrypt(record));
-    log(`Bob decrypted: "${text}"`);
-    status(`secure session up — last message "${text}"`, 'ok');
+  peer.addEventListener('peer:connect', (e) => log(`session with ${short(e.detail.peerId)} over ${e.detail.path}`));
+  peer.addEventListener('connection:path', (e) => {
+    paths.set(e.detail.peerId, e.detail.path);
+    if (e.detail.path) log(`${short(e.detail.peerId)}: path is now ${e.detail.path}`);
+    renderPeers();
   });
-  status('secure session up', 'ok');
+  peer.addEventListener('connection:fallback', (e) => log(`${short(e.detail.peerId)}: falling back to the relay (${e.detail.reason})`));
+  peer.addEventListener('peer:disconnect', (e) => {
+    paths.delete(e.detail.peerId);
+    log(`${short(e.detail.peerId)} left (${e.detail.reason})`);
+    renderPeers();
+  });
+  peer.addEventListener('peer:error', (e) => log(`${short(e.detail.peerId)}: ${e.detail.path} path failed: ${e.detail.code}`));
+  peer.addEventListener('message', (e) => chat(e.detail.from, typeof e.detail.data === 'string' ? e.detail.data : `(${e.detail.data.length} bytes)`));
+  peer.addEventListener('hub:disconnect', () => { hubState('reconnecting…', 'pending'); log('hub connection lost; reconnecting'); });
+  peer.addEventListener('hub:connect', () => { hubState('connected', 'ok'); log('hub reconnected; rooms re-joined'); });
+  peer.addEventListener('hub:error', (e) => log(`hub: ${e.detail.code}`));
+
+  $('send').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const text = $('message').value.trim();
+    if (!text) return;
+    $('message').value = '';
+    chat(peer.peerId, text, true);
+    const targets = [...paths].filter(([, path]) => path).map(([id]) => id);
+    const results = await Promise.allSettled(targets.map((id) => peer.send(id, text)));
+    results.forEach((r, i) => log(r.status === 'fulfilled' ? `delivered to ${short(targets[i])}` : `not delivered to ${short(targets[i])}: ${r.reason.code}`));
+  });
+  peer.join(room);
+  log(`joined room "${room}"`);
   document.body.dataset.ready = 'true';
 }
 
 main().catch((err) => {
-  status(`${err.name}: ${err.code ?? ''} ${err.message}`, 'error');
-  log(err.stack ?? String(err));
-  document.body.dataset.ready = 'error';
+  hubState(`failed: ${err.code ?? err.message}`, 'error');
+  log(`error: ${err.code ?? ''} ${err.message}`);
 });

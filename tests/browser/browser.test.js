@@ -1,6 +1,8 @@
 // Chromium (Debian's, driven by playwright-core): the packed npm package
 // loads in a page served on localhost, runs a handshake and an encrypted
-// round trip; the demo page reaches "secure session up".
+// round trip; the chat demo connects two tabs (direct, and relayed); two
+// pages connect over real RTCPeerConnection, and over the relay when ICE
+// cannot connect.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -73,16 +75,36 @@ test('packed package: handshake and encrypted round trip in Chromium', async () 
   await page.close();
 });
 
-test('demo page reaches a secure session and decrypts what is sent', async () => {
-  const page = await browser.newPage();
-  await page.goto(`${server.httpUrl}/index.html`);
-  assert.equal(await resultOf(page, () => document.body.dataset.ready), 'true');
-  await page.fill('#message', 'browser says hi');
-  await page.click('#send button');
-  await page.waitForFunction(() => document.getElementById('status').textContent.includes('browser says hi'));
+test('chat demo: two tabs (separate contexts) see each other as direct peers and chat; screenshot kept', async () => {
+  const contexts = [await browser.newContext(), await browser.newContext()];
+  const pages = await Promise.all(contexts.map((c) => c.newPage()));
+  for (const p of pages) await p.goto(`${server.httpUrl}/index.html?room=demo-test`);
+  for (const p of pages) await p.waitForFunction(() => document.body.dataset.peers === '1', null, { timeout: 30000 });
+  for (const p of pages) assert.equal(await p.textContent('#peers .path'), 'direct');
+  await pages[0].fill('#message', 'hello from tab one');
+  await pages[0].click('#send button');
+  await pages[1].waitForFunction(() => document.getElementById('chat').textContent.includes('hello from tab one'), null, { timeout: 10000 });
+  await pages[1].fill('#message', 'and back from tab two');
+  await pages[1].click('#send button');
+  await pages[0].waitForFunction(() => document.getElementById('chat').textContent.includes('and back from tab two'), null, { timeout: 10000 });
+  await pages[0].waitForFunction(() => document.getElementById('log').textContent.includes('delivered to'), null, { timeout: 10000 });
   mkdirSync(join(root, 'test-results'), { recursive: true });
-  await page.screenshot({ path: join(root, 'test-results', 'demo.png') });
-  await page.close();
+  await pages[0].screenshot({ path: join(root, 'test-results', 'demo-two-peers.png'), fullPage: true });
+  for (const c of contexts) await c.close();
+});
+
+test('chat demo with ?relay=1 shows the relay path and still chats', async () => {
+  const contexts = [await browser.newContext(), await browser.newContext()];
+  const pages = await Promise.all(contexts.map((c) => c.newPage()));
+  for (const p of pages) await p.goto(`${server.httpUrl}/index.html?room=demo-relay&relay=1`);
+  for (const p of pages) await p.waitForFunction(() => document.body.dataset.peers === '1', null, { timeout: 30000 });
+  for (const p of pages) assert.equal(await p.textContent('#peers .path'), 'relay');
+  await pages[0].fill('#message', 'relayed hello');
+  await pages[0].click('#send button');
+  await pages[1].waitForFunction(() => document.getElementById('chat').textContent.includes('relayed hello'), null, { timeout: 10000 });
+  assert.match(await pages[1].textContent('#log'), /falling back to the relay/);
+  await pages[1].screenshot({ path: join(root, 'test-results', 'demo-relay.png'), fullPage: true });
+  for (const c of contexts) await c.close();
 });
 
 test('packed package: the page dials the hub with the browser WebSocket and joins a room', async () => {
@@ -105,7 +127,7 @@ test('packed package: the page dials the hub with the browser WebSocket and join
   for (const c of pages) await c.close();
 });
 
-test('two pages connect through the hub over real RTCPeerConnection and exchange encrypted messages', async () => {
+async function twoPages(query) {
   const contexts = [await browser.newContext(), await browser.newContext()];
   const pages = await Promise.all(contexts.map((c) => c.newPage()));
   const logs = [];
@@ -113,17 +135,33 @@ test('two pages connect through the hub over real RTCPeerConnection and exchange
     p.on('console', (m) => logs.push(`${i}: ${m.text()}`));
     p.on('pageerror', (e) => logs.push(`${i}: ${e.message}`));
   });
-  await Promise.all(pages.map((p) => p.goto(`${server.httpUrl}/test/peer.html?room=webrtc-pages&n=50`)));
+  await Promise.all(pages.map((p) => p.goto(`${server.httpUrl}/test/peer.html?${query}`)));
   const results = await Promise.all(pages.map((p) => resultOf(p, () => window.__result, 30000)))
     .catch(async (err) => {
       const stages = await Promise.all(pages.map((p) => p.evaluate(() => `${window.__stage} ${JSON.stringify(window.__pcs)}`)));
       throw new Error(`${err.message}\nstages: ${JSON.stringify(stages)}\npage logs:\n${logs.join('\n')}`);
     });
-  for (const r of results) {
+  for (const c of contexts) await c.close();
+  return results;
+}
+
+test('two pages connect through the hub over real RTCPeerConnection and exchange encrypted messages', async () => {
+  for (const r of await twoPages('room=webrtc-pages&n=50')) {
     assert.equal(r.error, undefined, r.error);
     assert.equal(r.path, 'direct');
+    assert.equal(r.fallback, null);
     assert.equal(r.received, 50);
     assert.ok(r.inOrder);
   }
-  for (const c of contexts) await c.close();
+});
+
+test('two pages whose ICE cannot connect fall back to the hub relay and exchange encrypted messages', async () => {
+  for (const r of await twoPages('room=relay-pages&n=50&relay=1')) {
+    assert.equal(r.error, undefined, r.error);
+    assert.equal(r.path, 'relay');
+    assert.ok(['timeout', 'direct-unavailable'].includes(r.fallback), r.fallback); // the side that did not time out first says so
+    assert.equal(r.received, 50);
+    assert.equal(r.relayMessagesIn, 50);
+    assert.ok(r.inOrder);
+  }
 });

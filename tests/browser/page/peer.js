@@ -1,6 +1,7 @@
 // Runs in Chromium: a Starling peer (packed package) meets another page's
 // peer through the hub, opens a real RTCPeerConnection data channel, and
-// exchanges encrypted messages (?n= how many, ?room= where).
+// exchanges encrypted messages (?n= how many, ?room= where, ?relay=1 to
+// force the hub relay).
 import { init, Identity, createPeer } from '/pkg/js-glue/index.js';
 
 async function run() {
@@ -24,7 +25,11 @@ async function run() {
       this.addEventListener('signalingstatechange', () => log.push(`sig:${this.signalingState}`));
     }
   }
-  const peer = await createPeer({ hubUrl: `ws://${location.host}/`, token, identity, RTCPeerConnection: Traced });
+  // ?relay=1: ICE may only use TURN, and there is none: the session must fall back to the hub relay.
+  const forced = params.get('relay') === '1' ? { iceTransportPolicy: 'relay', directTimeoutMs: 2000 } : {};
+  const peer = await createPeer({ hubUrl: `ws://${location.host}/`, token, identity, RTCPeerConnection: Traced, ...forced });
+  let fallback = null;
+  peer.addEventListener('connection:fallback', (e) => { fallback = e.detail.reason; });
   window.__stage = 'hub';
   peer.addEventListener('peer:disconnect', (e) => { window.__stage += ` disconnect(${e.detail.reason})`; });
   peer.addEventListener('peer:error', (e) => { window.__stage += ` error(${e.detail.code}: ${e.detail.message})`; });
@@ -38,6 +43,6 @@ async function run() {
   await Promise.all(Array.from({ length: count }, (_, i) => peer.send(other.peerId, `#${i}`)));
   window.__stage += ' sent';
   await allIn;
-  return { path: other.path, received: received.length, inOrder: received.every((m, i) => m === `#${i}`) };
+  return { path: other.path, fallback, received: received.length, inOrder: received.every((m, i) => m === `#${i}`), relayMessagesIn: peer.metrics().relay.messagesIn };
 }
 run().then((r) => { window.__result = r; }, (e) => { window.__result = { error: `${e.name} ${e.code ?? ''} ${e.message}` }; });
