@@ -145,7 +145,7 @@ const gz = (...files) => files.reduce((n, f) => n + gzipSync(readFileSync(`${roo
 // anchors are single bundles too); it is not minified.
 const gzConcat = (...files) => gzipSync(Buffer.concat(files.map((f) => readFileSync(`${root}/${f}`))), { level: 9 }).length;
 const glue = ['dist/starling_core.mjs', 'js-glue/index.js', 'js-glue/core.js', 'js-glue/errors.js', 'js-glue/identity.js', 'js-glue/frame.js',
-  'js-glue/noise.js', 'js-glue/random.js', 'js-glue/hub-client.js', 'js-glue/peer.js'];
+  'js-glue/noise.js', 'js-glue/random.js', 'js-glue/hub-client.js', 'js-glue/peer.js', 'js-glue/link.js', 'js-glue/paths.js'];
 const ours = gz('dist/starling_core.wasm') + gzConcat(...glue);
 const sizes = {
   'libsodium-wrappers + libsodium': gz('node_modules/libsodium-wrappers/dist/modules/libsodium-wrappers.js', 'node_modules/libsodium/dist/modules/libsodium.js'),

@@ -6,7 +6,7 @@
 // next path whenever the active path changes. The receiver delivers only
 // the next sequence number and acknowledges duplicates without delivering
 // them, so nothing is lost or delivered twice. See docs/protocol.md §3.4.
-import { encodeFrame, FrameType } from './frame.js';
+import { encodeFrame, FrameType, FRAME_HEADER_BYTES } from './frame.js';
 import { RECORD_MAX_PLAINTEXT } from './noise.js';
 import { StarlingError } from './errors.js';
 import { Identity } from './identity.js';
@@ -16,11 +16,26 @@ const RELAY_RETRY_MS = 1000;      // a failed relay path is re-requested after t
 const QUICK_RETRY_MS = 250;       // a direct attempt that broke (not timed out) is retried at once...
 const QUICK_RETRIES = 2;          // ...this many times before falling back
 const RELAY_LINGER_MS = 5000;     // after moving to direct, the relay still receives this long
+const ACK_EVERY = 64;              // messages delivered before an ACK goes at once
+const ACK_BYTES = 256 * 1024;     // or bytes delivered
+const ACK_DELAY_MS = 5;           // otherwise an ACK waits this long for more to cover
 const TEXT = 1;
 const BYTES = 0;
 
 const u32 = (n) => Uint8Array.of(n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
 const readU32 = (b, o = 0) => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+
+/** A DATA frame, [u32 length][type][u32 seq][u8 kind][body], in one allocation. */
+function dataFrame(seq, isText, body) {
+  const frame = new Uint8Array(FRAME_HEADER_BYTES + 5 + body.length);
+  const view = new DataView(frame.buffer);
+  view.setUint32(0, 1 + 5 + body.length);
+  frame[4] = FrameType.DATA;
+  view.setUint32(FRAME_HEADER_BYTES, seq);
+  frame[FRAME_HEADER_BYTES + 4] = isText ? TEXT : BYTES;
+  frame.set(body, FRAME_HEADER_BYTES + 5);
+  return frame;
+}
 
 /** A FIFO with O(1) shift (Array#shift is O(n) on long queues). */
 class Fifo {
@@ -217,7 +232,7 @@ export class Link {
     return new Promise((resolve, reject) => {
       this.heldBytes += body.length;
       (priority === 'high' ? this.high : this.normal).push({ body, isText, resolve, reject, seq: 0, frame: null });
-      this.pump();
+      this.pumpSoon();
     });
   }
 
@@ -238,7 +253,11 @@ export class Link {
     const control = (frame) => { parts.push(frame); room -= frame.length; };
     if (this.current && this.current.path !== path) this.current = null;
     if (!this.current) {
-      if (this.ackDue) { this.ackDue = false; control(encodeFrame(FrameType.ACK, u32(this.received))); }
+      if (this.ackDue) {
+        this.ackDue = false;
+        this.unackedCount = this.unackedBytes = 0;
+        control(encodeFrame(FrameType.ACK, u32(this.received)));
+      }
       if (this.presenceDue) { this.presenceDue = false; control(encodeFrame(FrameType.PRESENCE, new TextEncoder().encode(this.peer.presence))); }
     }
     while (room > 0) {
@@ -247,11 +266,7 @@ export class Link {
         if (!item) break;
         if (!item.frame) {
           item.seq = this.nextSeq++;
-          const payload = new Uint8Array(5 + item.body.length);
-          payload.set(u32(item.seq));
-          payload[4] = item.isText ? TEXT : BYTES;
-          payload.set(item.body, 5);
-          item.frame = encodeFrame(FrameType.DATA, payload);
+          item.frame = dataFrame(item.seq, item.isText, item.body);
         }
         this.inflight.set(item.seq, item);
         this.current = { frame: item.frame, offset: 0, path };
@@ -292,11 +307,28 @@ export class Link {
     }
   }
 
-  /** Acknowledgements are coalesced: one per burst of records, not per message. */
-  scheduleAck() {
+  /** Pumps after the current task's synchronous code: a burst of send()
+   * calls then shares records instead of costing one record each. */
+  pumpSoon() {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    queueMicrotask(() => { this.pumpQueued = false; this.pump(); });
+  }
+
+  /** Acknowledgements are coalesced, like TCP's delayed ACK: at once after
+   * ACK_EVERY messages or ACK_BYTES delivered, otherwise after ACK_DELAY_MS.
+   * An ACK per message would cost a record (and a channel send) each. */
+  scheduleAck(bytes) {
     this.ackDue = true;
-    if (this.ackTimer) return;
-    this.ackTimer = setTimeout(() => { this.ackTimer = 0; this.pump(); }, 0);
+    this.unackedCount = (this.unackedCount ?? 0) + 1;
+    this.unackedBytes = (this.unackedBytes ?? 0) + bytes;
+    if (this.unackedCount >= ACK_EVERY || this.unackedBytes >= ACK_BYTES) {
+      clearTimeout(this.ackTimer);
+      this.ackTimer = 0;
+      this.pump();
+      return;
+    }
+    this.ackTimer ||= setTimeout(() => { this.ackTimer = 0; this.pump(); }, ACK_DELAY_MS);
   }
 
   // -------------------------------------------------------------- inbound
@@ -316,7 +348,7 @@ export class Link {
         this.peer.countOutOfOrder();
         return;
       }
-      this.scheduleAck();
+      this.scheduleAck(payload.length);
     } else if (type === FrameType.ACK && payload.length >= 4) {
       const upTo = readU32(payload);
       for (const [seq, item] of this.inflight) {

@@ -9,5 +9,7 @@ if [ ! -f build/bench/CMakeCache.txt ]; then
 fi
 cmake --build build/bench -j"$(nproc)" >build/bench.log 2>&1 || { tail -30 build/bench.log; exit 1; }
 node --max-old-space-size=4096 bench/run.js
+# Peers over loopback WebRTC and the hub relay vs the bare data channel.
+node bench/connectivity.js
 # Hub under load vs the PeerJS server (separate processes on loopback).
 node bench/hub-load.js "${HUB_CLIENTS:-2000}" "${HUB_MESSAGES:-100}"
