@@ -32,6 +32,8 @@ export interface HubOptions {
   authBurst?: number;          // default 100
   relayMaxBytes?: number;      // per relay path, default 64 MiB
   relayMaxMs?: number;         // per relay path, default 600000
+  relayRate?: number;          // relay records per second per connection, default 2000
+  relayBurst?: number;         // default 4000
 }
 
 export interface Hub {

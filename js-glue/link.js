@@ -128,8 +128,10 @@ export class Link {
   onRelayReady(sessionId) {
     if (this.closed || typeof sessionId !== 'string' || this.relay?.sessionId === sessionId) return;
     if (this.relay) this.dropPath(this.relay);
-    this.relay = new RelayPath(this, sessionId);
-    if (!this.offerer) this.relay.startHandshake();
+    const relay = new RelayPath(this, sessionId);
+    this.relay = relay;
+    if (this.offerer) return;
+    try { relay.startHandshake(); } catch (err) { relay.fail(err); } // the hub went away meanwhile
   }
 
   pathReady(path) {

@@ -283,7 +283,7 @@ export class Peer extends EventTarget {
 
 /**
  * Connects to the hub and returns a Peer. Rejects like connectHub().
- * @param {import('./index.d.ts').PeerOptions} opts
+ * @param {import('./index.d.ts').CreatePeerOptions} opts
  */
 export async function createPeer(opts) {
   if (!(opts?.identity instanceof Identity)) throw new TypeError('identity must be an Identity');

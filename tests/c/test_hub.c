@@ -211,6 +211,28 @@ static void test_relay(void) {
   for (int i = 0; i < 3; i++) CHECK_EQ(sl_hub_binary(hub, a->conn, frame, sizeof frame, now_ms), 0);
   pump();
   CHECK(strstr(a->log, "RELAY_LIMIT") && strstr(b->log, "RELAY_LIMIT"));
+  /* Record rate: over it, the path ends (a dropped record would break the
+   * session silently); ordinary messages do not count against it. */
+  new_hub();
+  CHECK_EQ(sl_hub_set(hub, SL_HUB_RELAY_RATE, 1), 0);
+  CHECK_EQ(sl_hub_set(hub, SL_HUB_RELAY_BURST, 2), 0);
+  login(a), login(b);
+  text(a, "{\"type\":\"join\",\"room\":\"r\"}");
+  text(b, "{\"type\":\"join\",\"room\":\"r\"}");
+  text(a, msg);
+  for (int i = 0; i < 2; i++) CHECK_EQ(sl_hub_binary(hub, a->conn, frame, sizeof frame, now_ms), 0);
+  pump();
+  CHECK(!strstr(a->log, "RELAY_LIMIT"));
+  CHECK_EQ(sl_hub_binary(hub, a->conn, frame, sizeof frame, now_ms), 0);
+  pump();
+  CHECK(strstr(a->log, "relay record rate") && strstr(b->log, "RELAY_LIMIT"));
+  /* A second relay-open hands out a fresh session id (a new handshake). */
+  text(a, msg);
+  text(a, msg);
+  const char *first = strstr(b->log, "\"sessionId\":\"");
+  const char *second = first ? strstr(first + 1, "\"sessionId\":\"") : NULL;
+  CHECK(first != NULL && second != NULL);
+  if (first && second) CHECK(strncmp(first, second, 35) != 0);
 }
 
 static void test_limits_and_metrics(void) {
