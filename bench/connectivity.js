@@ -7,10 +7,10 @@ import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import { init, Identity, createPeer } from '../js-glue/index.js';
 import { startHub } from '../js-glue/hub.js';
 import { hs256, claimsFor } from '../tests/js/helpers/jwt.js';
+import { fmt, ratioTable } from './report.js';
 
 const SECRET = 'bench-secret-0123456789abcdef0123456789';
 const MiB = 1024 * 1024;
-const fmt = (x, d = 1) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const quantile = (xs, q) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]; };
 
 await init();
@@ -99,12 +99,7 @@ async function starlingThroughput(size, total, opts) {
   return { mbps: total / s / 1e6, path };
 }
 
-const rows = [];
-function row(what, ours, anchorName, anchor, goal, unit) {
-  const ratio = ours / anchor;
-  const verdict = goal === undefined ? '' : ratio >= goal ? `goal >= ${goal}x: met` : `goal >= ${goal}x: NOT met`;
-  rows.push({ what, ours: `${fmt(ours)} ${unit}`, anchor: `${anchorName} ${fmt(anchor)} ${unit}`, ratio: `${fmt(ratio, 2)}x`, verdict });
-}
+const { rows, row } = ratioTable();
 
 // Throughput: best of 3 for each side (loopback numbers are noisy).
 const best = async (fn) => { let m = 0; for (let i = 0; i < 3; i++) m = Math.max(m, await fn()); return m; };

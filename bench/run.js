@@ -9,6 +9,7 @@ import sodium from 'libsodium-wrappers';
 import * as esbuild from 'esbuild';
 import * as lp from 'it-length-prefixed';
 import { init, Identity, Handshake, encodeFrame, encodeFrames, FrameDecoder, FrameType, RECORD_MAX_PLAINTEXT } from '../js-glue/index.js';
+import { fmt, ratioTable } from './report.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 await init();
@@ -29,13 +30,7 @@ function rate(fn, ms = 1000) {
   }
   return (n * 1000) / (t - t0);
 }
-const fmt = (x, d = 1) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-const rows = [];
-function row(what, ours, anchorName, anchor, goal, unit) {
-  const ratio = ours / anchor;
-  const verdict = goal === undefined ? '' : ratio >= goal ? `goal >= ${goal}x: met` : `goal >= ${goal}x: NOT met`;
-  rows.push({ what, ours: `${fmt(ours)} ${unit}`, anchor: `${anchorName} ${fmt(anchor)} ${unit}`, ratio: `${fmt(ratio, 2)}x`, verdict });
-}
+const { rows, row } = ratioTable();
 
 // --- native reference (same C code, gcc -O3 Release) ---
 const native = JSON.parse(execFileSync(`${root}/build/bench/bench/native/bench_core`, { encoding: 'utf8' }));

@@ -170,30 +170,24 @@ export class Link {
     } else if (this.offerer) {
       this.relayTimer = setTimeout(() => this.requestRelay(), RELAY_RETRY_MS);
     }
-    if (!this.active) {
-      const next = [this.direct, this.relay].find((p) => p?.ready);
-      if (next) this.activate(next);
-    }
   }
 
   /** Closes a path the link no longer wants, without retry logic. */
   dropPath(path) {
     path.close();
     this.detach(path);
-    if (!this.active) {
-      const next = [this.direct, this.relay].find((p) => p?.ready);
-      if (next) this.activate(next);
-    }
   }
 
+  /** Forgets a path; if it was the active one, the other path (when ready) takes over. */
   detach(path) {
     if (this.direct === path) this.direct = null;
     if (this.relay === path) this.relay = null;
-    if (this.active === path) {
-      this.active = null;
-      this.requeueInflight();
-      this.peer.pathChanged(this);
-    }
+    if (this.active !== path) return;
+    this.active = null;
+    this.requeueInflight();
+    this.peer.pathChanged(this);
+    const next = [this.direct, this.relay].find((p) => p?.ready);
+    if (next && !this.closed) this.activate(next);
   }
 
   activate(path) {

@@ -110,6 +110,15 @@ int sl__session_new(sl_session **out, const uint8_t send_key[32], const uint8_t 
 /* Test-only: jump the send counter (to exercise nonce exhaustion). */
 void sl__session_set_send_nonce(sl_session *s, uint64_t n);
 
+/* ------------------------------------------------------------- fifo */
+
+/* The hub's output queue and the hub session's event queue are arrays used
+ * as FIFOs: elements live at buf[head .. head + count). Makes room for one
+ * more at the tail: compacts to the front when there is slack, otherwise
+ * doubles the capacity (from `initial`). Returns 0, or SL_ENOMEM with the
+ * FIFO unchanged (src/core/fifo.c). */
+int sl__fifo_reserve(void **buf, size_t elem_size, size_t *head, size_t count, size_t *cap, size_t initial);
+
 /* -------------------------------------------------------------- map */
 
 /* String -> pointer hash map (src/core/map.c). Keys are copied. */

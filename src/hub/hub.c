@@ -159,20 +159,9 @@ int sl_hub_set_jwt_issuer(sl_hub *hub, const char *iss) { return hub ? set_strin
 /* -------------------------------------------------------------- output */
 
 static void push_output(sl_hub *h, uint32_t c, int kind, uint8_t *data, size_t len, int code) {
-  if (h->qhead + h->qlen == h->qcap) {
-    if (h->qhead > 0) { /* compact before growing */
-      memmove(h->queue, h->queue + h->qhead, h->qlen * sizeof *h->queue);
-      h->qhead = 0;
-    } else {
-      size_t cap = h->qcap ? h->qcap * 2 : 64;
-      output *q = realloc(h->queue, cap * sizeof *q);
-      if (!q) {
-        free(data); /* out of memory: drop rather than crash */
-        return;
-      }
-      h->queue = q;
-      h->qcap = cap;
-    }
+  if (sl__fifo_reserve((void **)&h->queue, sizeof *h->queue, &h->qhead, h->qlen, &h->qcap, 64) != 0) {
+    free(data); /* out of memory: drop rather than crash */
+    return;
   }
   h->queue[h->qhead + h->qlen++] = (output){c, kind, code, data, len};
   if (kind != SL_HUB_CLOSE) h->messages_out++;

@@ -59,20 +59,9 @@ int sl_hub_url_check(const char *url, int allow_insecure) {
 
 static void push(sl_hub_session *s, int kind, char *data) {
   if (!data) return;
-  if (s->head + s->count == s->cap) {
-    if (s->head) {
-      memmove(s->queue, s->queue + s->head, s->count * sizeof *s->queue);
-      s->head = 0;
-    } else {
-      size_t cap = s->cap ? s->cap * 2 : 16;
-      event *q = realloc(s->queue, cap * sizeof *q);
-      if (!q) {
-        free(data);
-        return;
-      }
-      s->queue = q;
-      s->cap = cap;
-    }
+  if (sl__fifo_reserve((void **)&s->queue, sizeof *s->queue, &s->head, s->count, &s->cap, 16) != 0) {
+    free(data); /* out of memory: drop rather than crash */
+    return;
   }
   s->queue[s->head + s->count++] = (event){kind, data, strlen(data)};
 }

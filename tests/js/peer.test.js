@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { init, Identity, createPeer } from '../../js-glue/index.js';
 import { startHub } from '../../js-glue/hub.js';
 import { hs256, claimsFor } from './helpers/jwt.js';
+import { within } from './helpers/wait.js';
 
 const SECRET = 'peer-test-secret-0123456789abcdef0123';
 let hub;
@@ -39,13 +40,6 @@ async function peers(n, room) {
   list.forEach((p) => p.join(room));
   await within(20000, Promise.all(connected), () => `connect stalled: ${JSON.stringify({ errors, metrics: list.map((p) => p.metrics().connections) })}`);
   return list;
-}
-
-/** Fails with a description of the state instead of hanging until the test timeout. */
-async function within(ms, promise, describe) {
-  let timer;
-  const timeout = new Promise((_, bad) => { timer = setTimeout(() => bad(new Error(describe())), ms); });
-  try { return await Promise.race([promise, timeout]); } finally { clearTimeout(timer); }
 }
 
 function inbox(peer) {

@@ -9,6 +9,7 @@ import { init, Identity, createPeer } from '../../js-glue/index.js';
 import { startHub } from '../../js-glue/hub.js';
 import { hs256, claimsFor } from './helpers/jwt.js';
 import { startTap } from './helpers/ws-tap.js';
+import { within, once } from './helpers/wait.js';
 
 const SECRET = 'relay-test-secret-0123456789abcdef012';
 const HUB_LIMITS = { jwtSecret: SECRET, messageRate: 1000, messageBurst: 2000 };
@@ -36,18 +37,6 @@ async function pair(hubUrl, room, opts = {}) {
   // Sorted: a is the offerer (smaller id).
   list.sort((x, y) => (x.peerId < y.peerId ? -1 : 1));
   return list;
-}
-
-const once = (target, type, pred = () => true) => new Promise((ok) => {
-  const fn = (e) => { if (pred(e.detail)) { target.removeEventListener(type, fn); ok(e.detail); } };
-  target.addEventListener(type, fn);
-});
-
-/** Fails with a description of the state instead of hanging until the test timeout. */
-async function within(ms, promise, describe) {
-  let timer;
-  const timeout = new Promise((_, bad) => { timer = setTimeout(() => bad(new Error(describe())), ms); });
-  try { return await Promise.race([promise, timeout]); } finally { clearTimeout(timer); }
 }
 
 function inbox(peer) {
