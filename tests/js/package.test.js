@@ -24,7 +24,7 @@ test('npm pack -> npm install -> import "starling" in Node', () => {
   const app = join(dir, 'app');
   execFileSync('mkdir', ['-p', app]);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', type: 'module', private: true }));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--offline', tarball], { cwd: app, stdio: 'pipe' });
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: app, stdio: 'pipe' });
   writeFileSync(join(app, 'main.js'), `
     import { init, Identity, Handshake } from 'starling';
     import { createRequire } from 'node:module';
