@@ -16,7 +16,7 @@ const SETTINGS = {
   pingIntervalMs: 6, staleMs: 7, messageRate: 8, messageBurst: 9, connectRate: 10, connectBurst: 11,
   authRate: 12, authBurst: 13, relayMaxBytes: 14, relayMaxMs: 15, jwtSkewSeconds: 16, relayRate: 17, relayBurst: 18,
 };
-const SEND_TEXT = 1;
+/** enum sl_hub_output_kind: 1 text, 2 binary, 3 close. */
 const SEND_BINARY = 2;
 const CLOSE = 3;
 
@@ -107,16 +107,41 @@ export async function startHub(opts = {}) {
   const now = () => performance.now();
   const started = Date.now();
 
+  // Outputs are written in batches: every socket that gets something is
+  // corked for the batch, so a burst of messages for one destination (ICE
+  // candidates, relay records) leaves in one write instead of one syscall
+  // per message. `_socket` is ws's net.Socket; cork/uncork nest.
+  const corked = new Set();
   function pump() {
+    pumpScheduled = false;
     while (m._sl_hub_next_output(hub, slots)) {
       const w = slots >> 2;
       const [conn, kind, data, len, code] = m.HEAPU32.subarray(w, w + 5);
       const ws = sockets.get(conn);
       if (!ws) continue;
-      if (kind === SEND_TEXT) ws.send(m.HEAPU8.slice(data, data + len), { binary: false });
-      else if (kind === SEND_BINARY) ws.send(m.HEAPU8.slice(data, data + len), { binary: true });
-      else if (kind === CLOSE) ws.close(code);
+      if (kind === CLOSE) {
+        ws.close(code);
+        continue;
+      }
+      if (!corked.has(ws)) {
+        ws._socket?.cork();
+        corked.add(ws);
+      }
+      ws.send(m.HEAPU8.slice(data, data + len), { binary: kind === SEND_BINARY });
     }
+    for (const ws of corked) ws._socket?.uncork();
+    corked.clear();
+  }
+  // Messages that arrive in one turn of the event loop (every socket that
+  // was readable in its poll phase) share one pump, run right after that
+  // phase: outputs for one destination leave in one write, without waiting
+  // for another turn. Close, connect and tick pump at once, so a queued
+  // output never outlives the socket its connection id named.
+  let pumpScheduled = false;
+  function schedulePump() {
+    if (pumpScheduled) return;
+    pumpScheduled = true;
+    queueMicrotask(pump);
   }
 
   function metricsText() {
@@ -184,9 +209,10 @@ export async function startHub(opts = {}) {
       const p = input(bytes);
       if (isBinary) m._sl_hub_binary(hub, id, p, bytes.length, now());
       else m._sl_hub_text(hub, id, p, bytes.length, now(), Date.now() / 1000);
-      pump();
+      schedulePump();
     });
     ws.on('close', () => {
+      pump(); // what was queued while this id still meant this socket (ids are reused)
       sockets.delete(id);
       m._sl_hub_closed(hub, id, now());
       pump();

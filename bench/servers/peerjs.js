@@ -6,3 +6,4 @@ const server = PeerServer({ port: 0, host: '127.0.0.1', path: '/', concurrent_li
   console.log(JSON.stringify({ port: s.address().port }));
 });
 void server;
+process.on('SIGTERM', () => process.exit(0)); // exit cleanly (lets --cpu-prof write its profile)

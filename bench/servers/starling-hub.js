@@ -7,3 +7,4 @@ const hub = await startHub({
   connectRate: 1e6, connectBurst: 1e6, authRate: 1e6, authBurst: 1e6,
 });
 console.log(JSON.stringify({ port: hub.port }));
+process.on('SIGTERM', () => process.exit(0)); // exit cleanly (lets --cpu-prof write its profile)

@@ -342,7 +342,7 @@ typedef struct sl_signal {
   char id[SL_SIGNAL_ID_MAX + 1];
   char *payload;                     /* compact JSON of "payload", or NULL; owned */
   size_t payload_len;
-  char token[SL_JWT_MAX_TOKEN_DEFAULT + 1]; /* auth: payload.token */
+  char *token;                       /* auth: payload.token, owned (wiped and freed by sl_signal_free); else NULL */
   uint8_t signature[SL_SIGNATURE_BYTES];    /* auth-proof: payload.signature (base64url) */
 } sl_signal;
 

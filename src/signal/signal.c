@@ -51,10 +51,16 @@ static int copy_string(const cJSON *root, const char *name, char *dst, size_t ca
   return 0;
 }
 
+/* The token gets its own allocation: only auth messages carry one, and
+ * every other message stays small. */
 static int read_auth(const cJSON *payload, sl_signal *m) {
   const cJSON *token = cJSON_GetObjectItemCaseSensitive(payload, "token");
-  if (cJSON_IsString(token) && strlen(token->valuestring) >= sizeof m->token) return SL_EJWT_TOO_LARGE;
-  return copy_string(payload, "token", m->token, sizeof m->token) == 0 && m->token[0] ? 0 : SL_ESIG_FIELD;
+  if (!cJSON_IsString(token) || !token->valuestring[0]) return SL_ESIG_FIELD;
+  size_t n = strlen(token->valuestring);
+  if (n > SL_JWT_MAX_TOKEN_DEFAULT) return SL_EJWT_TOO_LARGE;
+  if (!(m->token = malloc(n + 1))) return SL_ENOMEM;
+  memcpy(m->token, token->valuestring, n + 1);
+  return 0;
 }
 
 static int read_proof(const cJSON *payload, sl_signal *m) {
@@ -131,7 +137,10 @@ int sl_signal_parse(const char *text, size_t len, size_t max_len, sl_signal **ou
 void sl_signal_free(sl_signal *msg) {
   if (!msg) return;
   free(msg->payload);
-  sodium_memzero(msg->token, sizeof msg->token);
+  if (msg->token) {
+    sodium_memzero(msg->token, strlen(msg->token));
+    free(msg->token);
+  }
   free(msg);
 }
 
@@ -148,11 +157,20 @@ static int finish(cJSON *obj, char **out, size_t *out_len) {
   return 0;
 }
 
+/* Appends raw bytes; returns how many (keeps the builders free of printf,
+ * which costs more than the copy on the hub's forwarding path). */
+static size_t put_raw(char *o, const char *s, size_t len) {
+  memcpy(o, s, len);
+  return len;
+}
+
 /* Appends "name":"escaped value" (with a leading comma unless first). */
 static size_t put_field(char *o, const char *name, const char *value, bool first) {
   size_t n = 0;
   if (!first) o[n++] = ',';
-  n += (size_t)sprintf(o + n, "\"%s\":\"", name);
+  o[n++] = '"';
+  n += put_raw(o + n, name, strlen(name));
+  n += put_raw(o + n, "\":\"", 3);
   for (const unsigned char *c = (const unsigned char *)value; *c; c++) {
     if (*c == '"' || *c == '\\') {
       o[n++] = '\\';
@@ -186,7 +204,10 @@ int sl__signal_build_trusted(int type, const char *from, const char *to, const c
   o[n++] = '{';
   for (int i = 0; i < 5; i++)
     if (values[i]) n += put_field(o + n, names[i], values[i], i == 0);
-  if (payload_json) n += (size_t)sprintf(o + n, ",\"payload\":%s", payload_json);
+  if (payload_json) {
+    n += put_raw(o + n, ",\"payload\":", 11);
+    n += put_raw(o + n, payload_json, strlen(payload_json));
+  }
   o[n++] = '}';
   o[n] = 0;
   *out = o;

@@ -3,6 +3,8 @@
 #include "internal.h"
 #include "util.h"
 
+#include <sodium.h>
+
 /* RFC 8032, section 7.1, TEST 1. */
 static const char *rfc8032_seed = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
 static const char *rfc8032_pk = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
@@ -112,6 +114,28 @@ static void test_base58(void) {
   CHECK_EQ(sl__base58_decode(out, (size_t)n, back, sizeof back), 11);
   CHECK_MEM(back, hello, 11);
   CHECK_EQ(sl__base58_encode(hello, 11, out, 5), SL_EBUFSIZE);
+  CHECK_EQ(sl__base58_decode("111", 3, back, sizeof back), 3);
+  CHECK(back[0] == 0 && back[1] == 0 && back[2] == 0);
+  CHECK_EQ(sl__base58_decode("StV1DL6CwTryKyV", 15, back, 10), SL_EBUFSIZE);
+}
+
+/* Decoding works in groups of digits: every length, with leading zero
+ * bytes and with the largest digit values, must still round-trip. */
+static void test_base58_roundtrip(void) {
+  uint8_t raw[100], back[100];
+  char enc[160];
+  for (size_t len = 0; len <= sizeof raw; len++) {
+    for (int pattern = 0; pattern < 3; pattern++) {
+      randombytes_buf(raw, len);
+      if (pattern == 1) memset(raw, 0xff, len);
+      if (pattern == 2 && len > 2) raw[0] = raw[1] = 0;
+      int n = sl__base58_encode(raw, len, enc, sizeof enc);
+      CHECK(n >= 0);
+      if (n < 0) return;
+      CHECK_EQ(sl__base58_decode(enc, (size_t)n, back, sizeof back), (int)len);
+      CHECK_MEM(back, raw, len);
+    }
+  }
 }
 
 static void test_errors(void) {
@@ -128,6 +152,7 @@ int main(void) {
   test_peer_id_roundtrip();
   test_peer_id_rejects();
   test_base58();
+  test_base58_roundtrip();
   test_errors();
   return check_summary("identity");
 }
