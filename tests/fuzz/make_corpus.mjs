@@ -1,11 +1,13 @@
 // Writes the seed corpora for the fuzz targets (run once; outputs committed).
-// node tests/fuzz/make_corpus.mjs
+// node tests/fuzz/make_corpus.mjs            (ONLY=<target> for one target)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { init, Identity, Handshake, encodeFrame, FrameType } from '../../js-glue/index.js';
 
 await init();
 const dir = new URL('./corpus/', import.meta.url);
+const only = process.env.ONLY; // ONLY=hub writes one target's seeds and leaves the rest as committed
 const write = (target, name, bytes) => {
+  if (only && only !== target) return;
   mkdirSync(new URL(`${target}/`, dir), { recursive: true });
   writeFileSync(new URL(`${target}/${name}`, dir), bytes);
 };
@@ -55,3 +57,19 @@ write('signal', 'offer', enc({ type: 'offer', to: b.peerId, payload: { type: 'of
 write('signal', 'ice', enc({ type: 'ice-candidate', to: b.peerId, room: 'lobby', payload: { candidate: 'c', sdpMid: '0' } }));
 write('signal', 'relay-open', enc({ type: 'relay-open', to: a.peerId }));
 console.log('corpora written');
+
+// hub: events [op][slot][u16 BE len][bytes] (see fuzz_hub.c for the ops)
+const ev = (op, slot, body = '') => {
+  const bytes = typeof body === 'number' ? new Uint8Array(0) : new TextEncoder().encode(body);
+  const len = typeof body === 'number' ? body : bytes.length;
+  return cat([op, slot, len >> 8, len & 255], bytes);
+};
+const TEXT = 0, BINARY = 1, RECORD = 2, RELAY_OPEN = 3, TICK = 4, CLOSE = 5, OPEN = 6, JOIN = 7;
+write('hub', 'relay', cat(ev(RELAY_OPEN, 0), ev(RECORD, 0, 'x'.repeat(100)), ev(RECORD, 1, 'y'.repeat(900)),
+  ev(BINARY, 0, 'not a relay frame'), ev(TICK, 0, 60), ev(RECORD, 0, 'late')));
+write('hub', 'rooms', cat(ev(TEXT, 0, '{"type":"ping","id":"1"}'), ev(TEXT, 1, '{"type":"leave","room":"r"}'), ev(JOIN, 1),
+  ev(TEXT, 0, '{"type":"join","room":"a"}'), ev(TEXT, 0, '{"type":"join","room":"b"}'), ev(TEXT, 2, '{"type":'),
+  ev(TEXT, 1, '{"type":"offer","to":"12D3KooWAbc","payload":{}}')));
+write('hub', 'lifecycle', cat(ev(OPEN, 3), ev(TEXT, 3, '{"type":"auth","payload":{"token":"a.b.c"}}'), ev(TICK, 0, 110),
+  ev(CLOSE, 0), ev(OPEN, 0), ev(TICK, 0, 700)));
+write('hub', 'flood', cat(...Array.from({ length: 50 }, () => ev(TEXT, 1, '{"type":"ping"}'))));
