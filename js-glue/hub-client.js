@@ -67,7 +67,11 @@ export class HubConnection extends EventTarget {
       // data: [32-byte source key][record], already copied out of wasm memory.
       this.dispatchEvent(new CustomEvent('relay', { detail: { sourceKey: data.subarray(0, 32), record: data.subarray(32) } }));
     } else if (kind === ERROR) {
-      this.dispatchEvent(new CustomEvent('hub:error', { detail: { code: data } }));
+      // data: the error message, {"type":"error","from"?,"id"?,"payload":{"code","message"}}
+      let m = {};
+      try { m = JSON.parse(data); } catch { /* the C side only sends JSON here */ }
+      const { code = 'UNKNOWN', message = '' } = m.payload ?? {};
+      this.dispatchEvent(new CustomEvent('hub:error', { detail: { code, message, peerId: m.from, id: m.id } }));
     } else if (kind === FAILED) {
       this.#fail(new StarlingError(data, `the hub refused authentication: ${data}`));
     } else if (kind === SOCKET_ERROR) {

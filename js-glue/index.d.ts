@@ -141,7 +141,7 @@ export interface HubSignal {
 }
 
 /** Events: 'hub:connect' {peerId}, 'signal' (every hub message), 'peer-list',
- *  'peer-joined', 'peer-left' (HubSignal), 'relay' {sourceKey, record}, 'hub:error' {code},
+ *  'peer-joined', 'peer-left' (HubSignal), 'relay' {sourceKey, record}, 'hub:error' {code, message, peerId?, id?},
  *  'hub:disconnect' {code}. */
 export class HubConnection extends EventTarget {
   private constructor();
@@ -212,7 +212,7 @@ export interface PeerEventMap {
   'presence': CustomEvent<{ peerId: string; status: string }>;
   'hub:connect': CustomEvent<{ peerId: string; reconnect: boolean }>;
   'hub:disconnect': CustomEvent<{ code: number }>;
-  'hub:error': CustomEvent<{ code: string; message?: string }>;
+  'hub:error': CustomEvent<{ code: string; message?: string; peerId?: string; id?: string }>;
 }
 
 /** A peer: sessions with every peer in its rooms, direct or relayed. See docs/api.md. */

@@ -106,8 +106,13 @@ export class Peer extends EventTarget {
   }
 
   #onHubError(detail) {
-    // The hub names no peer in RELAY_LIMIT: every relay path starts over.
-    if (detail.code === 'RELAY_LIMIT') for (const link of this.#links.values()) if (link.relay) link.relay.fail(new StarlingError('RELAY_LIMIT', 'relay path limit reached'));
+    // RELAY_LIMIT names the other end of the path that ended (a hub that
+    // names none ends them all): that relay path starts over.
+    if (detail.code === 'RELAY_LIMIT') {
+      for (const link of this.#links.values()) {
+        if (link.relay && (!detail.peerId || detail.peerId === link.remoteId)) link.relay.fail(new StarlingError('RELAY_LIMIT', detail.message || 'relay path limit reached'));
+      }
+    }
     this.emit('hub:error', detail);
   }
 

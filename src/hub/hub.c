@@ -177,11 +177,18 @@ static int reason_index(const char *code) {
   return (int)NREASONS - 1;
 }
 
-static void send_error(sl_hub *h, conn *c, const char *code, const char *message, const char *id) {
+/* An error for c; `peer` (or NULL) is the peer it concerns. */
+static void send_error_about(sl_hub *h, conn *c, const char *code, const char *message, const char *id,
+                             const char *peer) {
   char *json = NULL;
   size_t len = 0;
   h->rejections[reason_index(code)]++;
-  if (sl_signal_build_error(code, message, id && *id ? id : NULL, &json, &len) == 0) send_text(h, c->id, json, len);
+  if (sl_signal_build_error(code, message, id && *id ? id : NULL, peer, &json, &len) == 0)
+    send_text(h, c->id, json, len);
+}
+
+static void send_error(sl_hub *h, conn *c, const char *code, const char *message, const char *id) {
+  send_error_about(h, c, code, message, id, NULL);
 }
 
 int sl_hub_next_output(sl_hub *hub, sl_hub_output *out) {
@@ -495,9 +502,10 @@ static void drop_relays(sl_hub *h, uint32_t id) {
   }
 }
 
+/* Ends one relay path; each end learns which peer's path it was. */
 static void relay_limit(sl_hub *h, conn *c, conn *d, const char *key, relay_path *p, const char *why) {
-  send_error(h, c, "RELAY_LIMIT", why, NULL);
-  send_error(h, d, "RELAY_LIMIT", why, NULL);
+  send_error_about(h, c, "RELAY_LIMIT", why, NULL, d->peer_id);
+  send_error_about(h, d, "RELAY_LIMIT", why, NULL, c->peer_id);
   sl__map_remove(&h->relays, key);
   free(p);
 }

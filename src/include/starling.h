@@ -360,9 +360,11 @@ void sl_signal_free(sl_signal *msg);
  * valid JSON or NULL. *out is malloc'd and NUL-terminated; free() it. */
 SL_MUST_CHECK int sl_signal_build(int type, const char *from, const char *to, const char *room,
                                   const char *id, const char *payload_json, char **out, size_t *out_len);
-/* {"type":"error","id":id,"payload":{"code":code,"message":message}} */
-SL_MUST_CHECK int sl_signal_build_error(const char *code, const char *message, const char *id, char **out,
-                                        size_t *out_len);
+/* {"type":"error","from":peer,"id":id,"payload":{"code":code,"message":message}};
+ * peer (may be NULL) names the peer the error concerns, as other hub
+ * messages about a peer do (RELAY_LIMIT: the other end of the path). */
+SL_MUST_CHECK int sl_signal_build_error(const char *code, const char *message, const char *id, const char *peer,
+                                        char **out, size_t *out_len);
 
 /* --------------------------------------------------------------------- hub */
 
@@ -455,7 +457,7 @@ enum sl_hub_session_event_kind {
   SL_HUBS_SEND = 1,      /* send data (text) to the hub */
   SL_HUBS_AUTHENTICATED, /* data: the peer id the hub confirmed */
   SL_HUBS_SIGNAL,        /* data: a hub message for the peer logic (peer-list, offer, ...) */
-  SL_HUBS_ERROR,         /* data: the error code; the session goes on */
+  SL_HUBS_ERROR,         /* data: an error message, JSON {"type":"error","from"?,"id"?,"payload":{"code","message"}}; the session goes on */
   SL_HUBS_FAILED         /* data: the error code; authentication failed, close the socket */
 };
 

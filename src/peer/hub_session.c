@@ -141,11 +141,17 @@ static int answer_challenge(sl_hub_session *s, const cJSON *payload) {
   return 0;
 }
 
-static void on_error(sl_hub_session *s, const cJSON *payload) {
+/* Before auth: the code (authentication failed). After: the error message
+ * as compact JSON, so its message and the peer it names reach the app. */
+static void on_error(sl_hub_session *s, const cJSON *root, const cJSON *payload) {
   const cJSON *code = cJSON_GetObjectItemCaseSensitive(payload, "code");
   const char *c = cJSON_IsString(code) ? code->valuestring : "UNKNOWN";
-  if (!s->authenticated) s->failed = true;
-  push(s, s->authenticated ? SL_HUBS_ERROR : SL_HUBS_FAILED, dup(c, strlen(c)));
+  if (!s->authenticated) {
+    s->failed = true;
+    push(s, SL_HUBS_FAILED, dup(c, strlen(c)));
+    return;
+  }
+  push(s, SL_HUBS_ERROR, cJSON_PrintUnformatted(root));
 }
 
 int sl_hub_session_text(sl_hub_session *s, const char *text, size_t len) {
@@ -158,7 +164,7 @@ int sl_hub_session_text(sl_hub_session *s, const char *text, size_t len) {
   int rc = cJSON_IsString(type) ? 0 : SL_ESIG_MALFORMED;
   const char *t = rc == 0 ? type->valuestring : "";
   if (rc == 0 && strcmp(t, "error") == 0) {
-    on_error(s, payload);
+    on_error(s, root, payload);
   } else if (rc == 0 && strcmp(t, "challenge") == 0 && !s->authenticated) {
     rc = answer_challenge(s, payload);
   } else if (rc == 0 && strcmp(t, "authenticated") == 0 && !s->authenticated) {

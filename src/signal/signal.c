@@ -228,12 +228,13 @@ int sl_signal_build(int type, const char *from, const char *to, const char *room
   return sl__signal_build_trusted(type, from, to, room, id, payload_json, out, out_len);
 }
 
-int sl_signal_build_error(const char *code, const char *message, const char *id, char **out, size_t *out_len) {
+int sl_signal_build_error(const char *code, const char *message, const char *id, const char *peer, char **out,
+                          size_t *out_len) {
   if (!out || !code) return SL_EINVAL;
   *out = NULL;
   cJSON *obj = cJSON_CreateObject();
   cJSON *payload = NULL;
-  bool ok = obj && add_string(obj, "type", "error") && add_string(obj, "id", id) &&
+  bool ok = obj && add_string(obj, "type", "error") && add_string(obj, "from", peer) && add_string(obj, "id", id) &&
             (payload = cJSON_AddObjectToObject(obj, "payload")) != NULL && add_string(payload, "code", code) &&
             add_string(payload, "message", message);
   if (!ok) {

@@ -42,6 +42,16 @@ static void flush(sl_hub_link *l) {
   }
 }
 
+/* A hub message this side could not use: reported like the hub's own
+ * errors (SL_HUBS_ERROR carries an error message as JSON). */
+static void report_error(sl_hub_link *l, int rc) {
+  char *json = NULL;
+  size_t len = 0;
+  if (sl_signal_build_error(sl_errname(rc), sl_strerror(rc), NULL, NULL, &json, &len) != 0) return;
+  sl_js_hub_event(l, SL_HUBS_ERROR, json, len);
+  free(json);
+}
+
 static EM_BOOL on_open(int type, const EmscriptenWebSocketOpenEvent *e, void *user) {
   (void)type, (void)e;
   sl_hub_link *l = user;
@@ -64,7 +74,7 @@ static EM_BOOL on_message(int type, const EmscriptenWebSocketMessageEvent *e, vo
   /* numBytes counts the NUL the API appends to text. */
   size_t len = e->numBytes ? e->numBytes - 1 : 0;
   int rc = sl_hub_session_text(l->session, (const char *)e->data, len);
-  if (rc < 0 && rc != SL_EHUB_AUTH) sl_js_hub_event(l, SL_HUBS_ERROR, sl_errname(rc), strlen(sl_errname(rc)));
+  if (rc < 0 && rc != SL_EHUB_AUTH) report_error(l, rc);
   flush(l);
   return EM_TRUE;
 }

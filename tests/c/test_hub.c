@@ -211,6 +211,12 @@ static void test_relay(void) {
   for (int i = 0; i < 3; i++) CHECK_EQ(sl_hub_binary(hub, a->conn, frame, sizeof frame, now_ms), 0);
   pump();
   CHECK(strstr(a->log, "RELAY_LIMIT") && strstr(b->log, "RELAY_LIMIT"));
+  /* Each end learns which path ended: the error names the other end. */
+  char from[96];
+  snprintf(from, sizeof from, "\"from\":\"%s\"", sl_identity_peer_id(b->id));
+  CHECK(strstr(a->log, from) != NULL);
+  snprintf(from, sizeof from, "\"from\":\"%s\"", sl_identity_peer_id(a->id));
+  CHECK(strstr(b->log, from) != NULL);
   /* Record rate: over it, the path ends (a dropped record would break the
    * session silently); ordinary messages do not count against it. */
   new_hub();

@@ -15,6 +15,7 @@ typedef struct peer {
   uint32_t conn;
   char signals[8192];
   char failed[64];
+  char errors[1024]; /* SL_HUBS_ERROR data (JSON), one after another */
   int authenticated;
 } peer;
 
@@ -30,6 +31,7 @@ static void settle(peer *peers, int n) {
         if (ev.kind == SL_HUBS_AUTHENTICATED) peers[i].authenticated = 1;
         if (ev.kind == SL_HUBS_SIGNAL) strncat(peers[i].signals, ev.data, sizeof peers[i].signals - strlen(peers[i].signals) - 1);
         if (ev.kind == SL_HUBS_FAILED) snprintf(peers[i].failed, sizeof peers[i].failed, "%s", ev.data);
+        if (ev.kind == SL_HUBS_ERROR) strncat(peers[i].errors, ev.data, sizeof peers[i].errors - strlen(peers[i].errors) - 1);
       }
     }
     sl_hub_output o;
@@ -86,6 +88,12 @@ static void test_with_hub(void) {
   CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_OFFER, sl_identity_peer_id(peers[1].id), "[1]"), SL_ESIG_FIELD);
   CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_OFFER, sl_identity_peer_id(peers[1].id), NULL), SL_ESIG_FIELD);
   CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_JOIN, sl_identity_peer_id(peers[1].id), NULL), SL_ESIG_TYPE);
+  /* A hub error after auth arrives whole: code, message and, where the hub
+   * names one, the peer it concerns. */
+  CHECK_EQ(sl_hub_session_leave(peers[0].s, "elsewhere"), 0);
+  settle(peers, 2);
+  CHECK(strstr(peers[0].errors, "{\"type\":\"error\"") && strstr(peers[0].errors, "\"code\":\"NOT_IN_ROOM\"") &&
+        strstr(peers[0].errors, "\"message\":\""));
   CHECK_EQ(sl_hub_session_leave(peers[1].s, "lobby"), 0);
   settle(peers, 2);
   CHECK(strstr(peers[0].signals, "\"type\":\"peer-left\""));

@@ -107,7 +107,7 @@ static void test_build(void) {
   free(s);
   CHECK_EQ(sl_signal_build(SL_SIG_OFFER, NULL, NULL, NULL, NULL, "{bad", &s, &len), SL_EINVAL);
   CHECK_EQ(sl_signal_build(99, NULL, NULL, NULL, NULL, NULL, &s, &len), SL_EINVAL);
-  CHECK_EQ(sl_signal_build_error("ROOM_FULL", "room \"x\" is full", "id-1", &s, &len), 0);
+  CHECK_EQ(sl_signal_build_error("ROOM_FULL", "room \"x\" is full", "id-1", NULL, &s, &len), 0);
   CHECK(strcmp(s, "{\"type\":\"error\",\"id\":\"id-1\",\"payload\":{\"code\":\"ROOM_FULL\",\"message\":\"room \\\"x\\\" is full\"}}") == 0);
   free(s);
   CHECK(strcmp(sl_signal_type_name(SL_SIG_ICE_CANDIDATE), "ice-candidate") == 0);

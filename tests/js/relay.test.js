@@ -27,13 +27,15 @@ async function hub(opts = {}) {
   return h;
 }
 
+async function newPeer(hubUrl, opts = {}) {
+  const identity = Identity.generate();
+  const peer = await createPeer({ hubUrl, token: hs256(claimsFor(identity), SECRET), identity, ...opts });
+  created.push(peer);
+  return peer;
+}
+
 async function pair(hubUrl, room, opts = {}) {
-  const list = [];
-  for (let i = 0; i < 2; i++) {
-    const identity = Identity.generate();
-    list.push(await createPeer({ hubUrl, token: hs256(claimsFor(identity), SECRET), identity, ...opts }));
-    created.push(list.at(-1));
-  }
+  const list = [await newPeer(hubUrl, opts), await newPeer(hubUrl, opts)];
   // Sorted: a is the offerer (smaller id).
   list.sort((x, y) => (x.peerId < y.peerId ? -1 : 1));
   return list;
@@ -199,4 +201,33 @@ test('presence: setPresence reaches connected peers as a presence event', { time
   assert.deepEqual(await seen, { peerId: a.peerId, status: 'away' });
   assert.throws(() => a.setPresence('x'.repeat(2000)), TypeError);
   await Promise.all([a.close(), b.close()]);
+});
+
+test('RELAY_LIMIT ends only the relay path that hit it: the other peer keeps its path, and every message arrives once', { timeout: 120000 }, async () => {
+  const MiB = 1024 * 1024;
+  const h = await hub({ relayMaxBytes: 2 * MiB });
+  const opts = { iceTransportPolicy: 'relay', directTimeoutMs: 1000 };
+  const [a, b] = await pair(h.url, 'limit', opts);
+  const c = await newPeer(h.url, opts);
+  await connect(a, b, 'limit', 'relay');
+  const aMeetsC = [once(a, 'peer:connect', (d) => d.peerId === c.peerId), once(c, 'peer:connect', (d) => d.peerId === a.peerId)];
+  c.join('limit');
+  await within(30000, Promise.all(aMeetsC), () => `a-c stalled: ${JSON.stringify([a.metrics(), c.metrics()])}`);
+
+  const pathChanges = [];
+  const limits = [];
+  a.addEventListener('connection:path', (e) => pathChanges.push(e.detail.peerId));
+  a.addEventListener('hub:error', (e) => { if (e.detail.code === 'RELAY_LIMIT') limits.push(e.detail.peerId); });
+  const inB = inbox(b);
+  const chunk = (i) => new Uint8Array(64 * 1024).fill(i & 255);
+  await within(60000, Promise.all(Array.from({ length: 48 }, (_, i) => a.send(b.peerId, chunk(i)))), () => `sends stalled: ${JSON.stringify(a.metrics())}`);
+  assert.ok(limits.length >= 1, 'the 3 MiB exchange went past the 2 MiB path limit');
+  assert.ok(limits.every((id) => id === b.peerId), 'RELAY_LIMIT names the other end of the path that ended');
+  assert.ok(pathChanges.includes(b.peerId), 'the a-b relay path restarted');
+  assert.ok(!pathChanges.includes(c.peerId), 'the a-c relay path was left alone');
+  assert.equal(inB.length, 48);
+  inB.forEach((m, i) => assert.equal(m[0], i & 255, `message ${i} once and in order`));
+  const inC = inbox(c);
+  await a.send(c.peerId, 'still here');
+  assert.deepEqual(inC, ['still here']);
 });
