@@ -18,7 +18,9 @@ set(SL_EXPORTS
   _sl_handshake_wants_write _sl_handshake_remote_public_key _sl_handshake_hash
   _sl_handshake_split
   _sl_session_encrypt _sl_session_decrypt _sl_session_free
-  _sl_hub_url_check _sl_wasm_hub_dial _sl_wasm_hub_join _sl_wasm_hub_signal _sl_wasm_hub_relay _sl_wasm_hub_buffered _sl_wasm_hub_free)
+  _sl_hub_url_check _sl_wasm_hub_dial _sl_wasm_hub_join _sl_wasm_hub_signal _sl_wasm_hub_relay _sl_wasm_hub_buffered _sl_wasm_hub_free
+  _sl_link_new _sl_link_free _sl_link_next _sl_link_set_hub _sl_link_start _sl_link_present _sl_link_offer
+  _sl_link_relay_ready _sl_link_path_ready _sl_link_path_failed _sl_link_hub_lost _sl_link_timer)
 list(JOIN SL_EXPORTS "," SL_EXPORTS_JOINED)
 
 set(SL_WASM_LINK_FLAGS

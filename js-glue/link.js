@@ -5,17 +5,16 @@
 // cumulative ACK covers it, and is written again, oldest first, on the
 // next path whenever the active path changes. The receiver delivers only
 // the next sequence number and acknowledges duplicates without delivering
-// them, so nothing is lost or delivered twice. See docs/protocol.md §3.4.
+// them, so nothing is lost or delivered twice. Which path carries data,
+// and when to retry or fall back, is decided by the C state machine
+// (src/link/link.c, through link-state.js); this file performs its
+// actions. See docs/protocol.md §3.4.
 import { encodeFrame, FrameType, FRAME_HEADER_BYTES } from './frame.js';
 import { RECORD_MAX_PLAINTEXT } from './noise.js';
 import { StarlingError } from './errors.js';
 import { Identity } from './identity.js';
 import { DirectPath, RelayPath, HIGH_WATER } from './paths.js';
-
-const RELAY_RETRY_MS = 1000;      // a failed relay path is re-requested after this
-const QUICK_RETRY_MS = 250;       // a direct attempt that broke (not timed out) is retried at once...
-const QUICK_RETRIES = 2;          // ...this many times before falling back
-const RELAY_LINGER_MS = 5000;     // after moving to direct, the relay still receives this long
+import { LinkState, PATH, REASON, ACTION, reasonOf } from './link-state.js';
 const ACK_EVERY = 64;              // messages delivered before an ACK goes at once
 const ACK_BYTES = 256 * 1024;     // or bytes delivered
 const ACK_DELAY_MS = 5;           // otherwise an ACK waits this long for more to cover
@@ -56,10 +55,7 @@ class Fifo {
   drain() { const all = this.#items.slice(this.#head); this.#items = []; this.#head = 0; return all; }
 }
 
-/** Why a path went away, as the `reason` of connection:fallback. */
-function reasonFor(err) {
-  return { ICE_FAILED: 'ice-failed', DIRECT_TIMEOUT: 'timeout', PATH_CLOSED: 'direct-closed' }[err?.code] ?? (err?.code ?? 'error');
-}
+const pathKind = (path) => (path.kind === 'direct' ? PATH.DIRECT : PATH.RELAY);
 
 export class Link {
   constructor(peer, remoteId) {
@@ -71,11 +67,12 @@ export class Link {
     this.direct = null;
     this.relay = null;
     this.active = null;
-    this.attempt = 0;                      // direct attempts (the offerer counts; the answerer follows)
-    this.quickRetries = 0;
+    this.state = new LinkState(this.offerer, peer.directRetryMs);
+    this.timers = new Map();               // enum sl_link_timer -> timeout handle
+    this.lastDirectError = null;           // the code of the last direct failure (fallback reason, report)
+    this.relaySession = null;              // the session id the next relay path is for
     this.createdAt = performance.now();
     this.everConnected = false;
-    this.fallbackReason = null;
     // Delivery: outbound
     this.resend = [];                      // held items to write again, oldest first
     this.high = new Fifo();
@@ -88,7 +85,7 @@ export class Link {
     this.presenceDue = false;
     // Delivery: inbound
     this.received = 0;                     // highest sequence number delivered
-    if (this.offerer) this.startDirect();
+    this.event((s) => s.start());
   }
 
   signal(type, payload) {
@@ -97,101 +94,112 @@ export class Link {
 
   // ---------------------------------------------------------------- paths
 
-  /** Offerer: a new direct attempt (on first contact and when retrying). */
-  startDirect() {
-    if (this.closed || !this.offerer || this.direct || !this.peer.hub?.open) return;
-    clearTimeout(this.retryTimer);
-    this.direct = new DirectPath(this, ++this.attempt);
+  /** Runs one event of the state machine (with the hub's state as it is
+   * now), then performs the actions it queued, in order. Actions may cause
+   * further events (a path failing at once); those run nested, in order. */
+  event(fn) {
+    if (this.closed) return;
+    this.state.setHub(!!this.peer.hub?.open);
+    fn(this.state);
+    this.perform();
+  }
+
+  perform() {
+    for (let a; !this.closed && (a = this.state.next());) {
+      switch (a.kind) {
+        case ACTION.START_DIRECT: this.direct = new DirectPath(this, a.arg); break;
+        case ACTION.REPORT_BROKEN: this.signal('answer', { attempt: a.arg, error: this.lastDirectError ?? 'ERROR' }); break;
+        case ACTION.REQUEST_RELAY: this.signal('relay-open'); break;
+        case ACTION.START_RELAY: this.startRelay(); break;
+        case ACTION.CLOSE_PATH: this.closePath(a.arg === PATH.DIRECT ? this.direct : this.relay); break;
+        case ACTION.ACTIVATE: this.activate(a.arg === PATH.DIRECT ? this.direct : this.relay); break;
+        case ACTION.DEACTIVATE: this.deactivate(); break;
+        case ACTION.FALLBACK: this.peer.emit('connection:fallback', { peerId: this.remoteId, reason: this.fallbackName(a.arg) }); break;
+        case ACTION.SET_TIMER: this.setTimer(a.arg, a.ms); break;
+        default: break;
+      }
+    }
+  }
+
+  /** Re-arms (ms >= 0) or cancels one of the state machine's timers. */
+  setTimer(kind, ms) {
+    clearTimeout(this.timers.get(kind));
+    this.timers.delete(kind);
+    if (ms >= 0) this.timers.set(kind, setTimeout(() => { this.timers.delete(kind); this.event((s) => s.timer(kind)); }, ms));
+  }
+
+  /** The `reason` of connection:fallback. */
+  fallbackName(reason) {
+    return { [REASON.TIMEOUT]: 'timeout', [REASON.ICE_FAILED]: 'ice-failed', [REASON.PATH_CLOSED]: 'direct-closed',
+      [REASON.DIRECT_UNAVAILABLE]: 'direct-unavailable' }[reason] ?? this.lastDirectError ?? 'error';
+  }
+
+  signal(type, payload) {
+    try { this.peer.hub?.signal(type, this.remoteId, payload); } catch { /* hub down: the path times out and is retried */ }
   }
 
   /** Offer / answer / candidates from the other end, for one attempt. */
   onSignal(msg) {
     const attempt = msg.payload?.attempt ?? 0;
-    if (msg.type === 'offer' && !this.offerer && (!this.direct || attempt > this.direct.attempt)) {
-      if (this.direct) this.dropPath(this.direct);
-      this.direct = new DirectPath(this, attempt);
-    }
+    if (!Number.isInteger(attempt) || attempt < 0 || attempt > 0xffffffff) return;
+    if (msg.type === 'offer' && !this.offerer) this.event((s) => s.offer(attempt));
     if (this.direct?.attempt !== attempt) return;
     // The answerer's side of this attempt broke: no need to wait for the timeout.
     if (msg.type === 'answer' && typeof msg.payload?.error === 'string') this.direct.fail(new StarlingError('REMOTE_FAILED', `the peer's direct attempt failed: ${msg.payload.error}`));
     else this.direct.onSignal(msg);
   }
 
-  /** Offerer: ask the hub for a relay path to this peer. */
-  requestRelay() {
-    clearTimeout(this.relayTimer);
-    if (this.closed || !this.offerer || this.relay || !this.peer.hub?.open) return;
-    this.signal('relay-open');
-  }
-
   /** `relay-ready`: a new session id means a new relayed handshake. */
   onRelayReady(sessionId) {
     if (this.closed || typeof sessionId !== 'string' || this.relay?.sessionId === sessionId) return;
-    if (this.relay) this.dropPath(this.relay);
-    const relay = new RelayPath(this, sessionId);
+    this.relaySession = sessionId;
+    this.event((s) => s.relayReady());
+  }
+
+  startRelay() {
+    const relay = new RelayPath(this, this.relaySession);
     this.relay = relay;
     if (this.offerer) return;
     try { relay.startHandshake(); } catch (err) { relay.fail(err); } // the hub went away meanwhile
   }
 
+  /** A path's handshake completed. */
   pathReady(path) {
-    path.wasReady = true;
-    if (path.kind === 'direct') {
-      clearTimeout(path.timer);
-      this.quickRetries = 0;
-      this.activate(path);
-      // The relay keeps receiving a little longer: the other end may not have moved yet.
-      const relay = this.relay;
-      if (relay) setTimeout(() => { if (this.relay === relay && this.active !== relay) this.dropPath(relay); }, RELAY_LINGER_MS);
-    } else if (!this.direct?.ready) {
-      this.activate(path);
-      this.peer.emit('connection:fallback', { peerId: this.remoteId, reason: this.fallbackReason ?? 'direct-unavailable' });
-    }
+    if (path.kind === 'direct') clearTimeout(path.timer);
+    if (path === this.direct || path === this.relay) this.event((s) => s.pathReady(pathKind(path)));
   }
 
+  /** A path ended by itself (it is closed already). */
   pathFailed(path, err) {
-    this.detach(path);
+    if (path !== this.direct && path !== this.relay) return; // one the link had already let go
+    this.forget(path);
     if (this.closed) return;
     this.peer.pathError(this, path, err);
-    if (path.kind === 'direct') {
-      const broke = !path.wasReady && !['DIRECT_TIMEOUT', 'ICE_FAILED'].includes(err?.code);
-      if (broke && !this.offerer) this.signal('answer', { attempt: path.attempt, error: err?.code ?? 'ERROR' });
-      if (broke && this.offerer && this.quickRetries < QUICK_RETRIES) {
-        // A broken attempt (a WebRTC stack error, say) is not a verdict on the network.
-        this.quickRetries++;
-        this.retryTimer = setTimeout(() => this.startDirect(), QUICK_RETRY_MS);
-      } else {
-        this.fallbackReason = reasonFor(err);
-        if (this.offerer) {
-          this.requestRelay();
-          this.retryTimer = setTimeout(() => this.startDirect(), this.peer.directRetryMs);
-        }
-      }
-    } else if (this.offerer) {
-      this.relayTimer = setTimeout(() => this.requestRelay(), RELAY_RETRY_MS);
-    }
+    if (path.kind === 'direct') this.lastDirectError = err?.code ?? 'ERROR';
+    this.event((s) => s.pathFailed(pathKind(path), reasonOf(err)));
   }
 
-  /** Closes a path the link no longer wants, without retry logic. */
-  dropPath(path) {
+  /** A path the state machine let go: closed without a failure report. */
+  closePath(path) {
+    if (!path) return;
+    this.forget(path);
     path.close();
-    this.detach(path);
   }
 
-  /** Forgets a path; if it was the active one, the other path (when ready) takes over. */
-  detach(path) {
+  forget(path) {
     if (this.direct === path) this.direct = null;
     if (this.relay === path) this.relay = null;
-    if (this.active !== path) return;
+  }
+
+  /** The active path is gone: what it had in flight is written again on the next. */
+  deactivate() {
     this.active = null;
     this.requeueInflight();
     this.peer.pathChanged(this);
-    const next = [this.direct, this.relay].find((p) => p?.ready);
-    if (next && !this.closed) this.activate(next);
   }
 
   activate(path) {
-    if (this.active === path) return;
+    if (!path || this.active === path) return;
     if (this.active) this.requeueInflight();
     this.active = path;
     this.current = null;
@@ -205,15 +213,14 @@ export class Link {
     this.pump();
   }
 
-  /** The hub connection went away: relay paths went with it. */
-  hubLost() { if (this.relay) this.pathFailed(this.relay, new StarlingError('HUB_CLOSED', 'hub connection lost')); }
+  /** The hub connection went away: the relay path goes with it. */
+  hubLost() {
+    if (this.relay) this.peer.pathError(this, this.relay, new StarlingError('HUB_CLOSED', 'hub connection lost'));
+    this.event((s) => s.hubLost());
+  }
 
   /** The other end is (again) in one of our rooms: get a path if we have none. */
-  remotePresent() {
-    if (this.closed || this.active || !this.offerer) return;
-    this.startDirect();
-    if (this.fallbackReason) this.requestRelay();
-  }
+  remotePresent() { this.event((s) => s.present()); }
 
   // ------------------------------------------------------------- outbound
 
@@ -380,7 +387,9 @@ export class Link {
   close(reason) {
     if (this.closed) return;
     this.closed = true;
-    for (const t of [this.retryTimer, this.relayTimer, this.ackTimer, this.absentTimer]) clearTimeout(t);
+    for (const t of [...this.timers.values(), this.ackTimer, this.absentTimer]) clearTimeout(t);
+    this.timers.clear();
+    this.state.free();
     const held = [...this.resend, ...this.inflight.values(), ...this.high.drain(), ...this.normal.drain()];
     const err = reason ?? new StarlingError('PEER_DISCONNECTED', 'peer disconnected');
     for (const item of held) item.reject(err);

@@ -490,6 +490,80 @@ SL_MUST_CHECK int sl_hub_session_signal(sl_hub_session *s, int type, const char 
 int sl_hub_session_next(sl_hub_session *s, sl_hub_session_event *ev);
 int sl_hub_session_authenticated(const sl_hub_session *s);
 
+/* ------------------------------------------------------------------- link */
+
+/* The per-peer connection state machine (src/link/link.c): which path
+ * carries the session, when a direct attempt starts or is retried, when
+ * traffic falls back to the relay and moves back. The host reports what
+ * happens to its paths and performs the actions sl_link_next hands out, in
+ * order. The smaller peer id is the offerer: it starts direct attempts and
+ * asks for relays; the answerer follows. */
+typedef struct sl_link sl_link;
+
+enum sl_link_path { SL_LINK_PATH_DIRECT = 1, SL_LINK_PATH_RELAY = 2 };
+
+/* Why a path ended (and, for a direct path, the fallback's reason). */
+enum sl_link_reason {
+  SL_LINK_TIMEOUT = 1,        /* no direct session within the host's timeout */
+  SL_LINK_ICE_FAILED,         /* ICE found no working candidate pair */
+  SL_LINK_PATH_CLOSED,        /* the channel or connection closed */
+  SL_LINK_REMOTE_FAILED,      /* the other end reported its side of the attempt broke */
+  SL_LINK_HUB_CLOSED,         /* the hub connection (and so the relay) went away */
+  SL_LINK_OTHER,              /* anything else (a handshake error, say): counts as broken */
+  SL_LINK_DIRECT_UNAVAILABLE  /* fallback only: this side saw no direct failure itself */
+};
+
+enum sl_link_action_kind {
+  SL_LINK_START_DIRECT = 1, /* arg: attempt. Create the direct path (the offerer then offers) */
+  SL_LINK_REPORT_BROKEN,    /* arg: attempt. Answerer: tell the offerer this attempt broke */
+  SL_LINK_REQUEST_RELAY,    /* ask the hub for a relay path (relay-open) */
+  SL_LINK_START_RELAY,      /* create the relay path for the session id just received */
+  SL_LINK_CLOSE_PATH,       /* arg: path. Close it; it needs no failure report */
+  SL_LINK_ACTIVATE,         /* arg: path. It carries data from now on */
+  SL_LINK_DEACTIVATE,       /* arg: path. It no longer does: requeue what it had in flight */
+  SL_LINK_FALLBACK,         /* arg: enum sl_link_reason. Traffic moved to the relay */
+  SL_LINK_SET_TIMER         /* arg: enum sl_link_timer, ms: delay (< 0: cancel). Re-arming replaces */
+};
+
+enum sl_link_timer { SL_LINK_TIMER_DIRECT_RETRY = 1, SL_LINK_TIMER_RELAY_RETRY, SL_LINK_TIMER_RELAY_LINGER };
+
+typedef struct sl_link_action {
+  int kind; /* enum sl_link_action_kind */
+  int arg;
+  double ms;
+} sl_link_action;
+
+/* *out is the caller's; free with sl_link_free (NULL is a no-op). A direct
+ * path that failed is retried after direct_retry_ms. */
+SL_MUST_CHECK int sl_link_new(sl_link **out, int offerer, double direct_retry_ms);
+void sl_link_free(sl_link *l);
+/* 1 and *out filled while actions are queued, else 0. */
+int sl_link_next(sl_link *l, sl_link_action *out);
+/* Whether the hub connection is up (nothing starts without it). */
+void sl_link_set_hub(sl_link *l, int open);
+/* Offerer: the first direct attempt. */
+void sl_link_start(sl_link *l);
+/* The other end is (again) in one of our rooms: get a path if there is none. */
+void sl_link_present(sl_link *l);
+/* Answerer: an offer for `attempt` arrived. 1 if it starts a new direct
+ * path (an older one is closed first), 0 if it is stale. */
+int sl_link_offer(sl_link *l, uint32_t attempt);
+/* The hub issued a new relay session id: a new relay path replaces any. */
+void sl_link_relay_ready(sl_link *l);
+/* The path's handshake completed. */
+void sl_link_path_ready(sl_link *l, int path);
+/* The path ended (reason: enum sl_link_reason). */
+void sl_link_path_failed(sl_link *l, int path, int reason);
+/* The hub connection went away (the relay path goes with it). */
+void sl_link_hub_lost(sl_link *l);
+/* A timer the link armed fired. */
+void sl_link_timer(sl_link *l, int timer);
+/* Closes every path and cancels every timer; later events are ignored. */
+void sl_link_close(sl_link *l);
+int sl_link_active(const sl_link *l);            /* SL_LINK_PATH_* or 0 */
+uint32_t sl_link_attempt(const sl_link *l);      /* the current direct attempt */
+int sl_link_fallback_reason(const sl_link *l);   /* 0 until a direct path failed */
+
 #ifdef __cplusplus
 }
 #endif

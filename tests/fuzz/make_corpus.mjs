@@ -73,3 +73,13 @@ write('hub', 'rooms', cat(ev(TEXT, 0, '{"type":"ping","id":"1"}'), ev(TEXT, 1, '
 write('hub', 'lifecycle', cat(ev(OPEN, 3), ev(TEXT, 3, '{"type":"auth","payload":{"token":"a.b.c"}}'), ev(TICK, 0, 110),
   ev(CLOSE, 0), ev(OPEN, 0), ev(TICK, 0, 700)));
 write('hub', 'flood', cat(...Array.from({ length: 50 }, () => ev(TEXT, 1, '{"type":"ping"}'))));
+
+// link: [offerer bit] then event pairs [op][arg] (see fuzz_link.c for the ops)
+const SET_HUB = 0, START = 1, PRESENT = 2, OFFER = 3, RELAY_READY = 4, READY = 5, FAILED = 6, HUB_LOST = 7, FIRE = 8, CLOSE_LINK = 9;
+const DIRECT = 0, RELAY_PATH = 1; // arg bit 0 picks the path; FAILED's reason is 1 + (arg >> 1) % 7
+write('link', 'fallback-and-back', Uint8Array.of(1, SET_HUB, 1, START, 0, FAILED, DIRECT, RELAY_READY, 0, READY, RELAY_PATH,
+  FIRE, 1, READY, DIRECT, FIRE, 3, HUB_LOST, 0, PRESENT, 0, CLOSE_LINK, 0));
+write('link', 'answerer', Uint8Array.of(0, SET_HUB, 1, OFFER, 1, OFFER, 2, FAILED, DIRECT | (5 << 1), RELAY_READY, 0,
+  READY, RELAY_PATH, OFFER, 3, READY, DIRECT, FAILED, DIRECT | (2 << 1)));
+write('link', 'quick-retries', Uint8Array.of(1, SET_HUB, 1, START, 0, FAILED, DIRECT | (5 << 1), FIRE, 1, FAILED, DIRECT | (5 << 1),
+  FIRE, 1, FAILED, DIRECT | (3 << 1), FIRE, 2, RELAY_READY, 0, RELAY_READY, 0, READY, RELAY_PATH));
