@@ -27,7 +27,7 @@ function waitUntil(isLow, target, event) {
       timer = 0;
       ok();
     };
-    timer = setInterval(() => { if (isLow()) done(); }, 2);
+    timer = setInterval(() => { if (isLow()) done(); }, 1);
     target?.addEventListener?.(event, done, { once: true });
   });
 }
