@@ -33,7 +33,9 @@ export class LinkState {
   /** The next queued action as { kind, arg, ms }, or null. */
   next() {
     const m = wasm();
-    if (!this.#ptr || !m._sl_link_next(this.#ptr, this.#out)) return null;
+    const rc = this.#ptr ? m._sl_link_next(this.#ptr, this.#out) : 0;
+    if (rc < 0) check(rc); // out of memory: throws, and the link closes
+    if (rc !== 1) return null;
     const w = this.#out >> 2;
     return { kind: m.HEAP32[w], arg: m.HEAP32[w + 1], ms: m.HEAPF64[(this.#out + 8) >> 3] };
   }

@@ -105,7 +105,7 @@ export class Link {
   }
 
   perform() {
-    for (let a; !this.closed && (a = this.state.next());) {
+    for (let a; !this.closed && (a = this.nextAction());) {
       switch (a.kind) {
         case ACTION.START_DIRECT: this.direct = new DirectPath(this, a.arg); break;
         case ACTION.REPORT_BROKEN: this.signal('answer', { attempt: a.arg, error: this.lastDirectError ?? 'ERROR' }); break;
@@ -119,6 +119,12 @@ export class Link {
         default: break;
       }
     }
+  }
+
+  /** The state machine's next action; if it could not queue one (out of
+   * memory) its state is no longer the link's, so the link closes. */
+  nextAction() {
+    try { return this.state.next(); } catch (err) { this.close(err); return null; }
   }
 
   /** Re-arms (ms >= 0) or cancels one of the state machine's timers. */

@@ -132,8 +132,12 @@ void sl__map_free(sl__map *m);
 void *sl__map_get(const sl__map *m, const char *key);
 int sl__map_put(sl__map *m, const char *key, void *value);
 void *sl__map_remove(sl__map *m, const char *key);
+/* Shrinks the table to fit its live keys and clears tombstones (frees it
+ * all when empty). Not while iterating: the owner calls it after its
+ * sweeps. SL_ENOMEM leaves the map as it was. */
+int sl__map_compact(sl__map *m);
 /* Iterate: pos starts at 0; returns the next pos, or 0 when done. Removing
- * the current entry while iterating is allowed. */
+ * the current entry while iterating is allowed (removal never resizes). */
 size_t sl__map_next(const sl__map *m, size_t pos, const char **key, void **value);
 
 /* -------------------------------------------------------------- json */
@@ -143,6 +147,13 @@ size_t sl__map_next(const sl__map *m, size_t pos, const char **key, void **value
  * refused by every parser of network input. Conservative: an escaped
  * backslash followed by "u0000" is refused too. */
 bool sl__json_has_nul_escape(const char *text, size_t len);
+
+/* Parses network JSON strictly (src/core/json.c): the whole input is one
+ * value (trailing whitespace only), no member name appears twice in any
+ * object, no \u0000 escape. NULL when any of that fails; the caller frees
+ * the tree with cJSON_Delete. Every parser of untrusted JSON uses this. */
+struct cJSON;
+struct cJSON *sl__json_parse_strict(const char *text, size_t len);
 
 /* -------------------------------------------------------------- signaling */
 

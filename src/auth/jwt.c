@@ -9,13 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool sl__json_has_nul_escape(const char *text, size_t len) {
-  for (size_t i = 0; i + 6 <= len; i++)
-    if (text[i] == '\\' && (text[i + 1] == 'u' || text[i + 1] == 'U') && memcmp(text + i + 2, "0000", 4) == 0)
-      return true;
-  return false;
-}
-
 /* Decodes unpadded base64url into a malloc'd buffer (NUL-terminated for
  * JSON parsing). NULL on bad input. */
 static uint8_t *b64url_decode(const char *in, size_t len, size_t *out_len) {
@@ -32,19 +25,10 @@ static uint8_t *b64url_decode(const char *in, size_t len, size_t *out_len) {
   return out;
 }
 
-/* Parses a JSON object, refusing trailing bytes, duplicate member names
- * and \u0000 escapes. */
+/* A JSON object, strictly parsed (src/core/json.c). */
 static cJSON *parse_object(const uint8_t *json, size_t len) {
-  const char *end = NULL;
-  if (sl__json_has_nul_escape((const char *)json, len)) return NULL;
-  cJSON *root = cJSON_ParseWithLengthOpts((const char *)json, len, &end, 0);
-  if (!root) return NULL;
-  while (end && end < (const char *)json + len && (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t')) end++;
-  bool ok = cJSON_IsObject(root) && end == (const char *)json + len;
-  for (const cJSON *a = ok ? root->child : NULL; a && ok; a = a->next)
-    for (const cJSON *b = a->next; b && ok; b = b->next)
-      if (a->string && b->string && strcmp(a->string, b->string) == 0) ok = false;
-  if (!ok) {
+  cJSON *root = sl__json_parse_strict((const char *)json, len);
+  if (root && !cJSON_IsObject(root)) {
     cJSON_Delete(root);
     return NULL;
   }
@@ -119,16 +103,30 @@ static int check_audience_issuer(const sl_jwt_config *cfg, const cJSON *payload)
   return 0;
 }
 
-static int read_identity_claims(const cJSON *payload, sl_jwt_claims *claims) {
+/* On failure, *problem names the claim at fault and why: "JWT_CLAIMS"
+ * alone leaves a token issuer guessing. */
+static int read_identity_claims(const cJSON *payload, sl_jwt_claims *claims, const char **problem) {
   const cJSON *user = cJSON_GetObjectItemCaseSensitive(payload, "userId");
   const cJSON *key = cJSON_GetObjectItemCaseSensitive(payload, "publicKey");
-  if (!cJSON_IsString(user) || !cJSON_IsString(key)) return SL_EJWT_CLAIMS;
-  size_t ulen = strlen(user->valuestring);
-  if (ulen == 0 || ulen > SL_JWT_USER_ID_MAX) return SL_EJWT_CLAIMS;
+  size_t ulen = cJSON_IsString(user) ? strlen(user->valuestring) : 0;
+  if (!cJSON_IsString(user) || ulen == 0 || ulen > SL_JWT_USER_ID_MAX) {
+    *problem = "the userId claim must be a string of 1 to 128 bytes";
+    return SL_EJWT_CLAIMS;
+  }
+  if (!cJSON_IsString(key)) {
+    *problem = "the publicKey claim is missing or not a string";
+    return SL_EJWT_CLAIMS;
+  }
   size_t klen = 0;
   uint8_t *pk = b64url_decode(key->valuestring, strlen(key->valuestring), &klen);
-  int rc = (pk && klen == 32 && crypto_core_ed25519_is_valid_point(pk)) ? 0 : SL_EJWT_CLAIMS;
-  if (rc == 0) {
+  int rc = 0;
+  if (!pk || klen != 32) {
+    *problem = "the publicKey claim must be 32 bytes in base64url without padding (not standard base64)";
+    rc = SL_EJWT_CLAIMS;
+  } else if (!crypto_core_ed25519_is_valid_point(pk)) {
+    *problem = "the publicKey claim is not a valid Ed25519 public key";
+    rc = SL_EJWT_CLAIMS;
+  } else {
     memcpy(claims->user_id, user->valuestring, ulen + 1);
     memcpy(claims->public_key, pk, 32);
   }
@@ -161,10 +159,12 @@ int sl_jwt_verify(const sl_jwt_config *cfg, const char *token, size_t len, int64
   if (rc == 0) rc = check_signature(cfg, token, (size_t)(dot2 - token), sig, slen);
   if (rc == 0) rc = check_times(cfg, payload, now, &claims->expires);
   if (rc == 0) rc = check_audience_issuer(cfg, payload);
-  if (rc == 0) rc = read_identity_claims(payload, claims);
+  const char *problem = NULL;
+  if (rc == 0) rc = read_identity_claims(payload, claims, &problem);
   cJSON_Delete(header);
   cJSON_Delete(payload);
   free(h), free(p), free(sig);
   if (rc != 0) memset(claims, 0, sizeof *claims);
+  claims->problem = problem;
   return rc;
 }

@@ -1,7 +1,9 @@
 /* map.c — a small open-addressing hash map from C strings to pointers,
  * for the hub's rooms, peers and per-IP state. Keys are copied; values are
- * borrowed. Deleted slots become tombstones; the table grows at 1/2 load
- * (counting tombstones) so probes stay short. */
+ * borrowed. Deleted slots become tombstones. When live keys plus
+ * tombstones reach 1/2 load the table is rebuilt at a size taken from the
+ * live count alone, so it grows with what is in it, not with every key
+ * ever inserted (a hub sees millions of connections come and go). */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -45,27 +47,46 @@ static size_t find(const sl__map *m, const char *key, bool *found) {
   }
 }
 
-static int grow(sl__map *m) {
-  size_t cap = m->cap ? m->cap * 2 : 16;
-  sl__map bigger = {calloc(cap, sizeof(char *)), calloc(cap, sizeof(void *)), cap, 0, 0};
-  if (!bigger.keys || !bigger.values) {
-    free(bigger.keys);
-    free(bigger.values);
+/* The capacity for `live` keys: a power of two at most 1/4 full, so
+ * `live` more inserts fit before the next rebuild. */
+static size_t cap_for(size_t live) {
+  size_t cap = 16;
+  while (cap < live * 4) cap *= 2;
+  return cap;
+}
+
+/* Rebuilds at `cap` slots without tombstones; the map is unchanged on failure. */
+static int rehash(sl__map *m, size_t cap) {
+  sl__map fresh = {calloc(cap, sizeof(char *)), calloc(cap, sizeof(void *)), cap, 0, 0};
+  if (!fresh.keys || !fresh.values) {
+    free(fresh.keys);
+    free(fresh.values);
     return SL_ENOMEM;
   }
   for (size_t i = 0; i < m->cap; i++) {
     if (!m->keys[i] || m->keys[i] == TOMBSTONE) continue;
     bool found;
-    size_t j = find(&bigger, m->keys[i], &found);
-    bigger.keys[j] = m->keys[i];
-    bigger.values[j] = m->values[i];
-    bigger.count++;
-    bigger.used++;
+    size_t j = find(&fresh, m->keys[i], &found);
+    fresh.keys[j] = m->keys[i];
+    fresh.values[j] = m->values[i];
+    fresh.count++;
+    fresh.used++;
   }
   free(m->keys);
   free(m->values);
-  *m = bigger;
+  *m = fresh;
   return 0;
+}
+
+int sl__map_compact(sl__map *m) {
+  if (m->count == 0) {
+    sl__map_free(m);
+    return 0;
+  }
+  size_t want = cap_for(m->count);
+  bool oversized = m->cap > 16 && m->count * 8 < m->cap;
+  bool tombstoned = (m->used - m->count) * 4 > m->cap;
+  return oversized || tombstoned ? rehash(m, want) : 0;
 }
 
 void *sl__map_get(const sl__map *m, const char *key) {
@@ -76,7 +97,7 @@ void *sl__map_get(const sl__map *m, const char *key) {
 }
 
 int sl__map_put(sl__map *m, const char *key, void *value) {
-  if ((m->used + 1) * 2 > m->cap && grow(m) != 0) return SL_ENOMEM;
+  if ((m->used + 1) * 2 > m->cap && rehash(m, cap_for(m->count + 1)) != 0) return SL_ENOMEM;
   bool found;
   size_t i = find(m, key, &found);
   if (!found) {

@@ -7,6 +7,8 @@
 
 #include <cjson/cJSON.h>
 #include <sodium.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +29,9 @@ typedef struct conn {
   uint32_t id;
   int state;
   char ip[64];
-  double opened_ms, last_seen_ms, last_ping_ms, last_rate_error_ms;
+  double opened_ms, last_seen_ms, last_ping_ms, last_rate_error_ms, last_binary_error_ms;
   bucket messages, relay_records; /* separate: a dropped record would break a session */
+  bucket membership;              /* join/leave: each one fans out to a whole room */
   uint8_t nonce[SL_HUB_NONCE_BYTES];
   uint8_t pk[32];
   char peer_id[SL_PEER_ID_BYTES];
@@ -60,7 +63,7 @@ static const char *const reasons[] = {
     "AUTH_REQUIRED", "AUTH_TIMEOUT", "AUTH_PROOF_INVALID", "ALREADY_AUTHENTICATED", "SESSION_REPLACED",
     "RATE_LIMITED", "HUB_FULL", "MESSAGE_TOO_LARGE", "MESSAGE_MALFORMED", "MESSAGE_TYPE", "MESSAGE_FIELD",
     "ROOM_LIMIT", "ROOM_FULL", "NOT_IN_ROOM", "PEER_NOT_FOUND", "RELAY_BAD_FRAME", "RELAY_NOT_OPEN",
-    "RELAY_LIMIT", "STALE", "JWT_TOO_LARGE", "JWT_MALFORMED", "JWT_ALGORITHM", "JWT_SIGNATURE", "JWT_EXPIRED",
+    "RELAY_LIMIT", "STALE", "SLOW_CONSUMER", "JWT_TOO_LARGE", "JWT_MALFORMED", "JWT_ALGORITHM", "JWT_SIGNATURE", "JWT_EXPIRED",
     "JWT_NOT_YET_VALID", "JWT_AUDIENCE", "JWT_ISSUER", "JWT_CLAIMS", "INTERNAL"};
 #define NREASONS (sizeof reasons / sizeof reasons[0])
 
@@ -86,6 +89,7 @@ struct sl_hub {
 
   double messages_in, messages_out, relayed_bytes, connections_total;
   double rejections[NREASONS];
+  int failed; /* latched SL_ENOMEM: an output could not be queued (sl_hub_status) */
 };
 
 /* ------------------------------------------------------------ settings */
@@ -97,7 +101,24 @@ static const double defaults[SL_HUB_SETTING_COUNT] = {
     [SL_HUB_CONNECT_RATE] = 20, [SL_HUB_CONNECT_BURST] = 100, [SL_HUB_AUTH_RATE] = 20,
     [SL_HUB_AUTH_BURST] = 100, [SL_HUB_RELAY_MAX_BYTES] = 64.0 * 1024 * 1024,
     [SL_HUB_RELAY_MAX_MS] = 600000, [SL_HUB_JWT_SKEW_S] = 60, [SL_HUB_RELAY_RATE] = 2000,
-    [SL_HUB_RELAY_BURST] = 4000};
+    [SL_HUB_RELAY_BURST] = 4000, [SL_HUB_JOIN_RATE] = 2, [SL_HUB_JOIN_BURST] = 20};
+
+/* The largest value each setting takes: every one is finite, and counts
+ * stay far below what a double holds exactly or the hub could allocate. */
+static const double maxima[SL_HUB_SETTING_COUNT] = {
+    [SL_HUB_MAX_MESSAGE] = 16.0 * 1024 * 1024, [SL_HUB_MAX_ROOMS_PER_CLIENT] = 1024,
+    [SL_HUB_MAX_PEERS_PER_ROOM] = 1 << 20, [SL_HUB_MAX_CONNECTIONS] = 1 << 24,
+    [SL_HUB_AUTH_TIMEOUT_MS] = 3600e3, [SL_HUB_PING_INTERVAL_MS] = 3600e3, [SL_HUB_STALE_MS] = 3600e3,
+    [SL_HUB_MSG_RATE] = 1e6, [SL_HUB_MSG_BURST] = 1e6, [SL_HUB_CONNECT_RATE] = 1e6,
+    [SL_HUB_CONNECT_BURST] = 1e6, [SL_HUB_AUTH_RATE] = 1e6, [SL_HUB_AUTH_BURST] = 1e6,
+    [SL_HUB_RELAY_MAX_BYTES] = 1e15, [SL_HUB_RELAY_MAX_MS] = 30 * 86400e3,
+    [SL_HUB_JWT_SKEW_S] = SL_JWT_MAX_SKEW, [SL_HUB_RELAY_RATE] = 1e6, [SL_HUB_RELAY_BURST] = 1e6,
+    [SL_HUB_JOIN_RATE] = 1e6, [SL_HUB_JOIN_BURST] = 1e6};
+static const double minima[SL_HUB_SETTING_COUNT] = {
+    [SL_HUB_MAX_MESSAGE] = 256, [SL_HUB_MAX_ROOMS_PER_CLIENT] = 1, [SL_HUB_MAX_PEERS_PER_ROOM] = 1,
+    [SL_HUB_MAX_CONNECTIONS] = 1, [SL_HUB_PING_INTERVAL_MS] = 100, [SL_HUB_STALE_MS] = 100,
+    [SL_HUB_MSG_BURST] = 1, [SL_HUB_CONNECT_BURST] = 1, [SL_HUB_AUTH_BURST] = 1,
+    [SL_HUB_RELAY_BURST] = 1, [SL_HUB_JOIN_BURST] = 1};
 
 #define SET(h, k) ((h)->settings[k])
 
@@ -115,11 +136,16 @@ int sl_hub_new(sl_hub **out) {
 }
 
 int sl_hub_set(sl_hub *hub, int setting, double value) {
-  if (!hub || setting <= 0 || setting >= SL_HUB_SETTING_COUNT || !(value >= 0) || hub->nconns_cap) return SL_EINVAL;
-  if (setting == SL_HUB_JWT_SKEW_S && value > SL_JWT_MAX_SKEW) return SL_EINVAL;
-  if (setting == SL_HUB_MAX_ROOMS_PER_CLIENT && (value < 1 || value > 1024)) return SL_EINVAL;
-  if (setting == SL_HUB_MAX_MESSAGE && (value < 256 || value > 16.0 * 1024 * 1024)) return SL_EINVAL;
+  if (!hub || setting <= 0 || setting >= SL_HUB_SETTING_COUNT || hub->nconns_cap) return SL_EINVAL;
+  if (!isfinite(value) || value < minima[setting] || value > maxima[setting]) return SL_EINVAL;
   hub->settings[setting] = value;
+  return 0;
+}
+
+int sl_hub_setting_range(int setting, double *min, double *max) {
+  if (setting <= 0 || setting >= SL_HUB_SETTING_COUNT || !min || !max) return SL_EINVAL;
+  *min = minima[setting];
+  *max = maxima[setting];
   return 0;
 }
 
@@ -158,9 +184,14 @@ int sl_hub_set_jwt_issuer(sl_hub *hub, const char *iss) { return hub ? set_strin
 
 /* -------------------------------------------------------------- output */
 
+/* An output that cannot be queued (out of memory) would leave the host and
+ * the hub disagreeing about a connection, so the failure is latched and
+ * reported by sl_hub_status: the host stops serving rather than run on
+ * with a lost close or a gap in a relayed Noise stream. */
 static void push_output(sl_hub *h, uint32_t c, int kind, uint8_t *data, size_t len, int code) {
   if (sl__fifo_reserve((void **)&h->queue, sizeof *h->queue, &h->qhead, h->qlen, &h->qcap, 64) != 0) {
-    free(data); /* out of memory: drop rather than crash */
+    free(data);
+    h->failed = SL_ENOMEM;
     return;
   }
   h->queue[h->qhead + h->qlen++] = (output){c, kind, code, data, len};
@@ -169,7 +200,10 @@ static void push_output(sl_hub *h, uint32_t c, int kind, uint8_t *data, size_t l
 
 static void send_text(sl_hub *h, uint32_t c, char *json, size_t len) {
   if (json) push_output(h, c, SL_HUB_SEND_TEXT, (uint8_t *)json, len, 0);
+  else h->failed = SL_ENOMEM; /* a builder could not allocate the message */
 }
+
+int sl_hub_status(const sl_hub *hub) { return hub ? hub->failed : SL_EINVAL; }
 
 static int reason_index(const char *code) {
   for (size_t i = 0; i < NREASONS; i++)
@@ -253,8 +287,11 @@ static int conn_slot(sl_hub *h) {
 static void leave_room(sl_hub *h, conn *c, unsigned idx);
 static void drop_relays(sl_hub *h, uint32_t id);
 
-/* Ends a connection's membership everywhere and queues the close. */
+/* Ends a connection's membership everywhere and queues the close. Before
+ * authentication the close code is SL_HUB_CLOSE_UNAUTHENTICATED, so the
+ * host can cut such sockets short instead of lingering on them. */
 static void close_conn(sl_hub *h, conn *c, int code) {
+  if (code == SL_HUB_CLOSE_POLICY && c->state != READY) code = SL_HUB_CLOSE_UNAUTHENTICATED;
   if (c->state == CLOSED) return;
   while (c->nrooms) leave_room(h, c, c->nrooms - 1);
   drop_relays(h, c->id);
@@ -271,7 +308,7 @@ static void close_conn(sl_hub *h, conn *c, int code) {
 
 static void fail_conn(sl_hub *h, conn *c, const char *code, const char *message) {
   send_error(h, c, code, message, NULL);
-  close_conn(h, c, 4000);
+  close_conn(h, c, SL_HUB_CLOSE_POLICY);
 }
 
 int sl_hub_open(sl_hub *hub, const char *ip, double now) {
@@ -375,6 +412,7 @@ static void send_peer_list(sl_hub *h, conn *c, const char *name, const room *r, 
 
 static void join(sl_hub *h, conn *c, const sl_signal *m) {
   room *r = sl__map_get(&h->rooms, m->room);
+  bool created = false;
   if (room_index(c, m->room) >= 0) { /* idempotent: answer with the list again */
     if (r) send_peer_list(h, c, m->room, r, m->id);
     return;
@@ -392,19 +430,22 @@ static void join(sl_hub *h, conn *c, const sl_signal *m) {
     r = calloc(1, sizeof *r);
     if (!r || sl__map_put(&h->rooms, m->room, r) != 0) {
       free(r);
-      {
-    send_error(h, c, "INTERNAL", "out of memory", m->id);
-    return;
-  }
+      send_error(h, c, "INTERNAL", "out of memory", m->id);
+      return;
     }
+    created = true;
   }
   if (r->count == r->cap) {
     unsigned cap = r->cap ? r->cap * 2 : 8;
     uint32_t *mem = realloc(r->members, cap * sizeof *mem);
     if (!mem) {
-    send_error(h, c, "INTERNAL", "out of memory", m->id);
-    return;
-  }
+      if (created) { /* an empty room must not stay behind */
+        sl__map_remove(&h->rooms, m->room);
+        free(r);
+      }
+      send_error(h, c, "INTERNAL", "out of memory", m->id);
+      return;
+    }
     r->members = mem;
     r->cap = cap;
   }
@@ -437,6 +478,11 @@ static void forward(sl_hub *h, conn *c, const sl_signal *m) {
   conn *d = reachable_peer(h, c, m->to);
   if (!d) {
     send_error(h, c, "PEER_NOT_FOUND", "no such peer in your rooms", m->id);
+    return;
+  }
+  /* The receiver trusts `room` as much as `from`: it must be a room both share. */
+  if (m->room[0] && (room_index(c, m->room) < 0 || room_index(d, m->room) < 0)) {
+    send_error(h, c, "NOT_IN_ROOM", "room must be one you share with the peer", m->id);
     return;
   }
   char *json = NULL;
@@ -510,6 +556,17 @@ static void relay_limit(sl_hub *h, conn *c, conn *d, const char *key, relay_path
   free(p);
 }
 
+/* A refused binary message: counted every time, answered at most once a
+ * second (a flood of bad frames must not turn into a flood of replies). */
+static void binary_error(sl_hub *h, conn *c, const char *code, const char *message, double now) {
+  if (now - c->last_binary_error_ms < 1000 && c->last_binary_error_ms > 0) {
+    h->rejections[reason_index(code)]++;
+    return;
+  }
+  c->last_binary_error_ms = now;
+  send_error(h, c, code, message, NULL);
+}
+
 int sl_hub_binary(sl_hub *hub, uint32_t id, const uint8_t *data, size_t len, double now) {
   conn *c = conn_get(hub, id);
   if (!c || (!data && len)) return c ? SL_EINVAL : 0;
@@ -519,29 +576,30 @@ int sl_hub_binary(sl_hub *hub, uint32_t id, const uint8_t *data, size_t len, dou
     fail_conn(hub, c, "AUTH_REQUIRED", "authenticate before relaying");
     return 0;
   }
+  /* Every binary message takes a token, valid or not. */
+  bool within_rate = take(&c->relay_records, SET(hub, SL_HUB_RELAY_RATE), SET(hub, SL_HUB_RELAY_BURST), now);
   if (len < SL_RELAY_HEADER_BYTES || data[0] != SL_RELAY_KIND_RECORD ||
       len - SL_RELAY_HEADER_BYTES > SL_RECORD_MAX_BYTES) {
-    send_error(hub, c, "RELAY_BAD_FRAME", "relay frames are [1][32-byte peer key][record <= 16 KiB]", NULL);
+    binary_error(hub, c, "RELAY_BAD_FRAME", "relay frames are [1][32-byte peer key][record <= 16 KiB]", now);
     return 0;
   }
   char to[SL_PEER_ID_BYTES];
-  if (sl_peer_id_from_public_key(data + 1, to) != 0) return 0;
-  conn *d = reachable_peer(hub, c, to);
+  conn *d = sl_peer_id_from_public_key(data + 1, to) == 0 ? reachable_peer(hub, c, to) : NULL;
   if (!d) {
-    send_error(hub, c, "PEER_NOT_FOUND", "no such peer in your rooms", NULL);
+    binary_error(hub, c, "PEER_NOT_FOUND", "no such peer in your rooms", now);
     return 0;
   }
   char key[24];
   relay_key(c->id, d->id, key);
   relay_path *p = sl__map_get(&hub->relays, key);
   if (!p) {
-    send_error(hub, c, "RELAY_NOT_OPEN", "send relay-open first", NULL);
+    binary_error(hub, c, "RELAY_NOT_OPEN", "send relay-open first", now);
     return 0;
   }
   /* Records are a Noise stream: dropping one would break the session
    * silently, so a sender over its record rate loses the whole path (and
    * learns why) rather than a single record. */
-  if (!take(&c->relay_records, SET(hub, SL_HUB_RELAY_RATE), SET(hub, SL_HUB_RELAY_BURST), now)) {
+  if (!within_rate) {
     relay_limit(hub, c, d, key, p, "relay record rate limit reached");
     return 0;
   }
@@ -554,7 +612,10 @@ int sl_hub_binary(sl_hub *hub, uint32_t id, const uint8_t *data, size_t len, dou
     return 0;
   }
   uint8_t *copy = malloc(len);
-  if (!copy) return SL_ENOMEM;
+  if (!copy) {
+    hub->failed = SL_ENOMEM;
+    return SL_ENOMEM;
+  }
   memcpy(copy, data, len);
   memcpy(copy + 1, c->pk, 32); /* the destination becomes the source */
   p->bytes += (double)len;
@@ -583,7 +644,7 @@ static void on_auth(sl_hub *h, conn *c, const sl_signal *m, double now, double w
   sl_jwt_claims claims;
   int rc = sl_jwt_verify(&cfg, m->token, strlen(m->token), (int64_t)wall_s, &claims);
   if (rc != 0) {
-    fail_conn(h, c, sl_errname(rc), sl_strerror(rc));
+    fail_conn(h, c, sl_errname(rc), claims.problem ? claims.problem : sl_strerror(rc));
     return;
   }
   memcpy(c->pk, claims.public_key, 32);
@@ -662,14 +723,16 @@ static void on_message(sl_hub *h, conn *c, const sl_signal *m, double now, doubl
     send_error(h, c, "ALREADY_AUTHENTICATED", "already authenticated", m->id);
     return;
   }
-  case SL_SIG_JOIN: {
-    join(h, c, m);
+  case SL_SIG_JOIN:
+  case SL_SIG_LEAVE:
+    /* Each membership change fans out to a whole room: a tighter budget. */
+    if (!take(&c->membership, SET(h, SL_HUB_JOIN_RATE), SET(h, SL_HUB_JOIN_BURST), now)) {
+      send_error(h, c, "RATE_LIMITED", "join/leave rate limit exceeded; message dropped", m->id);
+      return;
+    }
+    if (m->type == SL_SIG_JOIN) join(h, c, m);
+    else leave(h, c, m);
     return;
-  }
-  case SL_SIG_LEAVE: {
-    leave(h, c, m);
-    return;
-  }
   case SL_SIG_OFFER:
   case SL_SIG_ANSWER:
   case SL_SIG_ICE_CANDIDATE: {
@@ -746,16 +809,71 @@ void sl_hub_tick(sl_hub *hub, double now) {
       free(e);
     }
   }
+  /* Tables follow their live size: a burst of connections or rooms must
+   * not leave every later scan walking its high-water mark. */
+  sl__map *maps[] = {&hub->peers, &hub->rooms, &hub->ips, &hub->relays};
+  for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
+    if (sl__map_compact(maps[i]) != 0) hub->failed = SL_ENOMEM;
+}
+
+/* ------------------------------------------------------- slow consumers */
+
+int sl_hub_overflow(sl_hub *hub, uint32_t id) {
+  conn *c = conn_get(hub, id);
+  if (!c) return 0;
+  hub->rejections[reason_index("SLOW_CONSUMER")]++;
+  close_conn(hub, c, SL_HUB_CLOSE_SLOW_CONSUMER); /* no error text: it could not be read anyway */
+  return 0;
+}
+
+int sl_hub_relay_stalled(sl_hub *hub, uint32_t id, const uint8_t *record, size_t len) {
+  conn *d = conn_get(hub, id);
+  if (!d || !record || len < SL_RELAY_HEADER_BYTES) return 0;
+  char from[SL_PEER_ID_BYTES];
+  if (sl_peer_id_from_public_key(record + 1, from) != 0) return 0;
+  conn *c = sl__map_get(&hub->peers, from);
+  if (!c || c->state != READY) return 0;
+  char key[24];
+  relay_key(c->id, d->id, key);
+  relay_path *p = sl__map_get(&hub->relays, key);
+  if (p) relay_limit(hub, c, d, key, p, "relay path stalled: the receiver is not reading");
+  return 0;
 }
 
 /* ------------------------------------------------------------- metrics */
 
+int sl_hub_authenticated(const sl_hub *hub, uint32_t id) {
+  const conn *c = hub ? conn_get(hub, id) : NULL;
+  return c && c->state == READY;
+}
+
+/* Appends to a growing buffer; on failure *s is freed and set to NULL. */
+__attribute__((format(printf, 4, 5))) static void emit(char **s, size_t *cap, size_t *n, const char *fmt, ...) {
+  if (!*s) return;
+  for (;;) {
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(*s + *n, *cap - *n, fmt, ap);
+    va_end(ap);
+    if (w < 0) break;
+    if ((size_t)w < *cap - *n) {
+      *n += (size_t)w;
+      return;
+    }
+    char *bigger = realloc(*s, *cap * 2 + (size_t)w);
+    if (!bigger) break;
+    *s = bigger;
+    *cap = *cap * 2 + (size_t)w;
+  }
+  free(*s);
+  *s = NULL;
+}
+
 int sl_hub_metrics(const sl_hub *hub, char **out, size_t *out_len) {
   if (!hub || !out) return SL_EINVAL;
-  size_t cap = 2048 + NREASONS * 96, n = 0;
+  size_t cap = 4096, n = 0;
   char *s = malloc(cap);
-  if (!s) return SL_ENOMEM;
-#define EMIT(...) n += (size_t)snprintf(s + n, cap - n, __VA_ARGS__)
+#define EMIT(...) emit(&s, &cap, &n, __VA_ARGS__)
   EMIT("# HELP starling_hub_connections Open WebSocket connections.\n# TYPE starling_hub_connections gauge\n");
   EMIT("starling_hub_connections %u\n", hub->open_count);
   EMIT("# HELP starling_hub_authenticated Authenticated connections.\n# TYPE starling_hub_authenticated gauge\n");
@@ -764,17 +882,25 @@ int sl_hub_metrics(const sl_hub *hub, char **out, size_t *out_len) {
   EMIT("starling_hub_rooms %zu\n", hub->rooms.count);
   EMIT("# HELP starling_hub_relay_paths Open relay paths.\n# TYPE starling_hub_relay_paths gauge\n");
   EMIT("starling_hub_relay_paths %zu\n", hub->relays.count);
+  EMIT("# HELP starling_hub_failed 1 once the hub could not queue an output (out of memory).\n"
+       "# TYPE starling_hub_failed gauge\n");
+  EMIT("starling_hub_failed %d\n", hub->failed ? 1 : 0);
   EMIT("# HELP starling_hub_connections_total Connections accepted.\n# TYPE starling_hub_connections_total counter\n");
   EMIT("starling_hub_connections_total %.0f\n", hub->connections_total);
-  EMIT("# HELP starling_hub_messages_received_total Messages received.\n# TYPE starling_hub_messages_received_total counter\n");
+  EMIT("# HELP starling_hub_messages_received_total Messages received.\n"
+       "# TYPE starling_hub_messages_received_total counter\n");
   EMIT("starling_hub_messages_received_total %.0f\n", hub->messages_in);
   EMIT("# HELP starling_hub_messages_sent_total Messages sent.\n# TYPE starling_hub_messages_sent_total counter\n");
   EMIT("starling_hub_messages_sent_total %.0f\n", hub->messages_out);
-  EMIT("# HELP starling_hub_relayed_bytes_total Bytes forwarded on relay paths.\n# TYPE starling_hub_relayed_bytes_total counter\n");
+  EMIT("# HELP starling_hub_relayed_bytes_total Bytes forwarded on relay paths.\n"
+       "# TYPE starling_hub_relayed_bytes_total counter\n");
   EMIT("starling_hub_relayed_bytes_total %.0f\n", hub->relayed_bytes);
-  EMIT("# HELP starling_hub_rejections_total Requests refused, by reason.\n# TYPE starling_hub_rejections_total counter\n");
-  for (size_t i = 0; i < NREASONS; i++) EMIT("starling_hub_rejections_total{reason=\"%s\"} %.0f\n", reasons[i], hub->rejections[i]);
+  EMIT("# HELP starling_hub_rejections_total Requests refused, by reason.\n"
+       "# TYPE starling_hub_rejections_total counter\n");
+  for (size_t i = 0; i < NREASONS; i++)
+    EMIT("starling_hub_rejections_total{reason=\"%s\"} %.0f\n", reasons[i], hub->rejections[i]);
 #undef EMIT
+  if (!s) return SL_ENOMEM;
   *out = s;
   if (out_len) *out_len = n;
   return 0;

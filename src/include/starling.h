@@ -306,6 +306,7 @@ typedef struct sl_jwt_claims {
   char user_id[SL_JWT_USER_ID_MAX + 1];             /* NUL-terminated */
   uint8_t public_key[SL_PUBLIC_KEY_BYTES];          /* the key the client must prove */
   int64_t expires;                                  /* exp, seconds since the epoch */
+  const char *problem; /* with SL_EJWT_CLAIMS: which claim is at fault and why (static) */
 } sl_jwt_claims;
 
 /* 0 with *claims filled, or SL_EINVAL (bad config) / SL_EJWT_*. now is
@@ -395,6 +396,8 @@ enum sl_hub_setting {
   SL_HUB_JWT_SKEW_S,           /* clock skew for exp/nbf/iat, <= 60 (60) */
   SL_HUB_RELAY_RATE,           /* relay records per second per connection (2000) */
   SL_HUB_RELAY_BURST,          /* (4000) */
+  SL_HUB_JOIN_RATE,            /* join/leave messages per second per connection (2) */
+  SL_HUB_JOIN_BURST,           /* (20) */
   SL_HUB_SETTING_COUNT
 };
 
@@ -403,6 +406,12 @@ enum sl_hub_setting {
 #define SL_RELAY_HEADER_BYTES 33
 
 enum sl_hub_output_kind { SL_HUB_SEND_TEXT = 1, SL_HUB_SEND_BINARY = 2, SL_HUB_CLOSE = 3 };
+/* WebSocket close codes of SL_HUB_CLOSE. */
+enum sl_hub_close_code {
+  SL_HUB_CLOSE_POLICY = 4000,          /* an authenticated client broke a rule (the error said which) */
+  SL_HUB_CLOSE_UNAUTHENTICATED = 4001, /* refused before authentication: the host need not linger */
+  SL_HUB_CLOSE_SLOW_CONSUMER = 4008    /* its outbound buffer passed the host's cap */
+};
 typedef struct sl_hub_output {
   uint32_t conn;
   int kind;              /* enum sl_hub_output_kind */
@@ -413,8 +422,11 @@ typedef struct sl_hub_output {
 
 SL_MUST_CHECK int sl_hub_new(sl_hub **out);
 void sl_hub_free(sl_hub *hub);
-/* Settings (before the first connection). SL_EINVAL for bad values. */
+/* Settings (before the first connection). SL_EINVAL for values that are
+ * not finite or outside sl_hub_setting_range. */
 SL_MUST_CHECK int sl_hub_set(sl_hub *hub, int setting, double value);
+/* The inclusive range sl_hub_set accepts for a setting. */
+SL_MUST_CHECK int sl_hub_setting_range(int setting, double *min, double *max);
 SL_MUST_CHECK int sl_hub_set_jwt_hs256(sl_hub *hub, const uint8_t *secret, size_t len);
 SL_MUST_CHECK int sl_hub_set_jwt_eddsa(sl_hub *hub, const uint8_t issuer_public_key[32]);
 /* NUL-terminated; NULL clears. Copied. */
@@ -437,6 +449,18 @@ void sl_hub_closed(sl_hub *hub, uint32_t conn, double now_ms);
 void sl_hub_tick(sl_hub *hub, double now_ms);
 /* 1 and *out filled while outputs are queued, else 0. */
 int sl_hub_next_output(sl_hub *hub, sl_hub_output *out);
+/* 1 if conn is open and authenticated (the host allows larger messages then). */
+int sl_hub_authenticated(const sl_hub *hub, uint32_t conn);
+/* 0, or the latched SL_ENOMEM once an output could not be queued: the
+ * hub's state and the host's sockets may disagree, so the host stops. */
+int sl_hub_status(const sl_hub *hub);
+/* The host could not write to conn: its outbound buffer is past the cap.
+ * The connection is closed (SL_HUB_CLOSE_SLOW_CONSUMER) and counted. */
+int sl_hub_overflow(sl_hub *hub, uint32_t conn);
+/* A relay record for conn was not written because conn reads too slowly:
+ * the relay path it belongs to ends with RELAY_LIMIT for both ends, so the
+ * sender learns to stop instead of the hub buffering for it. */
+int sl_hub_relay_stalled(sl_hub *hub, uint32_t conn, const uint8_t *record, size_t len);
 /* Prometheus text exposition of the hub's counters; malloc'd, free(). */
 SL_MUST_CHECK int sl_hub_metrics(const sl_hub *hub, char **out, size_t *out_len);
 
@@ -537,7 +561,9 @@ typedef struct sl_link_action {
  * path that failed is retried after direct_retry_ms. */
 SL_MUST_CHECK int sl_link_new(sl_link **out, int offerer, double direct_retry_ms);
 void sl_link_free(sl_link *l);
-/* 1 and *out filled while actions are queued, else 0. */
+/* 1 and *out filled while actions are queued, else 0. SL_ENOMEM (from
+ * then on) if an action could not be queued: close the link, its state
+ * can no longer be trusted. */
 int sl_link_next(sl_link *l, sl_link_action *out);
 /* Whether the hub connection is up (nothing starts without it). */
 void sl_link_set_hub(sl_link *l, int open);

@@ -28,12 +28,18 @@ struct sl_link {
   int fallback_reason;   /* why the last direct attempt failed; 0 until one did */
   uint32_t relay_gen;    /* counts relay paths, so a linger timer never drops a newer one */
   uint32_t linger_gen;
+  bool failed;           /* an action could not be queued: the host and the machine disagree */
   sl_link_action *queue;
   size_t head, count, cap;
 };
 
+/* A lost action would leave the host's paths and the machine out of step,
+ * so running out of memory is latched and reported by sl_link_next. */
 static void emit(sl_link *l, int kind, int arg, double ms) {
-  if (sl__fifo_reserve((void **)&l->queue, sizeof *l->queue, &l->head, l->count, &l->cap, 8) != 0) return;
+  if (sl__fifo_reserve((void **)&l->queue, sizeof *l->queue, &l->head, l->count, &l->cap, 8) != 0) {
+    l->failed = true;
+    return;
+  }
   l->queue[l->head + l->count++] = (sl_link_action){kind, arg, ms};
 }
 
@@ -54,6 +60,7 @@ void sl_link_free(sl_link *l) {
 }
 
 int sl_link_next(sl_link *l, sl_link_action *out) {
+  if (l && l->failed) return SL_ENOMEM;
   if (!l || !out || !l->count) return 0;
   *out = l->queue[l->head++];
   if (!--l->count) l->head = 0;

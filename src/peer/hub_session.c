@@ -157,8 +157,8 @@ static void on_error(sl_hub_session *s, const cJSON *root, const cJSON *payload)
 int sl_hub_session_text(sl_hub_session *s, const char *text, size_t len) {
   if (!s || (!text && len)) return SL_EINVAL;
   if (s->failed) return SL_EHUB_AUTH;
-  if (len > SL_SIGNAL_MAX_DEFAULT || sl__json_has_nul_escape(text, len)) return SL_ESIG_MALFORMED;
-  cJSON *root = cJSON_ParseWithLength(text, len);
+  if (len > SL_SIGNAL_MAX_DEFAULT) return SL_ESIG_MALFORMED;
+  cJSON *root = sl__json_parse_strict(text, len);
   const cJSON *type = root ? cJSON_GetObjectItemCaseSensitive(root, "type") : NULL;
   const cJSON *payload = root ? cJSON_GetObjectItemCaseSensitive(root, "payload") : NULL;
   int rc = cJSON_IsString(type) ? 0 : SL_ESIG_MALFORMED;
@@ -207,7 +207,7 @@ int sl_hub_session_signal(sl_hub_session *s, int type, const char *to, const cha
   if (sl__peer_id_decode(to, strlen(to), pk) != 0) return SL_ESIG_FIELD;
   if ((type == SL_SIG_RELAY_OPEN) != (payload_json == NULL)) return SL_ESIG_FIELD;
   if (payload_json) { /* the application's JSON: an object, checked before it leaves */
-    cJSON *p = cJSON_Parse(payload_json);
+    cJSON *p = sl__json_parse_strict(payload_json, strlen(payload_json));
     bool object = cJSON_IsObject(p);
     cJSON_Delete(p);
     if (!object) return SL_ESIG_FIELD;

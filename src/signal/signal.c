@@ -102,11 +102,10 @@ int sl_signal_parse(const char *text, size_t len, size_t max_len, sl_signal **ou
   if (!out || (!text && len)) return SL_EINVAL;
   *out = NULL;
   if (len > (max_len ? max_len : SL_SIGNAL_MAX_DEFAULT)) return SL_ESIG_TOO_LARGE;
-  if (text && sl__json_has_nul_escape(text, len)) return SL_ESIG_MALFORMED;
-  const char *end = NULL;
-  cJSON *root = text ? cJSON_ParseWithLengthOpts(text, len, &end, 0) : NULL;
-  while (end && end < text + len && (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t')) end++;
-  if (!root || !cJSON_IsObject(root) || end != text + len) {
+  /* Strict: trailing bytes or a duplicate member name anywhere (a second
+   * "from" or "to" that a receiver's JSON.parse would prefer) is refused. */
+  cJSON *root = text ? sl__json_parse_strict(text, len) : NULL;
+  if (!root || !cJSON_IsObject(root)) {
     cJSON_Delete(root);
     return SL_ESIG_MALFORMED;
   }
@@ -176,7 +175,10 @@ static size_t put_field(char *o, const char *name, const char *value, bool first
       o[n++] = '\\';
       o[n++] = (char)*c;
     } else if (*c < 0x20) {
-      n += (size_t)sprintf(o + n, "\\u%04x", *c);
+      static const char hex[] = "0123456789abcdef";
+      n += put_raw(o + n, "\\u00", 4);
+      o[n++] = hex[*c >> 4];
+      o[n++] = hex[*c & 15];
     } else {
       o[n++] = (char)*c;
     }
@@ -220,7 +222,7 @@ int sl_signal_build(int type, const char *from, const char *to, const char *room
   if (!out) return SL_EINVAL;
   *out = NULL;
   if (payload_json) { /* the caller's JSON is checked; the hub's own is trusted */
-    cJSON *check = cJSON_Parse(payload_json);
+    cJSON *check = sl__json_parse_strict(payload_json, strlen(payload_json));
     bool valid = check != NULL;
     cJSON_Delete(check);
     if (!valid) return SL_EINVAL;

@@ -197,6 +197,7 @@ static void test_relay(void) {
   CHECK_MEM(b->last_binary + 1, sl_identity_public_key(a->id), 32); /* destination became the source */
   CHECK_MEM(b->last_binary + 33, frame + 33, 20);
   frame[0] = 9;
+  now_ms += 1000; /* binary errors are answered at most once a second */
   CHECK_EQ(sl_hub_binary(hub, a->conn, frame, sizeof frame, now_ms), 0);
   pump();
   CHECK(strstr(a->log, "RELAY_BAD_FRAME") != NULL);
@@ -275,6 +276,123 @@ static void test_limits_and_metrics(void) {
   CHECK_EQ(sl_hub_set(hub, SL_HUB_MSG_RATE, 5), SL_EINVAL); /* settings are fixed once serving */
 }
 
+static int count(const char *hay, const char *needle) {
+  int n = 0;
+  for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++) n++;
+  return n;
+}
+
+static double metric(const char *name) {
+  char *m = NULL;
+  size_t len = 0;
+  CHECK_EQ(sl_hub_metrics(hub, &m, &len), 0);
+  const char *at = m ? strstr(m, name) : NULL;
+  double v = at ? strtod(at + strlen(name), NULL) : -1;
+  free(m);
+  return v;
+}
+
+/* Hostile input: each case was reproduced against the hub on loopback. */
+static void test_hostile(void) {
+  new_hub();
+  client *a = &clients[0], *b = &clients[1], *c = &clients[2];
+  login(a), login(b), login(c);
+  /* A flood of bad binary frames: counted, answered once a second. */
+  uint8_t junk = 7;
+  for (int i = 0; i < 5000; i++) CHECK_EQ(sl_hub_binary(hub, a->conn, &junk, 1, now_ms), 0);
+  pump();
+  CHECK_EQ(count(a->log, "RELAY_BAD_FRAME"), 1);
+  CHECK_EQ(metric("\nstarling_hub_rejections_total{reason=\"RELAY_BAD_FRAME\"} "), 5000);
+  now_ms += 1000;
+  CHECK_EQ(sl_hub_binary(hub, a->conn, &junk, 1, now_ms), 0);
+  pump();
+  CHECK_EQ(count(a->log, "RELAY_BAD_FRAME"), 2);
+  /* A forwarded message may only name a room both ends share. */
+  text(a, "{\"type\":\"join\",\"room\":\"lobby\"}");
+  text(b, "{\"type\":\"join\",\"room\":\"lobby\"}");
+  text(c, "{\"type\":\"join\",\"room\":\"admins\"}");
+  text(a, "{\"type\":\"join\",\"room\":\"mine\"}");
+  char msg[512];
+  memset(b->log, 0, sizeof b->log);
+  const char *rooms[] = {"admins", "mine"};
+  for (int i = 0; i < 2; i++) {
+    snprintf(msg, sizeof msg, "{\"type\":\"offer\",\"room\":\"%s\",\"to\":\"%s\",\"payload\":{}}", rooms[i],
+             sl_identity_peer_id(b->id));
+    memset(a->log, 0, sizeof a->log);
+    text(a, msg);
+    CHECK(strstr(a->log, "NOT_IN_ROOM") != NULL);
+  }
+  CHECK(strstr(b->log, "offer") == NULL);
+  snprintf(msg, sizeof msg, "{\"type\":\"offer\",\"room\":\"lobby\",\"to\":\"%s\",\"payload\":{}}",
+           sl_identity_peer_id(b->id));
+  text(a, msg);
+  CHECK(strstr(b->log, "\"room\":\"lobby\"") != NULL);
+  /* Duplicate keys and trailing bytes: a second "from" or "to" that the
+   * receiver's JSON.parse would prefer never gets through. */
+  const char *bp = sl_identity_peer_id(b->id), *cp = sl_identity_peer_id(c->id);
+  char spoofs[3][512];
+  snprintf(spoofs[0], 512, "{\"type\":\"offer\",\"to\":\"%s\",\"to\":\"%s\",\"payload\":{}}", bp, cp);
+  snprintf(spoofs[1], 512, "{\"type\":\"offer\",\"to\":\"%s\",\"payload\":{\"sdp\":\"x\",\"sdp\":\"y\"}}", bp);
+  snprintf(spoofs[2], 512, "{\"type\":\"offer\",\"to\":\"%s\",\"payload\":{\"sdp\":\"x\"}},\"from\":\"%s\"}", bp, cp);
+  for (int i = 0; i < 3; i++) {
+    memset(a->log, 0, sizeof a->log);
+    memset(b->log, 0, sizeof b->log);
+    text(a, spoofs[i]);
+    CHECK(strstr(a->log, "MESSAGE_MALFORMED") != NULL);
+    CHECK(b->log[0] == 0);
+  }
+  /* Membership changes have their own, tighter budget. */
+  memset(a->log, 0, sizeof a->log);
+  memset(b->log, 0, sizeof b->log);
+  for (int i = 0; i < 100; i++) text(a, i % 2 ? "{\"type\":\"join\",\"room\":\"lobby\"}" : "{\"type\":\"leave\",\"room\":\"lobby\"}");
+  CHECK(count(b->log, "peer-left") + count(b->log, "peer-joined") <= 20);
+  CHECK(strstr(a->log, "join/leave rate limit") != NULL && !a->closed);
+  /* A client that does not read: the host reports it, the hub closes it. */
+  sl_hub_overflow(hub, c->conn);
+  pump();
+  CHECK_EQ(c->closed, SL_HUB_CLOSE_SLOW_CONSUMER);
+  CHECK_EQ(metric("\nstarling_hub_rejections_total{reason=\"SLOW_CONSUMER\"} "), 1);
+  /* A relay record the host could not deliver ends its path for both ends. */
+  now_ms += 1000;
+  snprintf(msg, sizeof msg, "{\"type\":\"relay-open\",\"to\":\"%s\"}", sl_identity_peer_id(b->id));
+  text(a, msg);
+  CHECK_EQ(metric("\nstarling_hub_relay_paths "), 1);
+  uint8_t frame[33 + 8] = {SL_RELAY_KIND_RECORD};
+  memcpy(frame + 1, sl_identity_public_key(a->id), 32); /* as the host sees it: the source's key */
+  CHECK_EQ(sl_hub_relay_stalled(hub, b->conn, frame, sizeof frame), 0);
+  pump();
+  CHECK(strstr(a->log, "not reading") && strstr(b->log, "RELAY_LIMIT"));
+  CHECK_EQ(metric("\nstarling_hub_relay_paths "), 0);
+  /* Refusals before authentication carry their own close code. */
+  client *d = &clients[3];
+  open_client(d);
+  text(d, "{\"type\":\"join\",\"room\":\"x\"}");
+  CHECK_EQ(d->closed, SL_HUB_CLOSE_UNAUTHENTICATED);
+  CHECK_EQ(sl_hub_status(hub), 0);
+}
+
+static void test_settings(void) {
+  new_hub();
+  double inf = 1.0 / 0.0, nan = 0.0 / 0.0;
+  CHECK_EQ(sl_hub_set(hub, SL_HUB_RELAY_MAX_BYTES, inf), SL_EINVAL);
+  CHECK_EQ(sl_hub_set(hub, SL_HUB_RELAY_MAX_BYTES, nan), SL_EINVAL);
+  CHECK_EQ(sl_hub_set(hub, SL_HUB_MSG_RATE, -1), SL_EINVAL);
+  CHECK_EQ(sl_hub_set(hub, SL_HUB_MAX_ROOMS_PER_CLIENT, 0), SL_EINVAL);
+  CHECK_EQ(sl_hub_set(hub, SL_HUB_STALE_MS, 1e300), SL_EINVAL);
+  for (int k = 1; k < SL_HUB_SETTING_COUNT; k++) {
+    double lo = -1, hi = -1;
+    CHECK_EQ(sl_hub_setting_range(k, &lo, &hi), 0);
+    CHECK(lo >= 0 && hi > lo && hi < 1e16);
+    CHECK_EQ(sl_hub_set(hub, k, lo), 0);
+    CHECK_EQ(sl_hub_set(hub, k, hi), 0);
+    CHECK_EQ(sl_hub_set(hub, k, hi * 2 + 1), SL_EINVAL);
+  }
+  double lo, hi;
+  CHECK_EQ(sl_hub_setting_range(SL_HUB_SETTING_COUNT, &lo, &hi), SL_EINVAL);
+  /* Metrics with every reason and counter at its widest still come out whole. */
+  CHECK(metric("\nstarling_hub_rejections_total{reason=\"INTERNAL\"} ") == 0);
+}
+
 int main(void) {
   if (sl_init() != 0) return 1;
   randombytes_buf(secret, sizeof secret);
@@ -282,6 +400,8 @@ int main(void) {
   test_rooms_and_forwarding();
   test_relay();
   test_limits_and_metrics();
+  test_hostile();
+  test_settings();
   sl_hub_free(hub);
   for (int i = 0; i < 8; i++) sl_identity_free(clients[i].id);
   return check_summary("hub");

@@ -86,6 +86,13 @@ static void test_with_hub(void) {
   CHECK(strstr(peers[1].signals, "relay-ready") && strstr(peers[0].signals, "relay-ready"));
   CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_OFFER, "not-a-peer", "{}"), SL_ESIG_FIELD);
   CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_OFFER, sl_identity_peer_id(peers[1].id), "[1]"), SL_ESIG_FIELD);
+  /* The application's payload cannot smuggle top-level keys (a second "from"). */
+  CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_OFFER, sl_identity_peer_id(peers[1].id),
+                                 "{\"sdp\":\"x\"},\"from\":\"spoofed\""),
+           SL_ESIG_FIELD);
+  CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_OFFER, sl_identity_peer_id(peers[1].id),
+                                 "{\"sdp\":\"x\",\"sdp\":\"y\"}"),
+           SL_ESIG_FIELD);
   CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_OFFER, sl_identity_peer_id(peers[1].id), NULL), SL_ESIG_FIELD);
   CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_JOIN, sl_identity_peer_id(peers[1].id), NULL), SL_ESIG_TYPE);
   /* A hub error after auth arrives whole: code, message and, where the hub
@@ -115,7 +122,8 @@ static void test_hostile_hub(void) {
   CHECK_EQ(sl_hub_session_new(&s, id, "t.o.k"), 0);
   const char *bad[] = {"", "[]", "{\"type\":7}", "{\"type\":\"challenge\",\"payload\":{\"nonce\":\"short\"}}",
                        "{\"type\":\"authenticated\",\"payload\":{\"peerId\":\"12D3KooWsomeoneelse\"}}",
-                       "{\"type\":\"offer\",\"payload\":\"a\\u0000b\"}"};
+                       "{\"type\":\"offer\",\"payload\":\"a\\u0000b\"}",
+                       "{\"type\":\"ping\"} trailing", "{\"type\":\"ping\",\"type\":\"error\"}"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) CHECK(sl_hub_session_text(s, bad[i], strlen(bad[i])) < 0);
   CHECK(!sl_hub_session_authenticated(s));
   /* Signals before authentication are not handed to the peer logic. */

@@ -17,9 +17,13 @@ static sl_jwt_config hs_config(void) {
   return c;
 }
 
+static const char *last_problem; /* claims.problem of the last verify() */
+
 static int verify(const sl_jwt_config *c, const char *token) {
   sl_jwt_claims claims;
-  return sl_jwt_verify(c, token, strlen(token), NOW, &claims);
+  int rc = sl_jwt_verify(c, token, strlen(token), NOW, &claims);
+  last_problem = claims.problem;
+  return rc;
 }
 
 static const char *claims_json(const char *extra) {
@@ -119,7 +123,18 @@ static void test_claims(void) {
   for (int i = 0; i < 3; i++) {
     snprintf(p, sizeof p, "{\"userId\":\"a\",\"publicKey\":\"%s\",\"exp\":9999999999}", keys[i]);
     CHECK_EQ(verify(&c, make(h, p, SL_JWT_HS256, secret)), SL_EJWT_CLAIMS);
+    CHECK(last_problem && strstr(last_problem, "publicKey"));
   }
+  /* A standard-base64 key (with '+' and '/') is named as such. */
+  snprintf(p, sizeof p, "{\"userId\":\"a\",\"publicKey\":\"%s\",\"exp\":9999999999}",
+           "ab+/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+  CHECK_EQ(verify(&c, make(h, p, SL_JWT_HS256, secret)), SL_EJWT_CLAIMS);
+  CHECK(last_problem && strstr(last_problem, "base64url"));
+  snprintf(p, sizeof p, "{\"publicKey\":\"%s\",\"exp\":9999999999}", client_pk_b64);
+  CHECK_EQ(verify(&c, make(h, p, SL_JWT_HS256, secret)), SL_EJWT_CLAIMS);
+  CHECK(last_problem && strstr(last_problem, "userId"));
+  CHECK_EQ(verify(&c, make(h, claims_json(""), SL_JWT_HS256, secret)), 0);
+  CHECK(last_problem == NULL);
 }
 
 static void test_malformed(void) {

@@ -106,6 +106,11 @@ static void test_build(void) {
   sl_signal_free(m);
   free(s);
   CHECK_EQ(sl_signal_build(SL_SIG_OFFER, NULL, NULL, NULL, NULL, "{bad", &s, &len), SL_EINVAL);
+  CHECK_EQ(sl_signal_build(SL_SIG_OFFER, NULL, NULL, NULL, NULL, "{},\"from\":\"x\"", &s, &len), SL_EINVAL);
+  /* Control characters are escaped as \u00XX. */
+  CHECK_EQ(sl_signal_build(SL_SIG_PEER_JOINED, "a\x01\x1f", NULL, "lobby", NULL, NULL, &s, &len), 0);
+  CHECK(s && strstr(s, "\"from\":\"a\\u0001\\u001f\"") != NULL);
+  free(s);
   CHECK_EQ(sl_signal_build(99, NULL, NULL, NULL, NULL, NULL, &s, &len), SL_EINVAL);
   CHECK_EQ(sl_signal_build_error("ROOM_FULL", "room \"x\" is full", "id-1", NULL, &s, &len), 0);
   CHECK(strcmp(s, "{\"type\":\"error\",\"id\":\"id-1\",\"payload\":{\"code\":\"ROOM_FULL\",\"message\":\"room \\\"x\\\" is full\"}}") == 0);
