@@ -4,7 +4,8 @@ import { startHub } from '../../js-glue/hub.js';
 
 const hub = await startHub({
   jwtSecret: process.argv[2], maxConnections: 50000, messageRate: 1e6, messageBurst: 1e6,
-  connectRate: 1e6, connectBurst: 1e6, authRate: 1e6, authBurst: 1e6,
+  connectRate: 1e6, connectBurst: 1e6, authRate: 1e6, authBurst: 1e6, maxSocketsPerAddress: 1e6,
+  joinRate: 1e6, joinBurst: 1e6,
 });
 console.log(JSON.stringify({ port: hub.port }));
 process.on('SIGTERM', () => process.exit(0)); // exit cleanly (lets --cpu-prof write its profile)
