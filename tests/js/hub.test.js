@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { init, Identity } from '../../js-glue/index.js';
 import { startHub } from '../../js-glue/hub.js';
 import { b64, hs256 as sign, claimsFor as baseClaims } from './helpers/jwt.js';
+import { connect as connectRaw, login as loginRaw } from './helpers/raw-client.js';
 
 const SECRET = 'test-secret-test-secret-test-secret!';
 let hub;
@@ -22,58 +23,8 @@ const nowS = () => Math.floor(Date.now() / 1000);
 const hs256 = (claims, { header, secret = SECRET } = {}) => sign(claims, secret, header);
 const claimsFor = (id, extra = {}) => baseClaims(id, { aud: 'starling-test', ...extra });
 
-/** A WebSocket client with an awaitable inbox. */
-async function connect(url = hub.url) {
-  const ws = new WebSocket(url);
-  const inbox = [];
-  const waiters = [];
-  let closed = null;
-  ws.on('message', (data, isBinary) => {
-    const msg = isBinary ? { binary: new Uint8Array(data) } : JSON.parse(data.toString());
-    inbox.push(msg);
-    waiters.splice(0).forEach((w) => w());
-  });
-  ws.on('close', (code) => { closed = code; waiters.splice(0).forEach((w) => w()); });
-  await new Promise((ok, bad) => { ws.once('open', ok); ws.once('error', bad); });
-  const client = {
-    ws,
-    get closed() { return closed; },
-    send: (o) => ws.send(typeof o === 'string' || o instanceof Uint8Array ? o : JSON.stringify(o)),
-    /** Resolves with the first message matching pred (consumed), or rejects after ms. */
-    async next(pred = () => true, ms = 3000) {
-      const end = Date.now() + ms;
-      for (;;) {
-        const i = inbox.findIndex(pred);
-        if (i >= 0) return inbox.splice(i, 1)[0];
-        if (Date.now() > end) throw new Error(`no matching message; inbox: ${JSON.stringify(inbox).slice(0, 500)}`);
-        await new Promise((r) => { waiters.push(r); setTimeout(r, 50); });
-      }
-    },
-    async error(code) {
-      const m = await client.next((x) => x.type === 'error');
-      assert.equal(m.payload.code, code, JSON.stringify(m));
-      return m;
-    },
-    async closedWith() {
-      for (let i = 0; i < 60 && closed === null; i++) await new Promise((r) => setTimeout(r, 50));
-      return closed;
-    },
-  };
-  return client;
-}
-
-async function login(id = Identity.generate(), token = hs256(claimsFor(id))) {
-  const c = await connect();
-  c.send({ type: 'auth', payload: { token } });
-  const { payload } = await c.next((m) => m.type === 'challenge');
-  const nonce = Buffer.from(payload.nonce, 'base64url');
-  const signature = id.sign(Buffer.concat([Buffer.from('starling-hub-challenge:'), nonce]));
-  c.send({ type: 'auth-proof', payload: { signature: Buffer.from(signature).toString('base64url') } });
-  const ok = await c.next((m) => m.type === 'authenticated');
-  assert.equal(ok.payload.peerId, id.peerId);
-  assert.equal(ok.payload.userId, 'user-1');
-  return Object.assign(c, { id });
-}
+const connect = (url = hub.url) => connectRaw(url);
+const login = (id = Identity.generate(), token = hs256(claimsFor(id))) => loginRaw(hub.url, id, token);
 
 test('two peers authenticate, meet in a room and exchange signaling with `from` set by the hub', async () => {
   const a = await login();
