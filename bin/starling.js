@@ -1,35 +1,72 @@
 #!/usr/bin/env node
 // starling — command line. `starling hub` starts the signaling + relay hub.
-//   --port N (or SIGNALING_PORT, default 9090)   --host H (default 127.0.0.1)
-//   JWT_SECRET (HS256) or JWT_PUBLIC_KEY (EdDSA issuer key, base64url)
-//   JWT_AUDIENCE, JWT_ISSUER (checked when set)
+// Every failure prints one `starling: ...` line and exits non-zero: 2 for
+// usage and configuration, 1 when the hub cannot start.
 import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
 import { startHub } from '../js-glue/hub.js';
 
-const usage = `usage: starling hub [--port N] [--host H]
-  env: JWT_SECRET | JWT_PUBLIC_KEY, JWT_AUDIENCE, JWT_ISSUER, SIGNALING_PORT`;
+const usage = `usage: starling hub [options]
+
+Starts the Starling signaling + relay hub.
+
+options:
+  --port N      port to listen on (default: $SIGNALING_PORT, else 9090)
+  --host H      address to listen on (default: $HOST, else 127.0.0.1, which
+                other machines cannot reach; use 0.0.0.0 behind a TLS proxy)
+  --dev         enable POST /dev/token, which mints a token for any key
+                (never on a hub others can reach; with no JWT_SECRET a
+                random secret is made for this run)
+  -h, --help    show this help
+
+environment:
+  JWT_SECRET      HS256 secret, at least 32 bytes        } exactly one
+  JWT_PUBLIC_KEY  EdDSA issuer public key, base64url     } of these
+  JWT_AUDIENCE    required "aud" claim (optional)
+  JWT_ISSUER      required "iss" claim (optional)
+  SIGNALING_PORT  default for --port
+  HOST            default for --host`;
+
+class UsageError extends Error {}
+
+function options(argv) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv, allowPositionals: true,
+      options: { port: { type: 'string' }, host: { type: 'string' }, dev: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    throw new UsageError(`${err.message.split('\n')[0]} (see starling --help)`);
+  }
+  const { positionals, values } = parsed;
+  if (values.help) return { help: true };
+  if (positionals[0] !== 'hub' || positionals.length > 1) throw new UsageError(`unknown command '${positionals.join(' ')}' (see starling --help)`);
+  const env = process.env;
+  const portText = values.port ?? env.SIGNALING_PORT ?? '9090';
+  if (!/^\d+$/.test(portText) || Number(portText) > 65535) throw new UsageError(`--port must be a number from 0 to 65535 (got '${portText}')`);
+  if (env.JWT_SECRET && env.JWT_PUBLIC_KEY) throw new UsageError('set exactly one of JWT_SECRET and JWT_PUBLIC_KEY, not both');
+  let jwtSecret = env.JWT_SECRET;
+  if (!jwtSecret && !env.JWT_PUBLIC_KEY) {
+    if (!values.dev) throw new UsageError('set JWT_SECRET (HS256, >= 32 bytes) or JWT_PUBLIC_KEY (EdDSA issuer key, base64url)');
+    jwtSecret = randomBytes(32).toString('base64url');
+  }
+  if (values.dev && !jwtSecret) throw new UsageError('--dev mints HS256 tokens: it needs JWT_SECRET, not JWT_PUBLIC_KEY');
+  return {
+    port: Number(portText), host: values.host ?? env.HOST ?? '127.0.0.1', dev: !!values.dev,
+    jwtSecret, jwtPublicKey: env.JWT_PUBLIC_KEY, audience: env.JWT_AUDIENCE, issuer: env.JWT_ISSUER,
+  };
+}
 
 async function main(argv) {
-  const { positionals, values } = parseArgs({
-    args: argv, allowPositionals: true,
-    options: { port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
-  if (values.help || positionals[0] !== 'hub') {
+  const opts = options(argv);
+  if (opts.help) {
     console.log(usage);
-    return values.help ? 0 : 2;
+    return 0;
   }
-  const env = process.env;
-  if (!env.JWT_SECRET && !env.JWT_PUBLIC_KEY) {
-    console.error('starling hub: set JWT_SECRET (HS256, >= 32 bytes) or JWT_PUBLIC_KEY (EdDSA issuer key, base64url)');
-    return 2;
-  }
-  const hub = await startHub({
-    port: Number(values.port ?? env.SIGNALING_PORT ?? 9090),
-    host: values.host ?? env.HOST ?? '127.0.0.1',
-    jwtSecret: env.JWT_SECRET, jwtPublicKey: env.JWT_PUBLIC_KEY,
-    audience: env.JWT_AUDIENCE, issuer: env.JWT_ISSUER,
-  });
+  const hub = await startHub(opts);
   console.log(`starling hub listening: ${hub.url} (health: ${hub.httpUrl}/health, metrics: ${hub.httpUrl}/metrics)`);
+  if (opts.dev) console.log(`starling hub: dev mode, tokens from POST ${hub.httpUrl}/dev/token — never expose this hub`);
   const stop = async () => { await hub.close(); process.exit(0); };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
@@ -38,5 +75,5 @@ async function main(argv) {
 
 main(process.argv.slice(2)).then((code) => { if (code !== null) process.exitCode = code; }, (err) => {
   console.error(`starling: ${err.code ? `${err.code}: ` : ''}${err.message}`);
-  process.exitCode = 1;
+  process.exitCode = err instanceof UsageError || err.code === 'INVALID_OPTION' || err instanceof TypeError || err instanceof RangeError ? 2 : 1;
 });
