@@ -21,6 +21,13 @@ const ACK_DELAY_MS = 5;           // otherwise an ACK waits this long for more t
 const TEXT = 1;
 const BYTES = 0;
 
+// Sequence numbers are 32-bit and wrap: they compare in serial number
+// arithmetic (RFC 1982), so "after" means within 2^31 ahead.
+const SEQ_HALF = 2 ** 31;
+const seqNext = (n) => (n + 1) >>> 0;
+const seqCovers = (upTo, seq) => ((upTo - seq) >>> 0) < SEQ_HALF; // seq <= upTo
+const seqAfter = (a, b) => a !== b && ((a - b) >>> 0) < SEQ_HALF; // a > b
+
 const u32 = (n) => Uint8Array.of(n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
 const readU32 = (b, o = 0) => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 
@@ -79,10 +86,11 @@ export class Link {
     this.normal = new Fifo();
     this.inflight = new Map();             // seq -> item, written on the active path, not yet acknowledged
     this.heldBytes = 0;
-    this.nextSeq = 1;
+    this.nextSeq = 1;                      // serial: wraps after 2^32 - 1
     this.current = null;                   // { frame, offset, path }: a frame partly written
     this.ackDue = false;
     this.presenceDue = false;
+    this.settled = [];                     // settle() waiters, resolved when idle()
     // Delivery: inbound
     this.received = 0;                     // highest sequence number delivered
     this.event((s) => s.start());
@@ -179,6 +187,7 @@ export class Link {
   pathFailed(path, err) {
     if (path !== this.direct && path !== this.relay) return; // one the link had already let go
     this.forget(path);
+    if (this.leaving) return this.left?.(); // the other end read our goodbye and closed
     if (this.closed) return;
     this.peer.pathError(this, path, err);
     if (path.kind === 'direct') this.lastDirectError = err?.code ?? 'ERROR';
@@ -230,10 +239,9 @@ export class Link {
 
   // ------------------------------------------------------------- outbound
 
-  /** Queues a message; resolves when the receiver acknowledged it. */
-  send(data, priority) {
-    const isText = typeof data === 'string';
-    const body = isText ? new TextEncoder().encode(data) : data;
+  /** Queues a message (body: bytes the link now owns; isText: deliver as a
+   * string); resolves when the receiver acknowledged it. */
+  send(body, isText, priority) {
     if (this.heldBytes + body.length > this.peer.maxQueueBytes) {
       this.peer.countRejected();
       return Promise.reject(new StarlingError('QUEUE_FULL', `more than ${this.peer.maxQueueBytes} bytes are waiting for ${this.remoteId}`));
@@ -274,7 +282,8 @@ export class Link {
         const item = this.nextItem();
         if (!item) break;
         if (!item.frame) {
-          item.seq = this.nextSeq++;
+          item.seq = this.nextSeq;
+          this.nextSeq = seqNext(this.nextSeq);
           item.frame = dataFrame(item.seq, item.isText, item.body);
         }
         this.inflight.set(item.seq, item);
@@ -343,17 +352,19 @@ export class Link {
   // -------------------------------------------------------------- inbound
 
   onFrame({ type, payload }, path) {
+    // After our goodbye nothing more is delivered: it could not be acknowledged.
+    if (type === FrameType.DATA && this.leaving) return;
     if (type === FrameType.DATA && payload.length >= 5) {
       const seq = readU32(payload);
       // A duplicate (resent after a path change) is acknowledged, not delivered.
       // A gap cannot happen on one ordered path whose resends start at the
       // oldest unacknowledged message; were it to, the message is dropped
       // unacknowledged and comes again after the next path change.
-      if (seq === this.received + 1) {
+      if (seq === seqNext(this.received)) {
         this.received = seq;
         const body = payload.subarray(5);
         this.peer.deliver(this.remoteId, payload[4] === TEXT ? new TextDecoder().decode(body) : body.slice(), body.length, path.kind);
-      } else if (seq > this.received + 1) {
+      } else if (seqAfter(seq, seqNext(this.received))) {
         this.peer.countOutOfOrder();
         return;
       }
@@ -361,19 +372,20 @@ export class Link {
     } else if (type === FrameType.ACK && payload.length >= 4) {
       const upTo = readU32(payload);
       for (const [seq, item] of this.inflight) {
-        if (seq > upTo) break;
+        if (!seqCovers(upTo, seq)) break;
         this.inflight.delete(seq);
         this.heldBytes -= item.body.length;
         this.peer.countSent(item.body.length);
         item.resolve();
       }
       // Resends waiting for a path may have been acknowledged meanwhile.
-      while (this.resend.length && this.resend[0].seq <= upTo) {
+      while (this.resend.length && seqCovers(upTo, this.resend[0].seq)) {
         const item = this.resend.shift();
         this.heldBytes -= item.body.length;
         this.peer.countSent(item.body.length);
         item.resolve();
       }
+      if (this.idle()) this.settled.splice(0).forEach((resolve) => resolve());
     } else if (type === FrameType.PRESENCE) {
       this.peer.emit('presence', { peerId: this.remoteId, status: new TextDecoder().decode(payload) });
     } else if (type === FrameType.DISCONNECT) {
@@ -382,11 +394,53 @@ export class Link {
     // Other frame types belong to later layers (gossip, orderbook, ...).
   }
 
+  /** Nothing of ours is waiting: every message sent was acknowledged. */
+  idle() { return this.inflight.size + this.resend.length + this.high.length + this.normal.length === 0; }
+
+  /** Before a goodbye: acknowledge at once what we delivered (a delayed ACK
+   * would be lost with the link, and the sender would report a delivered
+   * message as failed), then wait up to ms for the other end to acknowledge
+   * what we sent. Resolves true if nothing of ours is left unacknowledged. */
+  async settle(ms) {
+    clearTimeout(this.ackTimer);
+    this.ackTimer = 0;
+    if (this.ackDue) this.pump();
+    if (this.idle() || !this.active) return this.idle();
+    let timer;
+    const done = new Promise((resolve) => this.settled.push(resolve));
+    await Promise.race([done, new Promise((resolve) => { timer = setTimeout(resolve, ms); })]);
+    clearTimeout(timer);
+    return this.idle();
+  }
+
+  /** Says goodbye, then waits up to ms for the other end to close the
+   * direct path: closing our RTCPeerConnection at once could discard the
+   * goodbye and the ACKs before it while they are still in flight. (A
+   * relay path needs no wait: the hub's WebSocket closes after what it
+   * has buffered.) */
+  async leave(ms) {
+    const path = this.active;
+    if (!path?.ready || this.current) return;
+    this.leaving = true;
+    const gone = new Promise((resolve) => { this.left = resolve; });
+    this.sayGoodbye();
+    if (path.kind !== 'direct') return;
+    let timer;
+    await Promise.race([gone, new Promise((resolve) => { timer = setTimeout(resolve, ms); })]);
+    clearTimeout(timer);
+  }
+
   /** Best effort: tells the other end we are leaving (not between two records of one frame). */
   sayGoodbye() {
     const path = this.active;
     if (!path?.ready || this.current) return;
-    try { path.sendPlaintext(encodeFrame(FrameType.DISCONNECT, new Uint8Array(0))); } catch { /* closing anyway */ }
+    // Anything delivered since settle() is acknowledged in the same record.
+    const ack = this.ackDue ? encodeFrame(FrameType.ACK, u32(this.received)) : new Uint8Array(0);
+    const bye = encodeFrame(FrameType.DISCONNECT, new Uint8Array(0));
+    const record = new Uint8Array(ack.length + bye.length);
+    record.set(ack);
+    record.set(bye, ack.length);
+    try { path.sendPlaintext(record); } catch { /* closing anyway */ }
   }
 
   /** Ends the link: every message still held is rejected with `reason`. */
@@ -400,6 +454,7 @@ export class Link {
     const err = reason ?? new StarlingError('PEER_DISCONNECTED', 'peer disconnected');
     for (const item of held) item.reject(err);
     this.peer.countDropped(held.length);
+    this.settled.splice(0).forEach((resolve) => resolve());
     this.resend = [];
     this.inflight.clear();
     this.heldBytes = 0;

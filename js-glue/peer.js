@@ -41,6 +41,7 @@ export class Peer extends EventTarget {
   #byKey = new Map();       // hex Ed25519 key -> Link (relay frames name the source by key)
   #rooms = new Set();       // rooms joined, re-joined after a reconnect
   #closing = false;
+  #closed = null; // the promise of close()
   #reconnectTimer = 0;
   #stats = {
     connectionsOpened: { direct: 0, relay: 0 }, setupMs: [], fallbacks: 0,
@@ -202,11 +203,13 @@ export class Peer extends EventTarget {
     if (typeof data !== 'string' && !(data instanceof Uint8Array)) return Promise.reject(new TypeError('data must be a string or Uint8Array'));
     const link = this.#links.get(peerId);
     if (!link) return Promise.reject(new StarlingError('PEER_NOT_CONNECTED', `no session with ${peerId}`));
-    const size = typeof data === 'string' ? new TextEncoder().encode(data).length : data.length;
-    if (size > FRAME_PAYLOAD_MAX) return Promise.reject(new StarlingError('FRAME_TOO_LARGE', 'message exceeds the 256 KiB frame cap'));
     if (priority !== 'normal' && priority !== 'high') return Promise.reject(new TypeError("priority must be 'normal' or 'high'"));
+    // Encoded once here; bytes are copied, so the caller may reuse its buffer at once.
+    const isText = typeof data === 'string';
+    const body = isText ? new TextEncoder().encode(data) : data.slice();
+    if (body.length > FRAME_PAYLOAD_MAX) return Promise.reject(new StarlingError('FRAME_TOO_LARGE', 'message exceeds the 256 KiB frame cap'));
     this.#stats.messagesOut++;
-    return link.send(data, priority);
+    return link.send(body, isText, priority);
   }
 
   /** Sets this peer's presence status (a string ≤ 1 KiB) and tells every connected peer. */
@@ -224,6 +227,8 @@ export class Peer extends EventTarget {
   connections() {
     return [...this.#links.values()].filter((l) => l.active).map((l) => ({ peerId: l.remoteId, path: l.active.kind }));
   }
+
+  /** @internal (tests) The link to peerId. */ _link(peerId) { return this.#links.get(peerId); }
 
   // ----------------------------------------------------- link callbacks
 
@@ -275,12 +280,23 @@ export class Peer extends EventTarget {
     };
   }
 
-  /** Says goodbye to every peer, closes every path and the hub connection. */
-  async close() {
-    if (this.#closing) return;
+  /**
+   * Leaves: first acknowledges what was delivered and waits up to
+   * `timeoutMs` (default 500) for the other ends to acknowledge what was
+   * sent, then says goodbye and closes every path and the hub connection.
+   * Sends still unacknowledged then reject with PEER_CLOSED.
+   */
+  close({ timeoutMs = 500 } = {}) {
+    this.#closed ??= this.#close(timeoutMs);
+    return this.#closed;
+  }
+
+  async #close(timeoutMs) {
     this.#closing = true;
     clearTimeout(this.#reconnectTimer);
-    for (const link of [...this.#links.values()]) link.sayGoodbye();
+    if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) timeoutMs = 500;
+    await Promise.all([...this.#links.values()].map((link) => link.settle(timeoutMs)));
+    await Promise.all([...this.#links.values()].map((link) => link.leave(timeoutMs)));
     for (const link of [...this.#links.values()]) link.close(new StarlingError('PEER_CLOSED', 'peer closed'));
     this.hub.close(); // idempotent
   }

@@ -31,14 +31,17 @@ async function peers(n, room) {
     list.push(await createPeer({ hubUrl: hub.url, token: token(identity), identity }));
     created.push(list.at(-1));
   }
+  const paths = [];
   const connected = list.map((p) => new Promise((ok) => {
     const seen = new Set();
-    p.addEventListener('peer:connect', (e) => { assert.equal(e.detail.path, 'direct'); seen.add(e.detail.peerId); if (seen.size === n - 1) ok(); });
+    // No assertion in the listener: a throw there would surface only as a stall.
+    p.addEventListener('peer:connect', (e) => { paths.push(e.detail.path); seen.add(e.detail.peerId); if (seen.size === n - 1) ok(); });
   }));
   const errors = [];
   list.forEach((p) => p.addEventListener('peer:error', (e) => errors.push(e.detail)));
   list.forEach((p) => p.join(room));
-  await within(20000, Promise.all(connected), () => `connect stalled: ${JSON.stringify({ errors, metrics: list.map((p) => p.metrics().connections) })}`);
+  await within(20000, Promise.all(connected), () => `connect stalled: ${JSON.stringify({ errors, paths, metrics: list.map((p) => p.metrics().connections) })}`);
+  assert.deepEqual(new Set(paths), new Set(['direct']));
   return list;
 }
 
@@ -102,4 +105,56 @@ test('send() refuses never-met peers and oversized messages with codes; a closin
   await b.close();
   assert.equal(await gone, b.peerId);
   await a.close();
+});
+
+test('a delivered message is never reported as failed when the receiver closes right after delivery', { timeout: 120000 }, async () => {
+  // Each timing closes the receiver at a different point of the delayed-ACK window.
+  const closeAt = [
+    (f) => f(), (f) => queueMicrotask(f), (f) => setTimeout(f, 0), (f) => setTimeout(f, 1), (f) => setTimeout(f, 3),
+    (f) => setTimeout(f, 5), (f) => setTimeout(f, 8), (f) => setImmediate(f),
+  ];
+  const failures = [];
+  for (const [i, when] of closeAt.entries()) {
+    const [sender, receiver] = await peers(2, `close-race-${i}`);
+    let delivered = 0;
+    receiver.addEventListener('message', () => { delivered++; when(() => receiver.close()); });
+    const outcomes = await Promise.allSettled([sender.send(receiver.peerId, `m${i}`), sender.send(receiver.peerId, new Uint8Array(100000))]);
+    outcomes.forEach((o, k) => { if (o.status === 'rejected' && delivered > k) failures.push(`timing ${i} message ${k}: ${o.reason.code}`); });
+    await Promise.all([sender.close(), receiver.close()]);
+  }
+  assert.deepEqual(failures, []);
+});
+
+test('close() waits, bounded, for the ACKs of what was just sent', { timeout: 60000 }, async () => {
+  const [a, b] = await peers(2, 'close-waits');
+  const got = inbox(b);
+  const sends = Array.from({ length: 50 }, (_, i) => a.send(b.peerId, `last words ${i}`));
+  await a.close();
+  const outcomes = await Promise.allSettled(sends);
+  assert.deepEqual(outcomes.map((o) => o.status), outcomes.map(() => 'fulfilled'));
+  assert.equal(got.get(a.peerId)?.length, 50);
+  await b.close();
+});
+
+test('send() copies its bytes: reusing the buffer at once changes nothing delivered', { timeout: 60000 }, async () => {
+  const [a, b] = await peers(2, 'copy');
+  const got = inbox(b);
+  const buf = Uint8Array.of(1, 2, 3, 4);
+  const sent = a.send(b.peerId, buf);
+  buf.fill(9);
+  await sent;
+  assert.deepEqual([...got.get(a.peerId)[0]], [1, 2, 3, 4]);
+});
+
+test('sequence numbers wrap past 2^32 - 1: delivered once, in order, every send() resolves', { timeout: 60000 }, async () => {
+  const [a, b] = await peers(2, 'wrap');
+  const got = inbox(b);
+  await a.send(b.peerId, 'before');
+  // Both ends as if 2^32 - 3 messages had passed: the next ones cross the wrap.
+  a._link(b.peerId).nextSeq = 2 ** 32 - 2;
+  b._link(a.peerId).received = 2 ** 32 - 3;
+  const sends = Array.from({ length: 6 }, (_, i) => a.send(b.peerId, `w${i}`));
+  await within(10000, Promise.all(sends), () => `sends across the wrap did not resolve; got ${JSON.stringify(got.get(a.peerId))}`);
+  assert.deepEqual(got.get(a.peerId), ['before', 'w0', 'w1', 'w2', 'w3', 'w4', 'w5']);
+  assert.equal(b._link(a.peerId).received, 3);
 });
