@@ -34,7 +34,35 @@ export interface HubOptions {
   relayMaxMs?: number;         // per relay path, default 600000
   relayRate?: number;          // relay records per second per connection, default 2000
   relayBurst?: number;         // default 4000
+  joinRate?: number;           // join/leave per connection per second, default 2
+  joinBurst?: number;          // default 20
+  /** What a client may leave unread before it is closed (4008), default 4 MiB. */
+  maxBufferedBytes?: number;
+  /** TCP sockets open from one address, counted before HTTP; default 512. */
+  maxSocketsPerAddress?: number;
+  /** Time to send the HTTP upgrade request, default 10000. */
+  headersTimeoutMs?: number;
+  /** Called if the hub stops serving (HUB_FAILED, out of memory); logged when absent. */
+  onError?: (err: Error & { code: string }) => void;
 }
+
+export interface MintTokenOptions {
+  /** HS256 secret, at least 32 bytes. Exactly one of secret / privateKey. */
+  secret?: string | Uint8Array;
+  /** EdDSA: the issuer's 32-byte Ed25519 seed (or a node:crypto KeyObject). */
+  privateKey?: Uint8Array | object;
+  /** The client identity's public key: 32 bytes or their unpadded base64url. */
+  publicKey: string | Uint8Array;
+  userId: string;
+  ttlSeconds?: number;         // default 3600
+  audience?: string;
+  issuer?: string;
+  /** The issue time in ms since the epoch (default Date.now()). */
+  now?: number;
+}
+
+/** A JWT a hub configured with the same key (and audience / issuer) accepts. */
+export function mintToken(opts: MintTokenOptions): string;
 
 export interface Hub {
   /** What peers pass as hubUrl (ws://host:port). */

@@ -226,14 +226,17 @@ export class Peer extends EventTarget {
   /** Joins a room (re-joined after every hub reconnect). */
   join(room: string): void;
   leave(room: string): void;
-  /** Resolves when the receiver acknowledged. Rejects PEER_NOT_CONNECTED (never met),
-   *  FRAME_TOO_LARGE (over 256 KiB - 5), QUEUE_FULL, PEER_DISCONNECTED, PEER_LEFT, PEER_CLOSED. */
+  /** Resolves when the receiver delivered it (exactly once). Rejects at the call with
+   *  PEER_NOT_CONNECTED (never met), FRAME_TOO_LARGE (over 256 KiB - 5) or QUEUE_FULL, and
+   *  with PEER_DISCONNECTED, PEER_LEFT or PEER_CLOSED when the session ended first: then the
+   *  message was not delivered. The bytes are copied at the call. Handle the rejection. */
   send(peerId: string, data: string | Uint8Array, opts?: { priority?: 'normal' | 'high' }): Promise<void>;
   /** A status string (at most 1 KiB) sent to every connected peer as a PRESENCE frame. */
   setPresence(status: string): void;
   connections(): Array<{ peerId: string; path: PathKind }>;
   metrics(): PeerMetrics;
-  close(): Promise<void>;
+  /** Waits up to timeoutMs (default 500) for outstanding ACKs, says goodbye, closes everything. */
+  close(opts?: { timeoutMs?: number }): Promise<void>;
 }
 
 /** Connects to the hub (like connectHub) and returns a Peer that keeps an

@@ -39,3 +39,23 @@ test('npm pack -> npm install -> import "starling" in Node', () => {
   const result = execFileSync(process.execPath, ['main.js'], { cwd: app, encoding: 'utf8' }).trim();
   assert.equal(result, 'installed ok true');
 });
+
+test('the README\'s first hour: examples/two-peers.js against `starling hub --dev`, from the installed package', async () => {
+  const app = join(dir, 'app');
+  execFileSync('cp', [join(root, 'examples/two-peers.js'), app]);
+  const { spawn } = await import('node:child_process');
+  const hub = spawn(process.execPath, [join(app, 'node_modules/starling/bin/starling.js'), 'hub', '--dev', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const url = await new Promise((resolve, reject) => {
+      let out = '';
+      hub.stdout.on('data', (d) => { out += d; const m = out.match(/listening: (ws:\/\/\S+)/); if (m) resolve(m[1]); });
+      hub.once('exit', (code) => reject(new Error(`hub exited ${code}`)));
+    });
+    const out = execFileSync(process.execPath, ['two-peers.js', url], { cwd: app, encoding: 'utf8', timeout: 60000 });
+    assert.match(out, /bob connected to 12D3KooW.* over the (direct|relay) path/);
+    assert.match(out, /alice got "hello from bob"/);
+    assert.match(out, /bob got "hello from alice"/);
+  } finally {
+    hub.kill('SIGTERM');
+  }
+});
