@@ -48,6 +48,19 @@ gcc_build() { # the native build with gcc too: its warnings differ from clang's
   ctest --test-dir build/gcc --output-on-failure
 }
 
+# clang-format (.clang-format) over every C file, and cppcheck over the
+# core (src/wasm/ holds EM_JS blocks cppcheck cannot parse).
+format_and_lint() {
+  local files rc=0
+  mapfile -t files < <(git ls-files 'src/*.c' 'src/*.h' 'tests/c/*.c' 'tests/c/*.h' 'tests/fuzz/*.c' 'bench/native/*.c')
+  clang-format --dry-run --Werror "${files[@]}" || { echo "run: clang-format -i on the files above"; rc=1; }
+  cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance --std=c11 --inline-suppr \
+    -I src -I src/include -i src/wasm src/ || rc=1
+  [ $rc -eq 0 ] && echo "format and lint: ${#files[@]} files clean"
+  return $rc
+}
+
+step "format (clang-format) and lint (cppcheck)" format_and_lint
 step "native C tests (ASan + UBSan)" ctest --test-dir build/native --output-on-failure
 step "native C tests built with gcc -O3" gcc_build
 step "C tests in wasm under Node" ctest --test-dir build/wasm --output-on-failure

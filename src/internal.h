@@ -79,8 +79,8 @@ void sl__noise_init(sl__noise_xx *st, bool initiator, const uint8_t *prologue, s
 void sl__noise_set_ephemeral(sl__noise_xx *st, const uint8_t e_sk[32]);
 /* 1 if the next handshake step is ours to write. */
 bool sl__noise_my_turn(const sl__noise_xx *st);
-int sl__noise_write(sl__noise_xx *st, const uint8_t *payload, size_t len, uint8_t *out,
-                    size_t cap, size_t *out_len);
+int sl__noise_write(sl__noise_xx *st, const uint8_t *payload, size_t len, uint8_t *out, size_t cap,
+                    size_t *out_len);
 int sl__noise_read(sl__noise_xx *st, const uint8_t *msg, size_t len, uint8_t *out, size_t cap,
                    size_t *out_len);
 /* Splits into (send, recv) keys for this side. */
@@ -117,7 +117,8 @@ void sl__session_set_send_nonce(sl_session *s, uint64_t n);
  * more at the tail: compacts to the front when there is slack, otherwise
  * doubles the capacity (from `initial`). Returns 0, or SL_ENOMEM with the
  * FIFO unchanged (src/core/fifo.c). */
-int sl__fifo_reserve(void **buf, size_t elem_size, size_t *head, size_t count, size_t *cap, size_t initial);
+int sl__fifo_reserve(void **buf, size_t elem_size, size_t *head, size_t count, size_t *cap,
+                     size_t initial);
 
 /* -------------------------------------------------------------- map */
 
@@ -159,8 +160,8 @@ struct cJSON *sl__json_parse_strict(const char *text, size_t len);
 
 /* sl_signal_build without validating payload_json: for JSON the core
  * produced itself (the hub forwarding a parsed payload). */
-int sl__signal_build_trusted(int type, const char *from, const char *to, const char *room, const char *id,
-                             const char *payload_json, char **out, size_t *out_len);
+int sl__signal_build_trusted(int type, const char *from, const char *to, const char *room,
+                             const char *id, const char *payload_json, char **out, size_t *out_len);
 
 /* 1 if room is 1..64 characters of [A-Za-z0-9._:/-]. */
 int sl__room_name_valid(const char *room);
@@ -175,10 +176,12 @@ int sl_wasm_frame_decode_batch(sl_frame_decoder *dec, const uint8_t *data, size_
 #ifdef __EMSCRIPTEN__
 /* See src/wasm/hub_dial.c. */
 typedef struct sl_hub_link sl_hub_link;
-intptr_t sl_wasm_hub_dial(const sl_identity *id, const char *url, const char *token, int allow_insecure);
+intptr_t sl_wasm_hub_dial(const sl_identity *id, const char *url, const char *token,
+                          int allow_insecure);
 int sl_wasm_hub_join(sl_hub_link *l, const char *room, int leave);
 int sl_wasm_hub_signal(sl_hub_link *l, int type, const char *to, const char *payload_json);
-int sl_wasm_hub_relay(sl_hub_link *l, const uint8_t key[SL_PUBLIC_KEY_BYTES], const uint8_t *record, size_t len);
+int sl_wasm_hub_relay(sl_hub_link *l, const uint8_t key[SL_PUBLIC_KEY_BYTES], const uint8_t *record,
+                      size_t len);
 double sl_wasm_hub_buffered(sl_hub_link *l);
 void sl_wasm_hub_free(sl_hub_link *l);
 #endif

@@ -47,10 +47,12 @@ static void bench_sign_verify(double *signs, double *verifies) {
   must(sl_identity_from_seed(&id, seed));
   int iters = 20000;
   double t = now();
-  for (int i = 0; i < iters; i++) must(sl_identity_sign(id, msg, sizeof msg, sig));
+  for (int i = 0; i < iters; i++)
+    must(sl_identity_sign(id, msg, sizeof msg, sig));
   *signs = iters / (now() - t);
   t = now();
-  for (int i = 0; i < iters / 2; i++) must(sl_verify(sl_identity_public_key(id), msg, sizeof msg, sig));
+  for (int i = 0; i < iters / 2; i++)
+    must(sl_verify(sl_identity_public_key(id), msg, sizeof msg, sig));
   *verifies = (iters / 2) / (now() - t);
   sl_identity_free(id);
 }
@@ -92,7 +94,8 @@ static double bench_frames(void) {
   memset(payload, 7, sizeof payload);
   size_t n, sum = 0;
   double t = now();
-  for (size_t i = 0; i < count; i++) must(sl_frame_encode(SL_FRAME_DATA, payload, plen, stream + i * flen, flen, &n));
+  for (size_t i = 0; i < count; i++)
+    must(sl_frame_encode(SL_FRAME_DATA, payload, plen, stream + i * flen, flen, &n));
   sl_frame_decoder *dec;
   must(sl_frame_decoder_new(&dec, 0));
   for (size_t pos = 0; pos < count * flen;) {
@@ -116,7 +119,9 @@ int main(void) {
   bench_sign_verify(&signs, &verifies);
   double hs = bench_handshakes();
   double frames = bench_frames();
-  printf("{\"sessionMBps\":%.1f,\"signPerSec\":%.0f,\"verifyPerSec\":%.0f,\"handshakesPerSec\":%.0f,"
-         "\"framesMillionSec\":%.4f}\n", session, signs, verifies, hs, frames);
+  printf(
+      "{\"sessionMBps\":%.1f,\"signPerSec\":%.0f,\"verifyPerSec\":%.0f,\"handshakesPerSec\":%.0f,"
+      "\"framesMillionSec\":%.4f}\n",
+      session, signs, verifies, hs, frames);
   return 0;
 }

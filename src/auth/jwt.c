@@ -16,7 +16,8 @@ static uint8_t *b64url_decode(const char *in, size_t len, size_t *out_len) {
   uint8_t *out = malloc(cap + 1);
   if (!out) return NULL;
   const char *end = NULL;
-  if (sodium_base642bin(out, cap, in, len, NULL, out_len, &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+  if (sodium_base642bin(out, cap, in, len, NULL, out_len, &end,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
       end != in + len) {
     free(out);
     return NULL;
@@ -42,7 +43,8 @@ static int check_header(const sl_jwt_config *cfg, const cJSON *header) {
   if (!cJSON_IsString(alg) || strcmp(alg->valuestring, alg_name(cfg->alg)) != 0) return SL_EJWT_ALG;
   if (cJSON_GetObjectItemCaseSensitive(header, "crit")) return SL_EJWT_MALFORMED;
   const cJSON *typ = cJSON_GetObjectItemCaseSensitive(header, "typ");
-  if (typ && !(cJSON_IsString(typ) && strcmp(typ->valuestring, "JWT") == 0)) return SL_EJWT_MALFORMED;
+  if (typ && !(cJSON_IsString(typ) && strcmp(typ->valuestring, "JWT") == 0))
+    return SL_EJWT_MALFORMED;
   return 0;
 }
 
@@ -59,7 +61,8 @@ static int check_signature(const sl_jwt_config *cfg, const char *signed_part, si
     return ok ? 0 : SL_EJWT_SIGNATURE;
   }
   if (sig_len != 64) return SL_EJWT_SIGNATURE;
-  return crypto_sign_verify_detached(sig, (const uint8_t *)signed_part, signed_len, cfg->issuer_public_key) == 0
+  return crypto_sign_verify_detached(sig, (const uint8_t *)signed_part, signed_len,
+                                     cfg->issuer_public_key) == 0
              ? 0
              : SL_EJWT_SIGNATURE;
 }
@@ -121,7 +124,8 @@ static int read_identity_claims(const cJSON *payload, sl_jwt_claims *claims, con
   uint8_t *pk = b64url_decode(key->valuestring, strlen(key->valuestring), &klen);
   int rc = 0;
   if (!pk || klen != 32) {
-    *problem = "the publicKey claim must be 32 bytes in base64url without padding (not standard base64)";
+    *problem =
+        "the publicKey claim must be 32 bytes in base64url without padding (not standard base64)";
     rc = SL_EJWT_CLAIMS;
   } else if (!crypto_core_ed25519_is_valid_point(pk)) {
     *problem = "the publicKey claim is not a valid Ed25519 public key";
@@ -141,13 +145,15 @@ static int check_config(const sl_jwt_config *cfg) {
   return cfg->alg == SL_JWT_EDDSA ? 0 : SL_EINVAL;
 }
 
-int sl_jwt_verify(const sl_jwt_config *cfg, const char *token, size_t len, int64_t now, sl_jwt_claims *claims) {
+int sl_jwt_verify(const sl_jwt_config *cfg, const char *token, size_t len, int64_t now,
+                  sl_jwt_claims *claims) {
   if (!cfg || !claims || (!token && len) || check_config(cfg) != 0) return SL_EINVAL;
   memset(claims, 0, sizeof *claims);
   if (len > (cfg->max_token ? cfg->max_token : SL_JWT_MAX_TOKEN_DEFAULT)) return SL_EJWT_TOO_LARGE;
   const char *dot1 = token ? memchr(token, '.', len) : NULL;
   const char *dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)) : NULL;
-  if (!dot1 || !dot2 || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token))) return SL_EJWT_MALFORMED;
+  if (!dot1 || !dot2 || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)))
+    return SL_EJWT_MALFORMED;
   size_t hlen, plen, slen;
   uint8_t *h = b64url_decode(token, (size_t)(dot1 - token), &hlen);
   uint8_t *p = b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), &plen);

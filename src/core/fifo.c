@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int sl__fifo_reserve(void **buf, size_t elem_size, size_t *head, size_t count, size_t *cap, size_t initial) {
+int sl__fifo_reserve(void **buf, size_t elem_size, size_t *head, size_t count, size_t *cap,
+                     size_t initial) {
   if (*head + count < *cap) return 0;
   if (*head > 0) { /* compact before growing */
     memmove(*buf, (char *)*buf + *head * elem_size, count * elem_size);

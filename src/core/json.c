@@ -11,7 +11,8 @@
 
 bool sl__json_has_nul_escape(const char *text, size_t len) {
   for (size_t i = 0; i + 6 <= len; i++)
-    if (text[i] == '\\' && (text[i + 1] == 'u' || text[i + 1] == 'U') && memcmp(text + i + 2, "0000", 4) == 0)
+    if (text[i] == '\\' && (text[i + 1] == 'u' || text[i + 1] == 'U') &&
+        memcmp(text + i + 2, "0000", 4) == 0)
       return true;
   return false;
 }
@@ -24,7 +25,8 @@ static int by_name(const void *a, const void *b) {
  * hostile 64 KiB object with thousands of members stays O(n log n). */
 static bool object_has_duplicates(const cJSON *obj) {
   size_t n = 0;
-  for (const cJSON *c = obj->child; c; c = c->next) n++;
+  for (const cJSON *c = obj->child; c; c = c->next)
+    n++;
   if (n < 2) return false;
   if (n <= 16) {
     for (const cJSON *a = obj->child; a; a = a->next)
@@ -35,10 +37,12 @@ static bool object_has_duplicates(const cJSON *obj) {
   const char **names = malloc(n * sizeof *names);
   if (!names) return true; /* cannot check: refuse */
   size_t i = 0;
-  for (const cJSON *c = obj->child; c; c = c->next) names[i++] = c->string;
+  for (const cJSON *c = obj->child; c; c = c->next)
+    names[i++] = c->string;
   qsort(names, n, sizeof *names, by_name);
   bool dup = false;
-  for (i = 1; i < n && !dup; i++) dup = strcmp(names[i - 1], names[i]) == 0;
+  for (i = 1; i < n && !dup; i++)
+    dup = strcmp(names[i - 1], names[i]) == 0;
   free(names);
   return dup;
 }
@@ -47,7 +51,8 @@ static bool object_has_duplicates(const cJSON *obj) {
 static bool tree_has_duplicates(const cJSON *node) {
   for (; node; node = node->next) {
     if (cJSON_IsObject(node) && object_has_duplicates(node)) return true;
-    if ((cJSON_IsObject(node) || cJSON_IsArray(node)) && tree_has_duplicates(node->child)) return true;
+    if ((cJSON_IsObject(node) || cJSON_IsArray(node)) && tree_has_duplicates(node->child))
+      return true;
   }
   return false;
 }
@@ -57,7 +62,8 @@ cJSON *sl__json_parse_strict(const char *text, size_t len) {
   const char *end = NULL;
   cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
   if (!root) return NULL;
-  while (end && end < text + len && (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t')) end++;
+  while (end && end < text + len && (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t'))
+    end++;
   if (end != text + len || tree_has_duplicates(root)) {
     cJSON_Delete(root);
     return NULL;

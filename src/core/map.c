@@ -15,7 +15,8 @@ static char sl__map_tombstone;
 
 static uint32_t hash(const char *s) {
   uint32_t h = 2166136261u; /* FNV-1a */
-  while (*s) h = (h ^ (uint8_t)*s++) * 16777619u;
+  while (*s)
+    h = (h ^ (uint8_t)*s++) * 16777619u;
   return h;
 }
 
@@ -51,7 +52,8 @@ static size_t find(const sl__map *m, const char *key, bool *found) {
  * `live` more inserts fit before the next rebuild. */
 static size_t cap_for(size_t live) {
   size_t cap = 16;
-  while (cap < live * 4) cap *= 2;
+  while (cap < live * 4)
+    cap *= 2;
   return cap;
 }
 

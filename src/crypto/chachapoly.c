@@ -19,12 +19,16 @@
 /* Rotations by whole bytes are one byte shuffle instead of three ops. */
 #define ROTL16(v) wasm_i8x16_shuffle((v), (v), 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13)
 #define ROTL8(v) wasm_i8x16_shuffle((v), (v), 3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14)
-#define QR(a, b, c, d)                                                  \
-  do {                                                                  \
-    x[a] = wasm_i32x4_add(x[a], x[b]); x[d] = ROTL16(wasm_v128_xor(x[d], x[a])); \
-    x[c] = wasm_i32x4_add(x[c], x[d]); x[b] = ROTL(wasm_v128_xor(x[b], x[c]), 12); \
-    x[a] = wasm_i32x4_add(x[a], x[b]); x[d] = ROTL8(wasm_v128_xor(x[d], x[a]));  \
-    x[c] = wasm_i32x4_add(x[c], x[d]); x[b] = ROTL(wasm_v128_xor(x[b], x[c]), 7);  \
+#define QR(a, b, c, d)                                                                             \
+  do {                                                                                             \
+    x[a] = wasm_i32x4_add(x[a], x[b]);                                                             \
+    x[d] = ROTL16(wasm_v128_xor(x[d], x[a]));                                                      \
+    x[c] = wasm_i32x4_add(x[c], x[d]);                                                             \
+    x[b] = ROTL(wasm_v128_xor(x[b], x[c]), 12);                                                    \
+    x[a] = wasm_i32x4_add(x[a], x[b]);                                                             \
+    x[d] = ROTL8(wasm_v128_xor(x[d], x[a]));                                                       \
+    x[c] = wasm_i32x4_add(x[c], x[d]);                                                             \
+    x[b] = ROTL(wasm_v128_xor(x[b], x[c]), 7);                                                     \
   } while (0)
 
 static uint32_t load32_le(const uint8_t *p) {
@@ -33,17 +37,27 @@ static uint32_t load32_le(const uint8_t *p) {
 
 /* Four consecutive blocks (counter .. counter+3), lane i = block i; the
  * 256 keystream bytes are XORed into src -> dst (which may alias). */
-static void chacha20_x4(const uint32_t state[16], uint32_t counter, const uint8_t *src, uint8_t *dst) {
+static void chacha20_x4(const uint32_t state[16], uint32_t counter, const uint8_t *src,
+                        uint8_t *dst) {
   v128_t x[16];
-  const v128_t ctr = wasm_i32x4_add(wasm_i32x4_splat((int32_t)counter), wasm_i32x4_make(0, 1, 2, 3));
-  for (int i = 0; i < 16; i++) x[i] = wasm_i32x4_splat((int32_t)state[i]);
+  const v128_t ctr =
+      wasm_i32x4_add(wasm_i32x4_splat((int32_t)counter), wasm_i32x4_make(0, 1, 2, 3));
+  for (int i = 0; i < 16; i++)
+    x[i] = wasm_i32x4_splat((int32_t)state[i]);
   x[12] = ctr;
   for (int r = 0; r < 10; r++) {
-    QR(0, 4, 8, 12); QR(1, 5, 9, 13); QR(2, 6, 10, 14); QR(3, 7, 11, 15);
-    QR(0, 5, 10, 15); QR(1, 6, 11, 12); QR(2, 7, 8, 13); QR(3, 4, 9, 14);
+    QR(0, 4, 8, 12);
+    QR(1, 5, 9, 13);
+    QR(2, 6, 10, 14);
+    QR(3, 7, 11, 15);
+    QR(0, 5, 10, 15);
+    QR(1, 6, 11, 12);
+    QR(2, 7, 8, 13);
+    QR(3, 4, 9, 14);
   }
   /* Re-splatting the input is cheaper than keeping 16 more vectors live. */
-  for (int i = 0; i < 16; i++) x[i] = wasm_i32x4_add(x[i], i == 12 ? ctr : wasm_i32x4_splat((int32_t)state[i]));
+  for (int i = 0; i < 16; i++)
+    x[i] = wasm_i32x4_add(x[i], i == 12 ? ctr : wasm_i32x4_splat((int32_t)state[i]));
   /* Transpose each group of four words so every block's 16 bytes are contiguous. */
   for (int g = 0; g < 4; g++) {
     v128_t a = x[4 * g], b = x[4 * g + 1], c = x[4 * g + 2], d = x[4 * g + 3];
@@ -59,14 +73,17 @@ static void chacha20_x4(const uint32_t state[16], uint32_t counter, const uint8_
 }
 
 /* ChaCha20 (IETF) XOR starting at block counter 1, as the AEAD needs. */
-static void chacha20_xor_from_1(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t nonce[12],
-                                const uint8_t key[32]) {
+static void chacha20_xor_from_1(uint8_t *dst, const uint8_t *src, size_t len,
+                                const uint8_t nonce[12], const uint8_t key[32]) {
   uint32_t st[16] = {0x61707865, 0x3320646e, 0x79622d32, 0x6b206574};
-  for (int i = 0; i < 8; i++) st[4 + i] = load32_le(key + 4 * i);
-  for (int i = 0; i < 3; i++) st[13 + i] = load32_le(nonce + 4 * i);
+  for (int i = 0; i < 8; i++)
+    st[4 + i] = load32_le(key + 4 * i);
+  for (int i = 0; i < 3; i++)
+    st[13 + i] = load32_le(nonce + 4 * i);
   uint32_t counter = 1;
   size_t pos = 0;
-  for (; len - pos >= 256; pos += 256, counter += 4) chacha20_x4(st, counter, src + pos, dst + pos);
+  for (; len - pos >= 256; pos += 256, counter += 4)
+    chacha20_x4(st, counter, src + pos, dst + pos);
   if (pos < len) {
     uint8_t tmp[256];
     memset(tmp, 0, sizeof tmp);
@@ -126,7 +143,8 @@ void sl__chachapoly_encrypt(const uint8_t key[32], const uint8_t nonce[12], cons
 int sl__chachapoly_decrypt(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *ad,
                            size_t ad_len, const uint8_t *ct, size_t len, uint8_t *out) {
   if (len < 16) return SL_ESESSION_SHORT;
-  if (crypto_aead_chacha20poly1305_ietf_decrypt(out, NULL, NULL, ct, len, ad, ad_len, nonce, key) != 0)
+  if (crypto_aead_chacha20poly1305_ietf_decrypt(out, NULL, NULL, ct, len, ad, ad_len, nonce, key) !=
+      0)
     return SL_ESESSION_DECRYPT;
   return 0;
 }

@@ -44,7 +44,8 @@ int sl__x25519(uint8_t shared[32], const uint8_t sk[32], const uint8_t pk[32]) {
 
 static void noise_nonce(uint64_t n, uint8_t nonce[12]) {
   memset(nonce, 0, 4);
-  for (int i = 0; i < 8; i++) nonce[4 + i] = (uint8_t)(n >> (8 * i));
+  for (int i = 0; i < 8; i++)
+    nonce[4 + i] = (uint8_t)(n >> (8 * i));
 }
 
 void sl__aead_encrypt(const uint8_t key[32], uint64_t n, const uint8_t *ad, size_t ad_len,

@@ -102,8 +102,8 @@ static void emit(sl_frame_decoder *dec, uint8_t type, const uint8_t *payload, si
   dec->header_have = 0;
 }
 
-int sl_frame_decoder_push(sl_frame_decoder *dec, const uint8_t *data, size_t len,
-                          size_t *consumed, sl_frame *frame) {
+int sl_frame_decoder_push(sl_frame_decoder *dec, const uint8_t *data, size_t len, size_t *consumed,
+                          sl_frame *frame) {
   if (!dec || !consumed || !frame || (!data && len)) return SL_EINVAL;
   *consumed = 0;
   if (dec->error) return SL_EFRAME_FAILED;

@@ -6,8 +6,8 @@
 #include "internal.h"
 
 #include <cjson/cJSON.h>
-#include <sodium.h>
 #include <math.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,12 +59,36 @@ typedef struct output {
 } output;
 
 /* Rejection reasons, in the order of the metrics' labels. */
-static const char *const reasons[] = {
-    "AUTH_REQUIRED", "AUTH_TIMEOUT", "AUTH_PROOF_INVALID", "ALREADY_AUTHENTICATED", "SESSION_REPLACED",
-    "RATE_LIMITED", "HUB_FULL", "MESSAGE_TOO_LARGE", "MESSAGE_MALFORMED", "MESSAGE_TYPE", "MESSAGE_FIELD",
-    "ROOM_LIMIT", "ROOM_FULL", "NOT_IN_ROOM", "PEER_NOT_FOUND", "RELAY_BAD_FRAME", "RELAY_NOT_OPEN",
-    "RELAY_LIMIT", "STALE", "SLOW_CONSUMER", "JWT_TOO_LARGE", "JWT_MALFORMED", "JWT_ALGORITHM", "JWT_SIGNATURE", "JWT_EXPIRED",
-    "JWT_NOT_YET_VALID", "JWT_AUDIENCE", "JWT_ISSUER", "JWT_CLAIMS", "INTERNAL"};
+static const char *const reasons[] = {"AUTH_REQUIRED",
+                                      "AUTH_TIMEOUT",
+                                      "AUTH_PROOF_INVALID",
+                                      "ALREADY_AUTHENTICATED",
+                                      "SESSION_REPLACED",
+                                      "RATE_LIMITED",
+                                      "HUB_FULL",
+                                      "MESSAGE_TOO_LARGE",
+                                      "MESSAGE_MALFORMED",
+                                      "MESSAGE_TYPE",
+                                      "MESSAGE_FIELD",
+                                      "ROOM_LIMIT",
+                                      "ROOM_FULL",
+                                      "NOT_IN_ROOM",
+                                      "PEER_NOT_FOUND",
+                                      "RELAY_BAD_FRAME",
+                                      "RELAY_NOT_OPEN",
+                                      "RELAY_LIMIT",
+                                      "STALE",
+                                      "SLOW_CONSUMER",
+                                      "JWT_TOO_LARGE",
+                                      "JWT_MALFORMED",
+                                      "JWT_ALGORITHM",
+                                      "JWT_SIGNATURE",
+                                      "JWT_EXPIRED",
+                                      "JWT_NOT_YET_VALID",
+                                      "JWT_AUDIENCE",
+                                      "JWT_ISSUER",
+                                      "JWT_CLAIMS",
+                                      "INTERNAL"};
 #define NREASONS (sizeof reasons / sizeof reasons[0])
 
 struct sl_hub {
@@ -94,31 +118,56 @@ struct sl_hub {
 
 /* ------------------------------------------------------------ settings */
 
-static const double defaults[SL_HUB_SETTING_COUNT] = {
-    [SL_HUB_MAX_MESSAGE] = 65536, [SL_HUB_MAX_ROOMS_PER_CLIENT] = 16, [SL_HUB_MAX_PEERS_PER_ROOM] = 1024,
-    [SL_HUB_MAX_CONNECTIONS] = 20000, [SL_HUB_AUTH_TIMEOUT_MS] = 10000, [SL_HUB_PING_INTERVAL_MS] = 30000,
-    [SL_HUB_STALE_MS] = 60000, [SL_HUB_MSG_RATE] = 100, [SL_HUB_MSG_BURST] = 400,
-    [SL_HUB_CONNECT_RATE] = 20, [SL_HUB_CONNECT_BURST] = 100, [SL_HUB_AUTH_RATE] = 20,
-    [SL_HUB_AUTH_BURST] = 100, [SL_HUB_RELAY_MAX_BYTES] = 64.0 * 1024 * 1024,
-    [SL_HUB_RELAY_MAX_MS] = 600000, [SL_HUB_JWT_SKEW_S] = 60, [SL_HUB_RELAY_RATE] = 2000,
-    [SL_HUB_RELAY_BURST] = 4000, [SL_HUB_JOIN_RATE] = 2, [SL_HUB_JOIN_BURST] = 20};
+static const double defaults[SL_HUB_SETTING_COUNT] = {[SL_HUB_MAX_MESSAGE] = 65536,
+                                                      [SL_HUB_MAX_ROOMS_PER_CLIENT] = 16,
+                                                      [SL_HUB_MAX_PEERS_PER_ROOM] = 1024,
+                                                      [SL_HUB_MAX_CONNECTIONS] = 20000,
+                                                      [SL_HUB_AUTH_TIMEOUT_MS] = 10000,
+                                                      [SL_HUB_PING_INTERVAL_MS] = 30000,
+                                                      [SL_HUB_STALE_MS] = 60000,
+                                                      [SL_HUB_MSG_RATE] = 100,
+                                                      [SL_HUB_MSG_BURST] = 400,
+                                                      [SL_HUB_CONNECT_RATE] = 20,
+                                                      [SL_HUB_CONNECT_BURST] = 100,
+                                                      [SL_HUB_AUTH_RATE] = 20,
+                                                      [SL_HUB_AUTH_BURST] = 100,
+                                                      [SL_HUB_RELAY_MAX_BYTES] = 64.0 * 1024 * 1024,
+                                                      [SL_HUB_RELAY_MAX_MS] = 600000,
+                                                      [SL_HUB_JWT_SKEW_S] = 60,
+                                                      [SL_HUB_RELAY_RATE] = 2000,
+                                                      [SL_HUB_RELAY_BURST] = 4000,
+                                                      [SL_HUB_JOIN_RATE] = 2,
+                                                      [SL_HUB_JOIN_BURST] = 20};
 
 /* The largest value each setting takes: every one is finite, and counts
  * stay far below what a double holds exactly or the hub could allocate. */
-static const double maxima[SL_HUB_SETTING_COUNT] = {
-    [SL_HUB_MAX_MESSAGE] = 16.0 * 1024 * 1024, [SL_HUB_MAX_ROOMS_PER_CLIENT] = 1024,
-    [SL_HUB_MAX_PEERS_PER_ROOM] = 1 << 20, [SL_HUB_MAX_CONNECTIONS] = 1 << 24,
-    [SL_HUB_AUTH_TIMEOUT_MS] = 3600e3, [SL_HUB_PING_INTERVAL_MS] = 3600e3, [SL_HUB_STALE_MS] = 3600e3,
-    [SL_HUB_MSG_RATE] = 1e6, [SL_HUB_MSG_BURST] = 1e6, [SL_HUB_CONNECT_RATE] = 1e6,
-    [SL_HUB_CONNECT_BURST] = 1e6, [SL_HUB_AUTH_RATE] = 1e6, [SL_HUB_AUTH_BURST] = 1e6,
-    [SL_HUB_RELAY_MAX_BYTES] = 1e15, [SL_HUB_RELAY_MAX_MS] = 30 * 86400e3,
-    [SL_HUB_JWT_SKEW_S] = SL_JWT_MAX_SKEW, [SL_HUB_RELAY_RATE] = 1e6, [SL_HUB_RELAY_BURST] = 1e6,
-    [SL_HUB_JOIN_RATE] = 1e6, [SL_HUB_JOIN_BURST] = 1e6};
+static const double maxima[SL_HUB_SETTING_COUNT] = {[SL_HUB_MAX_MESSAGE] = 16.0 * 1024 * 1024,
+                                                    [SL_HUB_MAX_ROOMS_PER_CLIENT] = 1024,
+                                                    [SL_HUB_MAX_PEERS_PER_ROOM] = 1 << 20,
+                                                    [SL_HUB_MAX_CONNECTIONS] = 1 << 24,
+                                                    [SL_HUB_AUTH_TIMEOUT_MS] = 3600e3,
+                                                    [SL_HUB_PING_INTERVAL_MS] = 3600e3,
+                                                    [SL_HUB_STALE_MS] = 3600e3,
+                                                    [SL_HUB_MSG_RATE] = 1e6,
+                                                    [SL_HUB_MSG_BURST] = 1e6,
+                                                    [SL_HUB_CONNECT_RATE] = 1e6,
+                                                    [SL_HUB_CONNECT_BURST] = 1e6,
+                                                    [SL_HUB_AUTH_RATE] = 1e6,
+                                                    [SL_HUB_AUTH_BURST] = 1e6,
+                                                    [SL_HUB_RELAY_MAX_BYTES] = 1e15,
+                                                    [SL_HUB_RELAY_MAX_MS] = 30 * 86400e3,
+                                                    [SL_HUB_JWT_SKEW_S] = SL_JWT_MAX_SKEW,
+                                                    [SL_HUB_RELAY_RATE] = 1e6,
+                                                    [SL_HUB_RELAY_BURST] = 1e6,
+                                                    [SL_HUB_JOIN_RATE] = 1e6,
+                                                    [SL_HUB_JOIN_BURST] = 1e6};
 static const double minima[SL_HUB_SETTING_COUNT] = {
-    [SL_HUB_MAX_MESSAGE] = 256, [SL_HUB_MAX_ROOMS_PER_CLIENT] = 1, [SL_HUB_MAX_PEERS_PER_ROOM] = 1,
-    [SL_HUB_MAX_CONNECTIONS] = 1, [SL_HUB_PING_INTERVAL_MS] = 100, [SL_HUB_STALE_MS] = 100,
-    [SL_HUB_MSG_BURST] = 1, [SL_HUB_CONNECT_BURST] = 1, [SL_HUB_AUTH_BURST] = 1,
-    [SL_HUB_RELAY_BURST] = 1, [SL_HUB_JOIN_BURST] = 1};
+    [SL_HUB_MAX_MESSAGE] = 256,      [SL_HUB_MAX_ROOMS_PER_CLIENT] = 1,
+    [SL_HUB_MAX_PEERS_PER_ROOM] = 1, [SL_HUB_MAX_CONNECTIONS] = 1,
+    [SL_HUB_PING_INTERVAL_MS] = 100, [SL_HUB_STALE_MS] = 100,
+    [SL_HUB_MSG_BURST] = 1,          [SL_HUB_CONNECT_BURST] = 1,
+    [SL_HUB_AUTH_BURST] = 1,         [SL_HUB_RELAY_BURST] = 1,
+    [SL_HUB_JOIN_BURST] = 1};
 
 #define SET(h, k) ((h)->settings[k])
 
@@ -179,8 +228,12 @@ int sl_hub_set_jwt_eddsa(sl_hub *hub, const uint8_t pk[32]) {
   return 0;
 }
 
-int sl_hub_set_jwt_audience(sl_hub *hub, const char *aud) { return hub ? set_string(&hub->jwt_audience, aud) : SL_EINVAL; }
-int sl_hub_set_jwt_issuer(sl_hub *hub, const char *iss) { return hub ? set_string(&hub->jwt_issuer, iss) : SL_EINVAL; }
+int sl_hub_set_jwt_audience(sl_hub *hub, const char *aud) {
+  return hub ? set_string(&hub->jwt_audience, aud) : SL_EINVAL;
+}
+int sl_hub_set_jwt_issuer(sl_hub *hub, const char *iss) {
+  return hub ? set_string(&hub->jwt_issuer, iss) : SL_EINVAL;
+}
 
 /* -------------------------------------------------------------- output */
 
@@ -189,7 +242,8 @@ int sl_hub_set_jwt_issuer(sl_hub *hub, const char *iss) { return hub ? set_strin
  * reported by sl_hub_status: the host stops serving rather than run on
  * with a lost close or a gap in a relayed Noise stream. */
 static void push_output(sl_hub *h, uint32_t c, int kind, uint8_t *data, size_t len, int code) {
-  if (sl__fifo_reserve((void **)&h->queue, sizeof *h->queue, &h->qhead, h->qlen, &h->qcap, 64) != 0) {
+  if (sl__fifo_reserve((void **)&h->queue, sizeof *h->queue, &h->qhead, h->qlen, &h->qcap, 64) !=
+      0) {
     free(data);
     h->failed = SL_ENOMEM;
     return;
@@ -199,8 +253,10 @@ static void push_output(sl_hub *h, uint32_t c, int kind, uint8_t *data, size_t l
 }
 
 static void send_text(sl_hub *h, uint32_t c, char *json, size_t len) {
-  if (json) push_output(h, c, SL_HUB_SEND_TEXT, (uint8_t *)json, len, 0);
-  else h->failed = SL_ENOMEM; /* a builder could not allocate the message */
+  if (json)
+    push_output(h, c, SL_HUB_SEND_TEXT, (uint8_t *)json, len, 0);
+  else
+    h->failed = SL_ENOMEM; /* a builder could not allocate the message */
 }
 
 int sl_hub_status(const sl_hub *hub) { return hub ? hub->failed : SL_EINVAL; }
@@ -212,8 +268,8 @@ static int reason_index(const char *code) {
 }
 
 /* An error for c; `peer` (or NULL) is the peer it concerns. */
-static void send_error_about(sl_hub *h, conn *c, const char *code, const char *message, const char *id,
-                             const char *peer) {
+static void send_error_about(sl_hub *h, conn *c, const char *code, const char *message,
+                             const char *id, const char *peer) {
   char *json = NULL;
   size_t len = 0;
   h->rejections[reason_index(code)]++;
@@ -293,7 +349,8 @@ static void drop_relays(sl_hub *h, uint32_t id);
 static void close_conn(sl_hub *h, conn *c, int code) {
   if (code == SL_HUB_CLOSE_POLICY && c->state != READY) code = SL_HUB_CLOSE_UNAUTHENTICATED;
   if (c->state == CLOSED) return;
-  while (c->nrooms) leave_room(h, c, c->nrooms - 1);
+  while (c->nrooms)
+    leave_room(h, c, c->nrooms - 1);
   drop_relays(h, c->id);
   if (c->state == READY) {
     if (sl__map_get(&h->peers, c->peer_id) == c) sl__map_remove(&h->peers, c->peer_id);
@@ -316,7 +373,8 @@ int sl_hub_open(sl_hub *hub, const char *ip, double now) {
   int slot = conn_slot(hub);
   if (slot < 0) return slot;
   conn *c = calloc(1, sizeof *c);
-  char(*rooms)[SL_ROOM_MAX + 1] = calloc((size_t)SET(hub, SL_HUB_MAX_ROOMS_PER_CLIENT), sizeof *rooms);
+  char(*rooms)[SL_ROOM_MAX + 1] =
+      calloc((size_t)SET(hub, SL_HUB_MAX_ROOMS_PER_CLIENT), sizeof *rooms);
   if (!c || !rooms) {
     free(c);
     free(rooms);
@@ -359,12 +417,14 @@ void sl_hub_closed(sl_hub *hub, uint32_t id, double now) {
 
 /* ---------------------------------------------------------------- rooms */
 
-static void broadcast(sl_hub *h, room *r, uint32_t except, int type, const char *from, const char *name) {
+static void broadcast(sl_hub *h, room *r, uint32_t except, int type, const char *from,
+                      const char *name) {
   for (unsigned i = 0; i < r->count; i++) {
     if (r->members[i] == except) continue;
     char *json = NULL;
     size_t len = 0;
-    if (sl_signal_build(type, from, NULL, name, NULL, NULL, &json, &len) == 0) send_text(h, r->members[i], json, len);
+    if (sl_signal_build(type, from, NULL, name, NULL, NULL, &json, &len) == 0)
+      send_text(h, r->members[i], json, len);
   }
 }
 
@@ -406,7 +466,8 @@ static void send_peer_list(sl_hub *h, conn *c, const char *name, const room *r, 
   cJSON_Delete(payload);
   char *json = NULL;
   size_t len = 0;
-  if (pj && sl_signal_build(SL_SIG_PEER_LIST, NULL, NULL, name, id, pj, &json, &len) == 0) send_text(h, c->id, json, len);
+  if (pj && sl_signal_build(SL_SIG_PEER_LIST, NULL, NULL, name, id, pj, &json, &len) == 0)
+    send_text(h, c->id, json, len);
   free(pj);
 }
 
@@ -417,8 +478,7 @@ static void join(sl_hub *h, conn *c, const sl_signal *m) {
     if (r) send_peer_list(h, c, m->room, r, m->id);
     return;
   }
-  if (c->nrooms >= SET(h, SL_HUB_MAX_ROOMS_PER_CLIENT))
-    {
+  if (c->nrooms >= SET(h, SL_HUB_MAX_ROOMS_PER_CLIENT)) {
     send_error(h, c, "ROOM_LIMIT", "too many rooms joined", m->id);
     return;
   }
@@ -487,8 +547,8 @@ static void forward(sl_hub *h, conn *c, const sl_signal *m) {
   }
   char *json = NULL;
   size_t len = 0;
-  if (sl__signal_build_trusted(m->type, c->peer_id, m->to, m->room[0] ? m->room : NULL, m->id[0] ? m->id : NULL,
-                               m->payload, &json, &len) == 0)
+  if (sl__signal_build_trusted(m->type, c->peer_id, m->to, m->room[0] ? m->room : NULL,
+                               m->id[0] ? m->id : NULL, m->payload, &json, &len) == 0)
     send_text(h, d->id, json, len);
 }
 
@@ -501,9 +561,10 @@ static void relay_key(uint32_t a, uint32_t b, char key[24]) {
 static void relay_ready(sl_hub *h, const relay_path *p, conn *to, const conn *other) {
   char payload[256], *json = NULL;
   size_t len = 0;
-  snprintf(payload, sizeof payload, "{\"sessionId\":\"%s\",\"maxBytes\":%.0f,\"maxSeconds\":%.0f}", p->session,
-           SET(h, SL_HUB_RELAY_MAX_BYTES), SET(h, SL_HUB_RELAY_MAX_MS) / 1000);
-  if (sl_signal_build(SL_SIG_RELAY_READY, other->peer_id, to->peer_id, NULL, NULL, payload, &json, &len) == 0)
+  snprintf(payload, sizeof payload, "{\"sessionId\":\"%s\",\"maxBytes\":%.0f,\"maxSeconds\":%.0f}",
+           p->session, SET(h, SL_HUB_RELAY_MAX_BYTES), SET(h, SL_HUB_RELAY_MAX_MS) / 1000);
+  if (sl_signal_build(SL_SIG_RELAY_READY, other->peer_id, to->peer_id, NULL, NULL, payload, &json,
+                      &len) == 0)
     send_text(h, to->id, json, len);
 }
 
@@ -531,7 +592,8 @@ static void relay_open(sl_hub *h, conn *c, const sl_signal *m, double now) {
    * other end restarted the relayed handshake. */
   uint8_t sid[16];
   randombytes_buf(sid, sizeof sid);
-  sodium_bin2base64(p->session, sizeof p->session, sid, sizeof sid, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  sodium_bin2base64(p->session, sizeof p->session, sid, sizeof sid,
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   relay_ready(h, p, c, d);
   relay_ready(h, p, d, c);
 }
@@ -549,7 +611,8 @@ static void drop_relays(sl_hub *h, uint32_t id) {
 }
 
 /* Ends one relay path; each end learns which peer's path it was. */
-static void relay_limit(sl_hub *h, conn *c, conn *d, const char *key, relay_path *p, const char *why) {
+static void relay_limit(sl_hub *h, conn *c, conn *d, const char *key, relay_path *p,
+                        const char *why) {
   send_error_about(h, c, "RELAY_LIMIT", why, NULL, d->peer_id);
   send_error_about(h, d, "RELAY_LIMIT", why, NULL, c->peer_id);
   sl__map_remove(&h->relays, key);
@@ -577,10 +640,12 @@ int sl_hub_binary(sl_hub *hub, uint32_t id, const uint8_t *data, size_t len, dou
     return 0;
   }
   /* Every binary message takes a token, valid or not. */
-  bool within_rate = take(&c->relay_records, SET(hub, SL_HUB_RELAY_RATE), SET(hub, SL_HUB_RELAY_BURST), now);
+  bool within_rate =
+      take(&c->relay_records, SET(hub, SL_HUB_RELAY_RATE), SET(hub, SL_HUB_RELAY_BURST), now);
   if (len < SL_RELAY_HEADER_BYTES || data[0] != SL_RELAY_KIND_RECORD ||
       len - SL_RELAY_HEADER_BYTES > SL_RECORD_MAX_BYTES) {
-    binary_error(hub, c, "RELAY_BAD_FRAME", "relay frames are [1][32-byte peer key][record <= 16 KiB]", now);
+    binary_error(hub, c, "RELAY_BAD_FRAME",
+                 "relay frames are [1][32-byte peer key][record <= 16 KiB]", now);
     return 0;
   }
   char to[SL_PEER_ID_BYTES];
@@ -628,8 +693,7 @@ int sl_hub_binary(sl_hub *hub, uint32_t id, const uint8_t *data, size_t len, dou
 
 static void on_auth(sl_hub *h, conn *c, const sl_signal *m, double now, double wall_s) {
   ip_entry *e = ip_for(h, c->ip);
-  if (!e || !take(&e->auths, SET(h, SL_HUB_AUTH_RATE), SET(h, SL_HUB_AUTH_BURST), now))
-    {
+  if (!e || !take(&e->auths, SET(h, SL_HUB_AUTH_RATE), SET(h, SL_HUB_AUTH_BURST), now)) {
     fail_conn(h, c, "RATE_LIMITED", "too many authentication attempts from this address");
     return;
   }
@@ -637,8 +701,11 @@ static void on_auth(sl_hub *h, conn *c, const sl_signal *m, double now, double w
     fail_conn(h, c, "INTERNAL", "hub has no JWT key configured");
     return;
   }
-  sl_jwt_config cfg = {.alg = h->jwt_alg, .secret = h->jwt_secret, .secret_len = h->jwt_secret_len,
-                       .audience = h->jwt_audience, .issuer = h->jwt_issuer,
+  sl_jwt_config cfg = {.alg = h->jwt_alg,
+                       .secret = h->jwt_secret,
+                       .secret_len = h->jwt_secret_len,
+                       .audience = h->jwt_audience,
+                       .issuer = h->jwt_issuer,
                        .skew_seconds = (unsigned)SET(h, SL_HUB_JWT_SKEW_S)};
   memcpy(cfg.issuer_public_key, h->jwt_issuer_pk, 32);
   sl_jwt_claims claims;
@@ -653,9 +720,11 @@ static void on_auth(sl_hub *h, conn *c, const sl_signal *m, double now, double w
   c->state = AWAIT_PROOF;
   char nonce64[64], payload[128], *json = NULL;
   size_t len = 0;
-  sodium_bin2base64(nonce64, sizeof nonce64, c->nonce, sizeof c->nonce, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  sodium_bin2base64(nonce64, sizeof nonce64, c->nonce, sizeof c->nonce,
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   snprintf(payload, sizeof payload, "{\"nonce\":\"%s\"}", nonce64);
-  if (sl_signal_build(SL_SIG_CHALLENGE, NULL, NULL, NULL, m->id[0] ? m->id : NULL, payload, &json, &len) == 0)
+  if (sl_signal_build(SL_SIG_CHALLENGE, NULL, NULL, NULL, m->id[0] ? m->id : NULL, payload, &json,
+                      &len) == 0)
     send_text(h, c->id, json, len);
 }
 
@@ -663,9 +732,9 @@ static void on_proof(sl_hub *h, conn *c, const sl_signal *m) {
   uint8_t signed_msg[sizeof SL_HUB_CHALLENGE_PREFIX - 1 + SL_HUB_NONCE_BYTES];
   memcpy(signed_msg, SL_HUB_CHALLENGE_PREFIX, sizeof SL_HUB_CHALLENGE_PREFIX - 1);
   memcpy(signed_msg + sizeof SL_HUB_CHALLENGE_PREFIX - 1, c->nonce, SL_HUB_NONCE_BYTES);
-  if (sl_verify(c->pk, signed_msg, sizeof signed_msg, m->signature) != 0)
-    {
-    fail_conn(h, c, "AUTH_PROOF_INVALID", "challenge signature does not match the token's publicKey");
+  if (sl_verify(c->pk, signed_msg, sizeof signed_msg, m->signature) != 0) {
+    fail_conn(h, c, "AUTH_PROOF_INVALID",
+              "challenge signature does not match the token's publicKey");
     return;
   }
   if (sl_peer_id_from_public_key(c->pk, c->peer_id) != 0) {
@@ -687,7 +756,8 @@ static void on_proof(sl_hub *h, conn *c, const sl_signal *m) {
       cJSON_AddStringToObject(payload, "userId", c->user_id))
     pj = cJSON_PrintUnformatted(payload);
   cJSON_Delete(payload);
-  if (pj && sl_signal_build(SL_SIG_AUTHENTICATED, NULL, NULL, NULL, m->id[0] ? m->id : NULL, pj, &json, &len) == 0)
+  if (pj && sl_signal_build(SL_SIG_AUTHENTICATED, NULL, NULL, NULL, m->id[0] ? m->id : NULL, pj,
+                            &json, &len) == 0)
     send_text(h, c->id, json, len);
   free(pj);
 }
@@ -697,23 +767,23 @@ static void on_proof(sl_hub *h, conn *c, const sl_signal *m) {
 static void on_message(sl_hub *h, conn *c, const sl_signal *m, double now, double wall_s) {
   if (c->state == AWAIT_TOKEN) {
     if (m->type != SL_SIG_AUTH) {
-    fail_conn(h, c, "AUTH_REQUIRED", "the first message must be auth");
-    return;
-  }
+      fail_conn(h, c, "AUTH_REQUIRED", "the first message must be auth");
+      return;
+    }
     {
-    on_auth(h, c, m, now, wall_s);
-    return;
-  }
+      on_auth(h, c, m, now, wall_s);
+      return;
+    }
   }
   if (c->state == AWAIT_PROOF) {
     if (m->type != SL_SIG_AUTH_PROOF) {
-    fail_conn(h, c, "AUTH_REQUIRED", "answer the challenge first");
-    return;
-  }
+      fail_conn(h, c, "AUTH_REQUIRED", "answer the challenge first");
+      return;
+    }
     {
-    on_proof(h, c, m);
-    return;
-  }
+      on_proof(h, c, m);
+      return;
+    }
   }
   char *json = NULL;
   size_t len = 0;
@@ -730,8 +800,10 @@ static void on_message(sl_hub *h, conn *c, const sl_signal *m, double now, doubl
       send_error(h, c, "RATE_LIMITED", "join/leave rate limit exceeded; message dropped", m->id);
       return;
     }
-    if (m->type == SL_SIG_JOIN) join(h, c, m);
-    else leave(h, c, m);
+    if (m->type == SL_SIG_JOIN)
+      join(h, c, m);
+    else
+      leave(h, c, m);
     return;
   case SL_SIG_OFFER:
   case SL_SIG_ANSWER:
@@ -744,10 +816,12 @@ static void on_message(sl_hub *h, conn *c, const sl_signal *m, double now, doubl
     return;
   }
   case SL_SIG_PING:
-    if (sl_signal_build(SL_SIG_PONG, NULL, NULL, NULL, m->id[0] ? m->id : NULL, NULL, &json, &len) == 0)
+    if (sl_signal_build(SL_SIG_PONG, NULL, NULL, NULL, m->id[0] ? m->id : NULL, NULL, &json,
+                        &len) == 0)
       send_text(h, c->id, json, len);
     return;
-  default: return; /* pong: liveness only */
+  default:
+    return; /* pong: liveness only */
   }
 }
 
@@ -768,8 +842,10 @@ int sl_hub_text(sl_hub *hub, uint32_t id, const char *text, size_t len, double n
   sl_signal *m = NULL;
   int rc = sl_signal_parse(text, len, (size_t)SET(hub, SL_HUB_MAX_MESSAGE), &m);
   if (rc != 0) {
-    if (c->state != READY) fail_conn(hub, c, sl_errname(rc), sl_strerror(rc));
-    else send_error(hub, c, sl_errname(rc), sl_strerror(rc), NULL);
+    if (c->state != READY)
+      fail_conn(hub, c, sl_errname(rc), sl_strerror(rc));
+    else
+      send_error(hub, c, sl_errname(rc), sl_strerror(rc), NULL);
     return 0;
   }
   on_message(hub, c, m, now, wall_s);
@@ -796,7 +872,8 @@ void sl_hub_tick(sl_hub *hub, double now) {
       char *json = NULL;
       size_t len = 0;
       c->last_ping_ms = now;
-      if (sl_signal_build(SL_SIG_PING, NULL, NULL, NULL, NULL, NULL, &json, &len) == 0) send_text(hub, c->id, json, len);
+      if (sl_signal_build(SL_SIG_PING, NULL, NULL, NULL, NULL, NULL, &json, &len) == 0)
+        send_text(hub, c->id, json, len);
     }
   }
   /* Forget addresses with nothing open whose buckets have refilled. */
@@ -848,7 +925,8 @@ int sl_hub_authenticated(const sl_hub *hub, uint32_t id) {
 }
 
 /* Appends to a growing buffer; on failure *s is freed and set to NULL. */
-__attribute__((format(printf, 4, 5))) static void emit(char **s, size_t *cap, size_t *n, const char *fmt, ...) {
+__attribute__((format(printf, 4, 5))) static void emit(char **s, size_t *cap, size_t *n,
+                                                       const char *fmt, ...) {
   if (!*s) return;
   for (;;) {
     va_list ap;
@@ -874,23 +952,29 @@ int sl_hub_metrics(const sl_hub *hub, char **out, size_t *out_len) {
   size_t cap = 4096, n = 0;
   char *s = malloc(cap);
 #define EMIT(...) emit(&s, &cap, &n, __VA_ARGS__)
-  EMIT("# HELP starling_hub_connections Open WebSocket connections.\n# TYPE starling_hub_connections gauge\n");
+  EMIT("# HELP starling_hub_connections Open WebSocket connections.\n# TYPE "
+       "starling_hub_connections gauge\n");
   EMIT("starling_hub_connections %u\n", hub->open_count);
-  EMIT("# HELP starling_hub_authenticated Authenticated connections.\n# TYPE starling_hub_authenticated gauge\n");
+  EMIT("# HELP starling_hub_authenticated Authenticated connections.\n# TYPE "
+       "starling_hub_authenticated gauge\n");
   EMIT("starling_hub_authenticated %u\n", hub->ready_count);
-  EMIT("# HELP starling_hub_rooms Rooms with at least one member.\n# TYPE starling_hub_rooms gauge\n");
+  EMIT("# HELP starling_hub_rooms Rooms with at least one member.\n# TYPE starling_hub_rooms "
+       "gauge\n");
   EMIT("starling_hub_rooms %zu\n", hub->rooms.count);
-  EMIT("# HELP starling_hub_relay_paths Open relay paths.\n# TYPE starling_hub_relay_paths gauge\n");
+  EMIT(
+      "# HELP starling_hub_relay_paths Open relay paths.\n# TYPE starling_hub_relay_paths gauge\n");
   EMIT("starling_hub_relay_paths %zu\n", hub->relays.count);
   EMIT("# HELP starling_hub_failed 1 once the hub could not queue an output (out of memory).\n"
        "# TYPE starling_hub_failed gauge\n");
   EMIT("starling_hub_failed %d\n", hub->failed ? 1 : 0);
-  EMIT("# HELP starling_hub_connections_total Connections accepted.\n# TYPE starling_hub_connections_total counter\n");
+  EMIT("# HELP starling_hub_connections_total Connections accepted.\n# TYPE "
+       "starling_hub_connections_total counter\n");
   EMIT("starling_hub_connections_total %.0f\n", hub->connections_total);
   EMIT("# HELP starling_hub_messages_received_total Messages received.\n"
        "# TYPE starling_hub_messages_received_total counter\n");
   EMIT("starling_hub_messages_received_total %.0f\n", hub->messages_in);
-  EMIT("# HELP starling_hub_messages_sent_total Messages sent.\n# TYPE starling_hub_messages_sent_total counter\n");
+  EMIT("# HELP starling_hub_messages_sent_total Messages sent.\n# TYPE "
+       "starling_hub_messages_sent_total counter\n");
   EMIT("starling_hub_messages_sent_total %.0f\n", hub->messages_out);
   EMIT("# HELP starling_hub_relayed_bytes_total Bytes forwarded on relay paths.\n"
        "# TYPE starling_hub_relayed_bytes_total counter\n");
@@ -919,13 +1003,16 @@ void sl_hub_free(sl_hub *hub) {
     free(((room *)v)->members);
     free(v);
   }
-  for (size_t pos = 0; (pos = sl__map_next(&hub->ips, pos, &key, &v)) != 0;) free(v);
-  for (size_t pos = 0; (pos = sl__map_next(&hub->relays, pos, &key, &v)) != 0;) free(v);
+  for (size_t pos = 0; (pos = sl__map_next(&hub->ips, pos, &key, &v)) != 0;)
+    free(v);
+  for (size_t pos = 0; (pos = sl__map_next(&hub->relays, pos, &key, &v)) != 0;)
+    free(v);
   sl__map_free(&hub->peers);
   sl__map_free(&hub->rooms);
   sl__map_free(&hub->ips);
   sl__map_free(&hub->relays);
-  for (size_t i = 0; i < hub->qlen; i++) free(hub->queue[hub->qhead + i].data);
+  for (size_t i = 0; i < hub->qlen; i++)
+    free(hub->queue[hub->qhead + i].data);
   free(hub->queue);
   free(hub->last_popped);
   if (hub->jwt_secret) sodium_memzero(hub->jwt_secret, hub->jwt_secret_len);

@@ -12,7 +12,8 @@ int sl__base58_encode(const uint8_t *in, size_t len, char *out, size_t cap) {
   if (len > SL__B58_MAX_IN) return SL_EINVAL;
   uint8_t digits[SL__B58_MAX_IN * 138 / 100 + 1]; /* log(256)/log(58) < 1.38 */
   size_t ndigits = 0, zeros = 0;
-  while (zeros < len && in[zeros] == 0) zeros++;
+  while (zeros < len && in[zeros] == 0)
+    zeros++;
   for (size_t i = zeros; i < len; i++) {
     unsigned carry = in[i];
     for (size_t j = 0; j < ndigits; j++) {
@@ -28,7 +29,8 @@ int sl__base58_encode(const uint8_t *in, size_t len, char *out, size_t cap) {
   size_t total = zeros + ndigits;
   if (total > cap) return SL_EBUFSIZE;
   memset(out, '1', zeros);
-  for (size_t i = 0; i < ndigits; i++) out[zeros + i] = alphabet[digits[ndigits - 1 - i]];
+  for (size_t i = 0; i < ndigits; i++)
+    out[zeros + i] = alphabet[digits[ndigits - 1 - i]];
   return (int)total;
 }
 
@@ -52,7 +54,8 @@ int sl__base58_decode(const char *in, size_t len, uint8_t *out, size_t cap) {
   if (len > SL__B58_MAX_IN * 2) return SL_EPEERID;
   uint32_t limbs[SL__B58_MAX_IN * 2 / 4 + 1]; /* 256 digits < 1500 bits */
   size_t nlimbs = 0, zeros = 0;
-  while (zeros < len && in[zeros] == '1') zeros++;
+  while (zeros < len && in[zeros] == '1')
+    zeros++;
   for (size_t i = zeros; i < len;) {
     uint32_t group = 0, scale = 1;
     for (int k = 0; k < 5 && i < len; k++, i++) {
@@ -70,7 +73,10 @@ int sl__base58_decode(const char *in, size_t len, uint8_t *out, size_t cap) {
     if (carry) limbs[nlimbs++] = (uint32_t)carry; /* < 2^32: one limb at most */
   }
   size_t nbytes = nlimbs * 4;
-  while (nbytes && !(limbs[(nbytes - 1) / 4] >> (8 * ((nbytes - 1) % 4)) & 0xff)) nbytes--;
+  /* nbytes is 0 when no limb was written, so no unset limb is read. */
+  // cppcheck-suppress uninitvar
+  while (nbytes && !(limbs[(nbytes - 1) / 4] >> (8 * ((nbytes - 1) % 4)) & 0xff))
+    nbytes--;
   size_t total = zeros + nbytes;
   if (total > cap) return SL_EBUFSIZE;
   memset(out, 0, zeros);

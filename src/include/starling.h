@@ -33,46 +33,46 @@ extern "C" {
 /* Stable codes: never renumbered, so they can cross the wasm boundary and be
  * logged. Grouped by layer. */
 #define SL_OK 0
-#define SL_EINVAL -1          /* bad argument from the caller */
-#define SL_ENOMEM -2          /* allocation failed */
-#define SL_EBUFSIZE -3        /* output buffer too small */
-#define SL_ECRYPTO -4         /* libsodium failed to initialise */
-#define SL_ESTATE -5          /* call not valid in the object's current state */
-#define SL_EPEERID -10        /* malformed peer id string */
-#define SL_EPUBKEY -11        /* not a valid Ed25519 public key */
-#define SL_EFRAME_EMPTY -20   /* frame length field is 0 (no type byte) */
-#define SL_EFRAME_TOO_LARGE -21 /* frame payload above the decoder's cap */
-#define SL_EFRAME_TYPE -22    /* unknown frame type */
-#define SL_EFRAME_FAILED -23  /* decoder already failed; stream is unusable */
-#define SL_EHS_SHORT -30      /* handshake message too short */
-#define SL_EHS_DECRYPT -31    /* handshake message failed authentication */
-#define SL_EHS_LOW_ORDER -32  /* peer sent a low-order X25519 point */
-#define SL_EHS_PAYLOAD -33    /* malformed NoiseHandshakePayload */
-#define SL_EHS_SIGNATURE -34  /* identity signature over the static key is bad */
-#define SL_EHS_TOO_LARGE -35  /* handshake message above 65535 bytes */
-#define SL_EHS_FAILED -36     /* handshake already failed; start a new one */
-#define SL_EHS_PEER -37       /* remote identity is not the expected peer */
-#define SL_ESESSION_DECRYPT -40 /* record failed authentication (tamper, replay, reorder) */
-#define SL_ESESSION_SHORT -41   /* record shorter than its 16-byte tag */
+#define SL_EINVAL -1              /* bad argument from the caller */
+#define SL_ENOMEM -2              /* allocation failed */
+#define SL_EBUFSIZE -3            /* output buffer too small */
+#define SL_ECRYPTO -4             /* libsodium failed to initialise */
+#define SL_ESTATE -5              /* call not valid in the object's current state */
+#define SL_EPEERID -10            /* malformed peer id string */
+#define SL_EPUBKEY -11            /* not a valid Ed25519 public key */
+#define SL_EFRAME_EMPTY -20       /* frame length field is 0 (no type byte) */
+#define SL_EFRAME_TOO_LARGE -21   /* frame payload above the decoder's cap */
+#define SL_EFRAME_TYPE -22        /* unknown frame type */
+#define SL_EFRAME_FAILED -23      /* decoder already failed; stream is unusable */
+#define SL_EHS_SHORT -30          /* handshake message too short */
+#define SL_EHS_DECRYPT -31        /* handshake message failed authentication */
+#define SL_EHS_LOW_ORDER -32      /* peer sent a low-order X25519 point */
+#define SL_EHS_PAYLOAD -33        /* malformed NoiseHandshakePayload */
+#define SL_EHS_SIGNATURE -34      /* identity signature over the static key is bad */
+#define SL_EHS_TOO_LARGE -35      /* handshake message above 65535 bytes */
+#define SL_EHS_FAILED -36         /* handshake already failed; start a new one */
+#define SL_EHS_PEER -37           /* remote identity is not the expected peer */
+#define SL_ESESSION_DECRYPT -40   /* record failed authentication (tamper, replay, reorder) */
+#define SL_ESESSION_SHORT -41     /* record shorter than its 16-byte tag */
 #define SL_ESESSION_TOO_LARGE -42 /* record or plaintext above the record cap */
-#define SL_ESESSION_NONCE -43   /* nonce counter exhausted: rekey with a new handshake */
-#define SL_ESESSION_FAILED -44  /* session already failed; start a new one */
-#define SL_EJWT_TOO_LARGE -50   /* token above the configured size cap */
-#define SL_EJWT_MALFORMED -51   /* not three base64url parts of JSON objects */
-#define SL_EJWT_ALG -52         /* alg is not exactly the configured algorithm */
-#define SL_EJWT_SIGNATURE -53   /* signature does not verify */
-#define SL_EJWT_EXPIRED -54     /* exp missing or in the past (beyond the skew) */
+#define SL_ESESSION_NONCE -43     /* nonce counter exhausted: rekey with a new handshake */
+#define SL_ESESSION_FAILED -44    /* session already failed; start a new one */
+#define SL_EJWT_TOO_LARGE -50     /* token above the configured size cap */
+#define SL_EJWT_MALFORMED -51     /* not three base64url parts of JSON objects */
+#define SL_EJWT_ALG -52           /* alg is not exactly the configured algorithm */
+#define SL_EJWT_SIGNATURE -53     /* signature does not verify */
+#define SL_EJWT_EXPIRED -54       /* exp missing or in the past (beyond the skew) */
 #define SL_EJWT_NOT_YET_VALID -55 /* nbf or iat in the future (beyond the skew) */
-#define SL_EJWT_AUDIENCE -56    /* aud does not name the configured audience */
-#define SL_EJWT_ISSUER -57      /* iss is not the configured issuer */
-#define SL_EJWT_CLAIMS -58      /* userId or publicKey missing or malformed */
-#define SL_ESIG_TOO_LARGE -60   /* signaling message above the size cap */
-#define SL_ESIG_MALFORMED -61   /* not a JSON object of the signaling shape */
-#define SL_ESIG_TYPE -62        /* unknown or misplaced message type */
-#define SL_ESIG_FIELD -63       /* a field is missing, of the wrong type or malformed */
-#define SL_EURL -70             /* hub URL is not ws:// or wss:// with a host */
-#define SL_EINSECURE -71        /* ws:// to a host other than loopback without allow_insecure */
-#define SL_EHUB_AUTH -72        /* the hub refused authentication (see the error event) */
+#define SL_EJWT_AUDIENCE -56      /* aud does not name the configured audience */
+#define SL_EJWT_ISSUER -57        /* iss is not the configured issuer */
+#define SL_EJWT_CLAIMS -58        /* userId or publicKey missing or malformed */
+#define SL_ESIG_TOO_LARGE -60     /* signaling message above the size cap */
+#define SL_ESIG_MALFORMED -61     /* not a JSON object of the signaling shape */
+#define SL_ESIG_TYPE -62          /* unknown or misplaced message type */
+#define SL_ESIG_FIELD -63         /* a field is missing, of the wrong type or malformed */
+#define SL_EURL -70               /* hub URL is not ws:// or wss:// with a host */
+#define SL_EINSECURE -71          /* ws:// to a host other than loopback without allow_insecure */
+#define SL_EHUB_AUTH -72          /* the hub refused authentication (see the error event) */
 
 /* Human-readable description of a code; never NULL. */
 const char *sl_strerror(int code);
@@ -112,8 +112,8 @@ void sl_identity_seed(const sl_identity *id, uint8_t seed[SL_SEED_BYTES]);
 int sl_identity_sign(const sl_identity *id, const uint8_t *msg, size_t len,
                      uint8_t sig[SL_SIGNATURE_BYTES]);
 /* 0 if sig is a valid signature by pk over msg, else SL_EHS_SIGNATURE. */
-SL_MUST_CHECK int sl_verify(const uint8_t pk[SL_PUBLIC_KEY_BYTES], const uint8_t *msg,
-                            size_t len, const uint8_t sig[SL_SIGNATURE_BYTES]);
+SL_MUST_CHECK int sl_verify(const uint8_t pk[SL_PUBLIC_KEY_BYTES], const uint8_t *msg, size_t len,
+                            const uint8_t sig[SL_SIGNATURE_BYTES]);
 
 /* libp2p peer id of an Ed25519 public key: base58btc of the identity
  * multihash of the protobuf PublicKey. Writes 52 chars and a NUL. */
@@ -175,8 +175,8 @@ int sl_frame_type_known(unsigned type);
 /* Writes one frame into out[0..cap). *out_len = 5 + len. SL_EFRAME_TYPE for
  * an unknown type, SL_EFRAME_TOO_LARGE above SL_FRAME_ABSOLUTE_MAX_PAYLOAD,
  * SL_EBUFSIZE if cap is too small. */
-SL_MUST_CHECK int sl_frame_encode(unsigned type, const uint8_t *payload, size_t len,
-                                  uint8_t *out, size_t cap, size_t *out_len);
+SL_MUST_CHECK int sl_frame_encode(unsigned type, const uint8_t *payload, size_t len, uint8_t *out,
+                                  size_t cap, size_t *out_len);
 
 /* A decoded frame. payload points either into the caller's input or into
  * the decoder's own buffer; either way it is valid only until the next call
@@ -231,7 +231,8 @@ void sl_handshake_free(sl_handshake *hs);
 
 /* Optional: require the remote identity to be pk; a different one fails the
  * handshake with SL_EHS_PEER. Call before the message that carries it. */
-SL_MUST_CHECK int sl_handshake_expect_remote(sl_handshake *hs, const uint8_t pk[SL_PUBLIC_KEY_BYTES]);
+SL_MUST_CHECK int sl_handshake_expect_remote(sl_handshake *hs,
+                                             const uint8_t pk[SL_PUBLIC_KEY_BYTES]);
 
 /* Writes the next handshake message into out[0..cap). payload may be NULL
  * when len is 0; message 1 must have an empty payload. SL_ESTATE when it is
@@ -292,27 +293,27 @@ void sl_session_free(sl_session *s);
 enum sl_jwt_alg { SL_JWT_HS256 = 1, SL_JWT_EDDSA = 2 };
 
 typedef struct sl_jwt_config {
-  int alg;                     /* enum sl_jwt_alg */
-  const uint8_t *secret;       /* HS256 key (borrowed), at least 32 bytes */
+  int alg;               /* enum sl_jwt_alg */
+  const uint8_t *secret; /* HS256 key (borrowed), at least 32 bytes */
   size_t secret_len;
   uint8_t issuer_public_key[SL_PUBLIC_KEY_BYTES]; /* EdDSA issuer key */
-  const char *audience;        /* NUL-terminated; NULL: aud not checked */
-  const char *issuer;          /* NUL-terminated; NULL: iss not checked */
-  unsigned skew_seconds;       /* clock skew allowed, at most SL_JWT_MAX_SKEW */
-  size_t max_token;            /* 0 means SL_JWT_MAX_TOKEN_DEFAULT */
+  const char *audience;                           /* NUL-terminated; NULL: aud not checked */
+  const char *issuer;                             /* NUL-terminated; NULL: iss not checked */
+  unsigned skew_seconds;                          /* clock skew allowed, at most SL_JWT_MAX_SKEW */
+  size_t max_token;                               /* 0 means SL_JWT_MAX_TOKEN_DEFAULT */
 } sl_jwt_config;
 
 typedef struct sl_jwt_claims {
-  char user_id[SL_JWT_USER_ID_MAX + 1];             /* NUL-terminated */
-  uint8_t public_key[SL_PUBLIC_KEY_BYTES];          /* the key the client must prove */
-  int64_t expires;                                  /* exp, seconds since the epoch */
+  char user_id[SL_JWT_USER_ID_MAX + 1];    /* NUL-terminated */
+  uint8_t public_key[SL_PUBLIC_KEY_BYTES]; /* the key the client must prove */
+  int64_t expires;                         /* exp, seconds since the epoch */
   const char *problem; /* with SL_EJWT_CLAIMS: which claim is at fault and why (static) */
 } sl_jwt_claims;
 
 /* 0 with *claims filled, or SL_EINVAL (bad config) / SL_EJWT_*. now is
  * seconds since the epoch. The token need not be NUL-terminated. */
-SL_MUST_CHECK int sl_jwt_verify(const sl_jwt_config *cfg, const char *token, size_t len, int64_t now,
-                                sl_jwt_claims *claims);
+SL_MUST_CHECK int sl_jwt_verify(const sl_jwt_config *cfg, const char *token, size_t len,
+                                int64_t now, sl_jwt_claims *claims);
 
 /* --------------------------------------------------------------- signaling */
 
@@ -324,11 +325,24 @@ SL_MUST_CHECK int sl_jwt_verify(const sl_jwt_config *cfg, const char *token, siz
 
 enum sl_signal_type {
   /* client -> hub */
-  SL_SIG_AUTH = 1, SL_SIG_AUTH_PROOF, SL_SIG_JOIN, SL_SIG_LEAVE, SL_SIG_OFFER, SL_SIG_ANSWER,
-  SL_SIG_ICE_CANDIDATE, SL_SIG_RELAY_OPEN, SL_SIG_PING, SL_SIG_PONG,
+  SL_SIG_AUTH = 1,
+  SL_SIG_AUTH_PROOF,
+  SL_SIG_JOIN,
+  SL_SIG_LEAVE,
+  SL_SIG_OFFER,
+  SL_SIG_ANSWER,
+  SL_SIG_ICE_CANDIDATE,
+  SL_SIG_RELAY_OPEN,
+  SL_SIG_PING,
+  SL_SIG_PONG,
   /* hub -> client */
-  SL_SIG_CHALLENGE, SL_SIG_AUTHENTICATED, SL_SIG_PEER_LIST, SL_SIG_PEER_JOINED, SL_SIG_PEER_LEFT,
-  SL_SIG_RELAY_READY, SL_SIG_ERROR,
+  SL_SIG_CHALLENGE,
+  SL_SIG_AUTHENTICATED,
+  SL_SIG_PEER_LIST,
+  SL_SIG_PEER_JOINED,
+  SL_SIG_PEER_LEFT,
+  SL_SIG_RELAY_READY,
+  SL_SIG_ERROR,
   SL_SIG_TYPE_COUNT
 };
 
@@ -337,14 +351,14 @@ const char *sl_signal_type_name(int type);
 
 /* A parsed client message. Strings are NUL-terminated; empty when absent. */
 typedef struct sl_signal {
-  int type;                          /* enum sl_signal_type, client -> hub only */
+  int type; /* enum sl_signal_type, client -> hub only */
   char to[SL_PEER_ID_BYTES];
   char room[SL_ROOM_MAX + 1];
   char id[SL_SIGNAL_ID_MAX + 1];
-  char *payload;                     /* compact JSON of "payload", or NULL; owned */
+  char *payload; /* compact JSON of "payload", or NULL; owned */
   size_t payload_len;
-  char *token;                       /* auth: payload.token, owned (wiped and freed by sl_signal_free); else NULL */
-  uint8_t signature[SL_SIGNATURE_BYTES];    /* auth-proof: payload.signature (base64url) */
+  char *token; /* auth: payload.token, owned (wiped and freed by sl_signal_free); else NULL */
+  uint8_t signature[SL_SIGNATURE_BYTES]; /* auth-proof: payload.signature (base64url) */
 } sl_signal;
 
 /* Parses and validates one client -> hub message: the type must be a
@@ -360,12 +374,13 @@ void sl_signal_free(sl_signal *msg);
  * string argument may be NULL to omit the field; payload_json must be
  * valid JSON or NULL. *out is malloc'd and NUL-terminated; free() it. */
 SL_MUST_CHECK int sl_signal_build(int type, const char *from, const char *to, const char *room,
-                                  const char *id, const char *payload_json, char **out, size_t *out_len);
+                                  const char *id, const char *payload_json, char **out,
+                                  size_t *out_len);
 /* {"type":"error","from":peer,"id":id,"payload":{"code":code,"message":message}};
  * peer (may be NULL) names the peer the error concerns, as other hub
  * messages about a peer do (RELAY_LIMIT: the other end of the path). */
-SL_MUST_CHECK int sl_signal_build_error(const char *code, const char *message, const char *id, const char *peer,
-                                        char **out, size_t *out_len);
+SL_MUST_CHECK int sl_signal_build_error(const char *code, const char *message, const char *id,
+                                        const char *peer, char **out, size_t *out_len);
 
 /* --------------------------------------------------------------------- hub */
 
@@ -408,16 +423,16 @@ enum sl_hub_setting {
 enum sl_hub_output_kind { SL_HUB_SEND_TEXT = 1, SL_HUB_SEND_BINARY = 2, SL_HUB_CLOSE = 3 };
 /* WebSocket close codes of SL_HUB_CLOSE. */
 enum sl_hub_close_code {
-  SL_HUB_CLOSE_POLICY = 4000,          /* an authenticated client broke a rule (the error said which) */
+  SL_HUB_CLOSE_POLICY = 4000, /* an authenticated client broke a rule (the error said which) */
   SL_HUB_CLOSE_UNAUTHENTICATED = 4001, /* refused before authentication: the host need not linger */
   SL_HUB_CLOSE_SLOW_CONSUMER = 4008    /* its outbound buffer passed the host's cap */
 };
 typedef struct sl_hub_output {
   uint32_t conn;
-  int kind;              /* enum sl_hub_output_kind */
-  const uint8_t *data;   /* valid until the next sl_hub_next_output call */
+  int kind;            /* enum sl_hub_output_kind */
+  const uint8_t *data; /* valid until the next sl_hub_next_output call */
   size_t len;
-  int close_code;        /* WebSocket close code for SL_HUB_CLOSE */
+  int close_code; /* WebSocket close code for SL_HUB_CLOSE */
 } sl_hub_output;
 
 SL_MUST_CHECK int sl_hub_new(sl_hub **out);
@@ -439,7 +454,8 @@ SL_MUST_CHECK int sl_hub_set_jwt_issuer(sl_hub *hub, const char *iss);
 int sl_hub_open(sl_hub *hub, const char *ip, double now_ms);
 /* Input from a connection. Errors in the input are answered through the
  * output queue; the return value is 0 or a negative code for host bugs. */
-int sl_hub_text(sl_hub *hub, uint32_t conn, const char *text, size_t len, double now_ms, double wall_s);
+int sl_hub_text(sl_hub *hub, uint32_t conn, const char *text, size_t len, double now_ms,
+                double wall_s);
 int sl_hub_binary(sl_hub *hub, uint32_t conn, const uint8_t *data, size_t len, double now_ms);
 /* The socket closed (either side). Safe to call for a connection the hub
  * already closed. */
@@ -481,13 +497,15 @@ enum sl_hub_session_event_kind {
   SL_HUBS_SEND = 1,      /* send data (text) to the hub */
   SL_HUBS_AUTHENTICATED, /* data: the peer id the hub confirmed */
   SL_HUBS_SIGNAL,        /* data: a hub message for the peer logic (peer-list, offer, ...) */
-  SL_HUBS_ERROR,         /* data: an error message, JSON {"type":"error","from"?,"id"?,"payload":{"code","message"}}; the session goes on */
+  SL_HUBS_ERROR,         /* data: an error message, JSON
+                            {"type":"error","from"?,"id"?,"payload":{"code","message"}}; the session goes on
+                          */
   SL_HUBS_FAILED         /* data: the error code; authentication failed, close the socket */
 };
 
 typedef struct sl_hub_session_event {
-  int kind;              /* enum sl_hub_session_event_kind */
-  const char *data;      /* NUL-terminated; valid until the next sl_hub_session_next */
+  int kind;         /* enum sl_hub_session_event_kind */
+  const char *data; /* NUL-terminated; valid until the next sl_hub_session_next */
   size_t len;
 } sl_hub_session_event;
 
@@ -497,7 +515,8 @@ SL_MUST_CHECK int sl_hub_url_check(const char *url, int allow_insecure);
 
 /* The identity is borrowed (it signs the challenge) and must outlive the
  * session; the token is copied. */
-SL_MUST_CHECK int sl_hub_session_new(sl_hub_session **out, const sl_identity *id, const char *token);
+SL_MUST_CHECK int sl_hub_session_new(sl_hub_session **out, const sl_identity *id,
+                                     const char *token);
 void sl_hub_session_free(sl_hub_session *s);
 /* The socket is open: queues the auth message. */
 void sl_hub_session_opened(sl_hub_session *s);
@@ -509,7 +528,8 @@ SL_MUST_CHECK int sl_hub_session_leave(sl_hub_session *s, const char *room);
 /* Queue a message to another peer through the hub: type is SL_SIG_OFFER,
  * SL_SIG_ANSWER, SL_SIG_ICE_CANDIDATE (payload_json: a JSON object) or
  * SL_SIG_RELAY_OPEN (payload_json NULL). `to` must be a peer id. */
-SL_MUST_CHECK int sl_hub_session_signal(sl_hub_session *s, int type, const char *to, const char *payload_json);
+SL_MUST_CHECK int sl_hub_session_signal(sl_hub_session *s, int type, const char *to,
+                                        const char *payload_json);
 /* 1 and *ev filled while events are queued, else 0. */
 int sl_hub_session_next(sl_hub_session *s, sl_hub_session_event *ev);
 int sl_hub_session_authenticated(const sl_hub_session *s);
@@ -528,13 +548,13 @@ enum sl_link_path { SL_LINK_PATH_DIRECT = 1, SL_LINK_PATH_RELAY = 2 };
 
 /* Why a path ended (and, for a direct path, the fallback's reason). */
 enum sl_link_reason {
-  SL_LINK_TIMEOUT = 1,        /* no direct session within the host's timeout */
-  SL_LINK_ICE_FAILED,         /* ICE found no working candidate pair */
-  SL_LINK_PATH_CLOSED,        /* the channel or connection closed */
-  SL_LINK_REMOTE_FAILED,      /* the other end reported its side of the attempt broke */
-  SL_LINK_HUB_CLOSED,         /* the hub connection (and so the relay) went away */
-  SL_LINK_OTHER,              /* anything else (a handshake error, say): counts as broken */
-  SL_LINK_DIRECT_UNAVAILABLE  /* fallback only: this side saw no direct failure itself */
+  SL_LINK_TIMEOUT = 1,       /* no direct session within the host's timeout */
+  SL_LINK_ICE_FAILED,        /* ICE found no working candidate pair */
+  SL_LINK_PATH_CLOSED,       /* the channel or connection closed */
+  SL_LINK_REMOTE_FAILED,     /* the other end reported its side of the attempt broke */
+  SL_LINK_HUB_CLOSED,        /* the hub connection (and so the relay) went away */
+  SL_LINK_OTHER,             /* anything else (a handshake error, say): counts as broken */
+  SL_LINK_DIRECT_UNAVAILABLE /* fallback only: this side saw no direct failure itself */
 };
 
 enum sl_link_action_kind {
@@ -546,10 +566,14 @@ enum sl_link_action_kind {
   SL_LINK_ACTIVATE,         /* arg: path. It carries data from now on */
   SL_LINK_DEACTIVATE,       /* arg: path. It no longer does: requeue what it had in flight */
   SL_LINK_FALLBACK,         /* arg: enum sl_link_reason. Traffic moved to the relay */
-  SL_LINK_SET_TIMER         /* arg: enum sl_link_timer, ms: delay (< 0: cancel). Re-arming replaces */
+  SL_LINK_SET_TIMER /* arg: enum sl_link_timer, ms: delay (< 0: cancel). Re-arming replaces */
 };
 
-enum sl_link_timer { SL_LINK_TIMER_DIRECT_RETRY = 1, SL_LINK_TIMER_RELAY_RETRY, SL_LINK_TIMER_RELAY_LINGER };
+enum sl_link_timer {
+  SL_LINK_TIMER_DIRECT_RETRY = 1,
+  SL_LINK_TIMER_RELAY_RETRY,
+  SL_LINK_TIMER_RELAY_LINGER
+};
 
 typedef struct sl_link_action {
   int kind; /* enum sl_link_action_kind */
@@ -586,9 +610,9 @@ void sl_link_hub_lost(sl_link *l);
 void sl_link_timer(sl_link *l, int timer);
 /* Closes every path and cancels every timer; later events are ignored. */
 void sl_link_close(sl_link *l);
-int sl_link_active(const sl_link *l);            /* SL_LINK_PATH_* or 0 */
-uint32_t sl_link_attempt(const sl_link *l);      /* the current direct attempt */
-int sl_link_fallback_reason(const sl_link *l);   /* 0 until a direct path failed */
+int sl_link_active(const sl_link *l);          /* SL_LINK_PATH_* or 0 */
+uint32_t sl_link_attempt(const sl_link *l);    /* the current direct attempt */
+int sl_link_fallback_reason(const sl_link *l); /* 0 until a direct path failed */
 
 #ifdef __cplusplus
 }

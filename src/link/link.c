@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define QUICK_RETRY_MS 250  /* a broken (not timed out) attempt is retried at once... */
-#define QUICK_RETRIES 2     /* ...this many times before falling back */
-#define RELAY_RETRY_MS 1000 /* a failed relay path is asked for again after this */
+#define QUICK_RETRY_MS 250   /* a broken (not timed out) attempt is retried at once... */
+#define QUICK_RETRIES 2      /* ...this many times before falling back */
+#define RELAY_RETRY_MS 1000  /* a failed relay path is asked for again after this */
 #define RELAY_LINGER_MS 5000 /* after moving to direct, the relay still receives this long */
 
 enum path_state { NONE, CONNECTING, READY };
@@ -21,14 +21,14 @@ enum path_state { NONE, CONNECTING, READY };
 struct sl_link {
   bool offerer, closed, hub_open;
   double direct_retry_ms;
-  uint32_t attempt;      /* the current direct attempt; the offerer counts, the answerer follows */
+  uint32_t attempt; /* the current direct attempt; the offerer counts, the answerer follows */
   int quick_retries;
-  int state[3];          /* by enum sl_link_path (index 0 unused) */
-  int active;            /* SL_LINK_PATH_* or 0 */
-  int fallback_reason;   /* why the last direct attempt failed; 0 until one did */
-  uint32_t relay_gen;    /* counts relay paths, so a linger timer never drops a newer one */
+  int state[3];        /* by enum sl_link_path (index 0 unused) */
+  int active;          /* SL_LINK_PATH_* or 0 */
+  int fallback_reason; /* why the last direct attempt failed; 0 until one did */
+  uint32_t relay_gen;  /* counts relay paths, so a linger timer never drops a newer one */
   uint32_t linger_gen;
-  bool failed;           /* an action could not be queued: the host and the machine disagree */
+  bool failed; /* an action could not be queued: the host and the machine disagree */
   sl_link_action *queue;
   size_t head, count, cap;
 };
@@ -75,8 +75,12 @@ int sl_link_active(const sl_link *l) { return l ? l->active : 0; }
 uint32_t sl_link_attempt(const sl_link *l) { return l ? l->attempt : 0; }
 int sl_link_fallback_reason(const sl_link *l) { return l ? l->fallback_reason : 0; }
 
-static bool valid_path(int path) { return path == SL_LINK_PATH_DIRECT || path == SL_LINK_PATH_RELAY; }
-static int other(int path) { return path == SL_LINK_PATH_DIRECT ? SL_LINK_PATH_RELAY : SL_LINK_PATH_DIRECT; }
+static bool valid_path(int path) {
+  return path == SL_LINK_PATH_DIRECT || path == SL_LINK_PATH_RELAY;
+}
+static int other(int path) {
+  return path == SL_LINK_PATH_DIRECT ? SL_LINK_PATH_RELAY : SL_LINK_PATH_DIRECT;
+}
 
 static void activate(sl_link *l, int path) {
   if (l->active == path) return;
@@ -102,7 +106,8 @@ static void drop(sl_link *l, int path) {
 
 static void start_direct(sl_link *l) {
   if (l->closed || !l->offerer || l->state[SL_LINK_PATH_DIRECT] != NONE || !l->hub_open) return;
-  emit(l, SL_LINK_SET_TIMER, SL_LINK_TIMER_DIRECT_RETRY, -1); /* an attempt is under way: no retry pending */
+  emit(l, SL_LINK_SET_TIMER, SL_LINK_TIMER_DIRECT_RETRY,
+       -1); /* an attempt is under way: no retry pending */
   l->attempt++;
   l->state[SL_LINK_PATH_DIRECT] = CONNECTING;
   emit(l, SL_LINK_START_DIRECT, (int)l->attempt, 0);
@@ -154,7 +159,8 @@ void sl_link_path_ready(sl_link *l, int path) {
     }
   } else if (l->state[SL_LINK_PATH_DIRECT] != READY) {
     activate(l, path);
-    emit(l, SL_LINK_FALLBACK, l->fallback_reason ? l->fallback_reason : SL_LINK_DIRECT_UNAVAILABLE, 0);
+    emit(l, SL_LINK_FALLBACK, l->fallback_reason ? l->fallback_reason : SL_LINK_DIRECT_UNAVAILABLE,
+         0);
   }
 }
 
@@ -184,22 +190,27 @@ void sl_link_path_failed(sl_link *l, int path, int reason) {
 
 void sl_link_hub_lost(sl_link *l) {
   if (!l || l->state[SL_LINK_PATH_RELAY] == NONE) return;
-  emit(l, SL_LINK_CLOSE_PATH, SL_LINK_PATH_RELAY, 0); /* a relay path lives and dies with its hub connection */
+  emit(l, SL_LINK_CLOSE_PATH, SL_LINK_PATH_RELAY,
+       0); /* a relay path lives and dies with its hub connection */
   sl_link_path_failed(l, SL_LINK_PATH_RELAY, SL_LINK_HUB_CLOSED);
 }
 
 void sl_link_timer(sl_link *l, int timer) {
   if (!l || l->closed) return;
-  if (timer == SL_LINK_TIMER_DIRECT_RETRY) start_direct(l);
-  else if (timer == SL_LINK_TIMER_RELAY_RETRY) request_relay(l);
-  else if (timer == SL_LINK_TIMER_RELAY_LINGER && l->linger_gen == l->relay_gen && l->active != SL_LINK_PATH_RELAY)
+  if (timer == SL_LINK_TIMER_DIRECT_RETRY)
+    start_direct(l);
+  else if (timer == SL_LINK_TIMER_RELAY_RETRY)
+    request_relay(l);
+  else if (timer == SL_LINK_TIMER_RELAY_LINGER && l->linger_gen == l->relay_gen &&
+           l->active != SL_LINK_PATH_RELAY)
     drop(l, SL_LINK_PATH_RELAY);
 }
 
 void sl_link_close(sl_link *l) {
   if (!l || l->closed) return;
   l->closed = true;
-  for (int t = SL_LINK_TIMER_DIRECT_RETRY; t <= SL_LINK_TIMER_RELAY_LINGER; t++) emit(l, SL_LINK_SET_TIMER, t, -1);
+  for (int t = SL_LINK_TIMER_DIRECT_RETRY; t <= SL_LINK_TIMER_RELAY_LINGER; t++)
+    emit(l, SL_LINK_SET_TIMER, t, -1);
   for (int p = SL_LINK_PATH_DIRECT; p <= SL_LINK_PATH_RELAY; p++) {
     if (l->state[p] != NONE) emit(l, SL_LINK_CLOSE_PATH, p, 0);
     l->state[p] = NONE;

@@ -9,7 +9,7 @@
 
 static const char static_key_prefix[] = "noise-libp2p-static-key:";
 #define PREFIX_LEN (sizeof static_key_prefix - 1)
-#define PAYLOAD_FIXED 104 /* identity_key and identity_sig fields */
+#define PAYLOAD_FIXED 104       /* identity_key and identity_sig fields */
 #define PAYLOAD_DATA_OVERHEAD 6 /* data field tag + varint length */
 
 struct sl_handshake {

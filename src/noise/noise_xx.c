@@ -94,14 +94,17 @@ static void new_ephemeral(sl__noise_xx *st) {
 /* Bytes a message of this step adds around its payload. */
 static size_t step_overhead(int step) {
   switch (step) {
-  case 0: return 32;           /* e */
-  case 1: return 32 + 48 + 16; /* e, s (encrypted), payload tag */
-  default: return 48 + 16;     /* s (encrypted), payload tag */
+  case 0:
+    return 32; /* e */
+  case 1:
+    return 32 + 48 + 16; /* e, s (encrypted), payload tag */
+  default:
+    return 48 + 16; /* s (encrypted), payload tag */
   }
 }
 
-int sl__noise_write(sl__noise_xx *st, const uint8_t *payload, size_t len, uint8_t *out,
-                    size_t cap, size_t *out_len) {
+int sl__noise_write(sl__noise_xx *st, const uint8_t *payload, size_t len, uint8_t *out, size_t cap,
+                    size_t *out_len) {
   if (!sl__noise_my_turn(st)) return SL_ESTATE;
   size_t need = step_overhead(st->step) + len;
   if (need > SL_NOISE_MAX_MESSAGE) return SL_EHS_TOO_LARGE;

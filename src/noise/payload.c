@@ -67,13 +67,17 @@ static size_t skip_value(unsigned wire, const uint8_t *in, size_t len) {
   uint32_t v;
   size_t n;
   switch (wire) {
-  case 0: return get_varint(in, len, &v);
-  case 1: return len >= 8 ? 8 : 0;
-  case 5: return len >= 4 ? 4 : 0;
+  case 0:
+    return get_varint(in, len, &v);
+  case 1:
+    return len >= 8 ? 8 : 0;
+  case 5:
+    return len >= 4 ? 4 : 0;
   case 2:
     n = get_varint(in, len, &v);
     return (n && v <= len - n) ? n + v : 0;
-  default: return 0; /* groups (3, 4) and reserved types are not accepted */
+  default:
+    return 0; /* groups (3, 4) and reserved types are not accepted */
   }
 }
 

@@ -59,7 +59,8 @@ int sl_hub_url_check(const char *url, int allow_insecure) {
 
 static void push(sl_hub_session *s, int kind, char *data) {
   if (!data) return;
-  if (sl__fifo_reserve((void **)&s->queue, sizeof *s->queue, &s->head, s->count, &s->cap, 16) != 0) {
+  if (sl__fifo_reserve((void **)&s->queue, sizeof *s->queue, &s->head, s->count, &s->cap, 16) !=
+      0) {
     free(data); /* out of memory: drop rather than crash */
     return;
   }
@@ -90,7 +91,8 @@ int sl_hub_session_new(sl_hub_session **out, const sl_identity *id, const char *
 
 void sl_hub_session_free(sl_hub_session *s) {
   if (!s) return;
-  for (size_t i = 0; i < s->count; i++) free(s->queue[s->head + i].data);
+  for (size_t i = 0; i < s->count; i++)
+    free(s->queue[s->head + i].data);
   free(s->queue);
   free(s->last);
   sodium_memzero(s->token, strlen(s->token));
@@ -113,7 +115,8 @@ int sl_hub_session_next(sl_hub_session *s, sl_hub_session_event *ev) {
 
 void sl_hub_session_opened(sl_hub_session *s) {
   cJSON *o = cJSON_CreateObject(), *p = o ? cJSON_AddObjectToObject(o, "payload") : NULL;
-  if (p && cJSON_AddStringToObject(o, "type", "auth") && cJSON_AddStringToObject(p, "token", s->token))
+  if (p && cJSON_AddStringToObject(o, "type", "auth") &&
+      cJSON_AddStringToObject(p, "token", s->token))
     push(s, SL_HUBS_SEND, cJSON_PrintUnformatted(o));
   cJSON_Delete(o);
 }
@@ -126,8 +129,8 @@ static int answer_challenge(sl_hub_session *s, const cJSON *payload) {
   const char *end = NULL;
   size_t prefix = sizeof SL_HUB_CHALLENGE_PREFIX - 1;
   if (!cJSON_IsString(n) ||
-      sodium_base642bin(msg + prefix, SL_HUB_NONCE_BYTES, n->valuestring, strlen(n->valuestring), NULL, &got, &end,
-                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+      sodium_base642bin(msg + prefix, SL_HUB_NONCE_BYTES, n->valuestring, strlen(n->valuestring),
+                        NULL, &got, &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
       got != SL_HUB_NONCE_BYTES || *end)
     return SL_ESIG_FIELD;
   memcpy(msg, SL_HUB_CHALLENGE_PREFIX, prefix);
@@ -135,7 +138,8 @@ static int answer_challenge(sl_hub_session *s, const cJSON *payload) {
   char sig64[100];
   sodium_bin2base64(sig64, sizeof sig64, sig, sizeof sig, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   cJSON *o = cJSON_CreateObject(), *p = o ? cJSON_AddObjectToObject(o, "payload") : NULL;
-  if (p && cJSON_AddStringToObject(o, "type", "auth-proof") && cJSON_AddStringToObject(p, "signature", sig64))
+  if (p && cJSON_AddStringToObject(o, "type", "auth-proof") &&
+      cJSON_AddStringToObject(p, "signature", sig64))
     push(s, SL_HUBS_SEND, cJSON_PrintUnformatted(o));
   cJSON_Delete(o);
   return 0;
@@ -189,20 +193,25 @@ static int room_message(sl_hub_session *s, const char *type, const char *room) {
   if (!s->authenticated) return SL_ESTATE;
   if (!sl__room_name_valid(room)) return SL_ESIG_FIELD;
   char *json = NULL;
-  int rc = sl__signal_build_trusted(strcmp(type, "join") == 0 ? SL_SIG_JOIN : SL_SIG_LEAVE, NULL, NULL, room, NULL,
-                                    NULL, &json, NULL);
+  int rc = sl__signal_build_trusted(strcmp(type, "join") == 0 ? SL_SIG_JOIN : SL_SIG_LEAVE, NULL,
+                                    NULL, room, NULL, NULL, &json, NULL);
   if (rc == 0) push(s, SL_HUBS_SEND, json);
   return rc;
 }
 
-int sl_hub_session_join(sl_hub_session *s, const char *room) { return room_message(s, "join", room); }
-int sl_hub_session_leave(sl_hub_session *s, const char *room) { return room_message(s, "leave", room); }
+int sl_hub_session_join(sl_hub_session *s, const char *room) {
+  return room_message(s, "join", room);
+}
+int sl_hub_session_leave(sl_hub_session *s, const char *room) {
+  return room_message(s, "leave", room);
+}
 
 int sl_hub_session_signal(sl_hub_session *s, int type, const char *to, const char *payload_json) {
   uint8_t pk[32];
   if (!s || !to) return SL_EINVAL;
   if (!s->authenticated) return SL_ESTATE;
-  if (type != SL_SIG_OFFER && type != SL_SIG_ANSWER && type != SL_SIG_ICE_CANDIDATE && type != SL_SIG_RELAY_OPEN)
+  if (type != SL_SIG_OFFER && type != SL_SIG_ANSWER && type != SL_SIG_ICE_CANDIDATE &&
+      type != SL_SIG_RELAY_OPEN)
     return SL_ESIG_TYPE;
   if (sl__peer_id_decode(to, strlen(to), pk) != 0) return SL_ESIG_FIELD;
   if ((type == SL_SIG_RELAY_OPEN) != (payload_json == NULL)) return SL_ESIG_FIELD;

@@ -10,13 +10,23 @@
 #include <string.h>
 
 static const char *const type_names[SL_SIG_TYPE_COUNT] = {
-    [SL_SIG_AUTH] = "auth", [SL_SIG_AUTH_PROOF] = "auth-proof", [SL_SIG_JOIN] = "join",
-    [SL_SIG_LEAVE] = "leave", [SL_SIG_OFFER] = "offer", [SL_SIG_ANSWER] = "answer",
-    [SL_SIG_ICE_CANDIDATE] = "ice-candidate", [SL_SIG_RELAY_OPEN] = "relay-open",
-    [SL_SIG_PING] = "ping", [SL_SIG_PONG] = "pong", [SL_SIG_CHALLENGE] = "challenge",
-    [SL_SIG_AUTHENTICATED] = "authenticated", [SL_SIG_PEER_LIST] = "peer-list",
-    [SL_SIG_PEER_JOINED] = "peer-joined", [SL_SIG_PEER_LEFT] = "peer-left",
-    [SL_SIG_RELAY_READY] = "relay-ready", [SL_SIG_ERROR] = "error",
+    [SL_SIG_AUTH] = "auth",
+    [SL_SIG_AUTH_PROOF] = "auth-proof",
+    [SL_SIG_JOIN] = "join",
+    [SL_SIG_LEAVE] = "leave",
+    [SL_SIG_OFFER] = "offer",
+    [SL_SIG_ANSWER] = "answer",
+    [SL_SIG_ICE_CANDIDATE] = "ice-candidate",
+    [SL_SIG_RELAY_OPEN] = "relay-open",
+    [SL_SIG_PING] = "ping",
+    [SL_SIG_PONG] = "pong",
+    [SL_SIG_CHALLENGE] = "challenge",
+    [SL_SIG_AUTHENTICATED] = "authenticated",
+    [SL_SIG_PEER_LIST] = "peer-list",
+    [SL_SIG_PEER_JOINED] = "peer-joined",
+    [SL_SIG_PEER_LEFT] = "peer-left",
+    [SL_SIG_RELAY_READY] = "relay-ready",
+    [SL_SIG_ERROR] = "error",
 };
 
 const char *sl_signal_type_name(int type) {
@@ -34,8 +44,8 @@ int sl__room_name_valid(const char *room) {
   if (n == 0 || n > SL_ROOM_MAX) return 0;
   for (size_t i = 0; i < n; i++) {
     char c = room[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-              c == '_' || c == ':' || c == '/' || c == '-';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == ':' || c == '/' || c == '-';
     if (!ok) return 0;
   }
   return 1;
@@ -81,10 +91,13 @@ static int check_fields(const cJSON *root, sl_signal *m) {
   const cJSON *payload = cJSON_GetObjectItemCaseSensitive(root, "payload");
   uint8_t pk[32];
   switch (m->type) {
-  case SL_SIG_AUTH: return cJSON_IsObject(payload) ? read_auth(payload, m) : SL_ESIG_FIELD;
-  case SL_SIG_AUTH_PROOF: return cJSON_IsObject(payload) ? read_proof(payload, m) : SL_ESIG_FIELD;
+  case SL_SIG_AUTH:
+    return cJSON_IsObject(payload) ? read_auth(payload, m) : SL_ESIG_FIELD;
+  case SL_SIG_AUTH_PROOF:
+    return cJSON_IsObject(payload) ? read_proof(payload, m) : SL_ESIG_FIELD;
   case SL_SIG_JOIN:
-  case SL_SIG_LEAVE: return sl__room_name_valid(m->room) ? 0 : SL_ESIG_FIELD;
+  case SL_SIG_LEAVE:
+    return sl__room_name_valid(m->room) ? 0 : SL_ESIG_FIELD;
   case SL_SIG_OFFER:
   case SL_SIG_ANSWER:
   case SL_SIG_ICE_CANDIDATE:
@@ -94,7 +107,8 @@ static int check_fields(const cJSON *root, sl_signal *m) {
     /* Syntax is enough: `to` is only looked up among authenticated peers. */
     if (sl__peer_id_decode(m->to, strlen(m->to), pk) != 0) return SL_ESIG_FIELD;
     return m->room[0] && !sl__room_name_valid(m->room) ? SL_ESIG_FIELD : 0;
-  default: return 0;
+  default:
+    return 0;
   }
 }
 
@@ -121,8 +135,10 @@ int sl_signal_parse(const char *text, size_t len, size_t max_len, sl_signal **ou
   const cJSON *payload = cJSON_GetObjectItemCaseSensitive(root, "payload");
   if (rc == 0 && payload && m->type != SL_SIG_AUTH && m->type != SL_SIG_AUTH_PROOF) {
     m->payload = cJSON_PrintUnformatted(payload);
-    if (!m->payload) rc = SL_ENOMEM;
-    else m->payload_len = strlen(m->payload);
+    if (!m->payload)
+      rc = SL_ENOMEM;
+    else
+      m->payload_len = strlen(m->payload);
   }
   cJSON_Delete(root);
   if (rc != 0) {
@@ -192,14 +208,16 @@ static size_t field_cap(const char *name, const char *value) {
   return value ? strlen(name) + 6 + 6 * strlen(value) : 0;
 }
 
-int sl__signal_build_trusted(int type, const char *from, const char *to, const char *room, const char *id,
-                             const char *payload_json, char **out, size_t *out_len) {
+int sl__signal_build_trusted(int type, const char *from, const char *to, const char *room,
+                             const char *id, const char *payload_json, char **out,
+                             size_t *out_len) {
   if (!out || !sl_signal_type_name(type)) return SL_EINVAL;
   *out = NULL;
   const char *names[5] = {"type", "from", "to", "room", "id"};
   const char *values[5] = {sl_signal_type_name(type), from, to, room, id};
   size_t cap = 16 + (payload_json ? strlen(payload_json) + 12 : 0);
-  for (int i = 0; i < 5; i++) cap += field_cap(names[i], values[i]);
+  for (int i = 0; i < 5; i++)
+    cap += field_cap(names[i], values[i]);
   char *o = malloc(cap);
   if (!o) return SL_ENOMEM;
   size_t n = 0;
@@ -230,15 +248,16 @@ int sl_signal_build(int type, const char *from, const char *to, const char *room
   return sl__signal_build_trusted(type, from, to, room, id, payload_json, out, out_len);
 }
 
-int sl_signal_build_error(const char *code, const char *message, const char *id, const char *peer, char **out,
-                          size_t *out_len) {
+int sl_signal_build_error(const char *code, const char *message, const char *id, const char *peer,
+                          char **out, size_t *out_len) {
   if (!out || !code) return SL_EINVAL;
   *out = NULL;
   cJSON *obj = cJSON_CreateObject();
   cJSON *payload = NULL;
-  bool ok = obj && add_string(obj, "type", "error") && add_string(obj, "from", peer) && add_string(obj, "id", id) &&
-            (payload = cJSON_AddObjectToObject(obj, "payload")) != NULL && add_string(payload, "code", code) &&
-            add_string(payload, "message", message);
+  bool ok = obj && add_string(obj, "type", "error") && add_string(obj, "from", peer) &&
+            add_string(obj, "id", id) &&
+            (payload = cJSON_AddObjectToObject(obj, "payload")) != NULL &&
+            add_string(payload, "code", code) && add_string(payload, "message", message);
   if (!ok) {
     cJSON_Delete(obj); /* owns payload once attached */
     return SL_ENOMEM;

@@ -38,7 +38,8 @@ static void flush(sl_hub_link *l) {
       continue;
     }
     sl_js_hub_event(l, ev.kind, ev.data, ev.len);
-    if (ev.kind == SL_HUBS_FAILED && !l->closed) emscripten_websocket_close(l->ws, 1000, "authentication failed");
+    if (ev.kind == SL_HUBS_FAILED && !l->closed)
+      emscripten_websocket_close(l->ws, 1000, "authentication failed");
   }
 }
 
@@ -67,7 +68,8 @@ static EM_BOOL on_message(int type, const EmscriptenWebSocketMessageEvent *e, vo
     /* Relay frames count only once authenticated and well formed; the hub
      * never sends anything else as binary, so the rest is dropped. */
     if (sl_hub_session_authenticated(l->session) && e->numBytes >= SL_RELAY_HEADER_BYTES &&
-        e->data[0] == SL_RELAY_KIND_RECORD && e->numBytes - SL_RELAY_HEADER_BYTES <= SL_RECORD_MAX_BYTES)
+        e->data[0] == SL_RELAY_KIND_RECORD &&
+        e->numBytes - SL_RELAY_HEADER_BYTES <= SL_RECORD_MAX_BYTES)
       sl_js_hub_relay(l, LINK_RELAY, e->data + 1, e->numBytes - 1);
     return EM_TRUE;
   }
@@ -96,7 +98,8 @@ static EM_BOOL on_close(int type, const EmscriptenWebSocketCloseEvent *e, void *
 }
 
 /* Returns the link (> 0) or a negative code (bad URL, insecure URL, ...). */
-intptr_t sl_wasm_hub_dial(const sl_identity *id, const char *url, const char *token, int allow_insecure) {
+intptr_t sl_wasm_hub_dial(const sl_identity *id, const char *url, const char *token,
+                          int allow_insecure) {
   int rc = sl_hub_url_check(url, allow_insecure);
   if (rc != 0) return rc;
   sl_hub_link *l = calloc(1, sizeof *l);
@@ -136,7 +139,8 @@ int sl_wasm_hub_signal(sl_hub_link *l, int type, const char *to, const char *pay
 }
 
 /* Sends one record to a peer on the relay path: [1][its Ed25519 key][record]. */
-int sl_wasm_hub_relay(sl_hub_link *l, const uint8_t key[SL_PUBLIC_KEY_BYTES], const uint8_t *record, size_t len) {
+int sl_wasm_hub_relay(sl_hub_link *l, const uint8_t key[SL_PUBLIC_KEY_BYTES], const uint8_t *record,
+                      size_t len) {
   if (l->closed || !sl_hub_session_authenticated(l->session)) return SL_ESTATE;
   if (len > SL_RECORD_MAX_BYTES) return SL_ESESSION_TOO_LARGE;
   uint8_t *frame = malloc(SL_RELAY_HEADER_BYTES + len);
@@ -144,7 +148,8 @@ int sl_wasm_hub_relay(sl_hub_link *l, const uint8_t key[SL_PUBLIC_KEY_BYTES], co
   frame[0] = SL_RELAY_KIND_RECORD;
   memcpy(frame + 1, key, SL_PUBLIC_KEY_BYTES);
   memcpy(frame + SL_RELAY_HEADER_BYTES, record, len);
-  EMSCRIPTEN_RESULT r = emscripten_websocket_send_binary(l->ws, frame, (uint32_t)(SL_RELAY_HEADER_BYTES + len));
+  EMSCRIPTEN_RESULT r =
+      emscripten_websocket_send_binary(l->ws, frame, (uint32_t)(SL_RELAY_HEADER_BYTES + len));
   free(frame);
   return r == EMSCRIPTEN_RESULT_SUCCESS ? 0 : SL_ESTATE;
 }
@@ -152,7 +157,8 @@ int sl_wasm_hub_relay(sl_hub_link *l, const uint8_t key[SL_PUBLIC_KEY_BYTES], co
 /* Bytes queued on the hub socket but not yet sent (for backpressure). */
 double sl_wasm_hub_buffered(sl_hub_link *l) {
   unsigned long long n = 0;
-  if (l->closed || emscripten_websocket_get_buffered_amount(l->ws, &n) != EMSCRIPTEN_RESULT_SUCCESS) return 0;
+  if (l->closed || emscripten_websocket_get_buffered_amount(l->ws, &n) != EMSCRIPTEN_RESULT_SUCCESS)
+    return 0;
   return (double)n;
 }
 

@@ -15,7 +15,8 @@ static inline void b64(const uint8_t *in, size_t len, char *out, size_t cap) {
 
 /* header/payload are JSON text; alg picks the signature (key: 32-byte HMAC
  * secret or 64-byte Ed25519 secret key). Returns a static buffer. */
-static inline const char *make(const char *header, const char *payload, int alg, const uint8_t *key) {
+static inline const char *make(const char *header, const char *payload, int alg,
+                               const uint8_t *key) {
   static char token[16384];
   char h[4096], p[8192];
   b64((const uint8_t *)header, strlen(header), h, sizeof h);

@@ -23,9 +23,11 @@ static void check_length(size_t len, size_t ad_len) {
 }
 
 static void test_matches_libsodium(void) {
-  for (size_t len = 0; len <= 1100; len++) check_length(len, len % 3 ? 0 : len % 40);
+  for (size_t len = 0; len <= 1100; len++)
+    check_length(len, len % 3 ? 0 : len % 40);
   const size_t big[] = {4095, 4096, 16368, 16384, 20000};
-  for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) check_length(big[i], 13);
+  for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
+    check_length(big[i], 13);
 }
 
 static void test_in_place(void) {
@@ -46,12 +48,14 @@ static void test_tamper(void) {
   int refused = 0;
   for (size_t bit = 0; bit < sizeof ct * 8; bit += 3) {
     ct[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-    refused += sl__chachapoly_decrypt(key, nonce, ad, sizeof ad, ct, sizeof ct, out) == SL_ESESSION_DECRYPT;
+    refused += sl__chachapoly_decrypt(key, nonce, ad, sizeof ad, ct, sizeof ct, out) ==
+               SL_ESESSION_DECRYPT;
     ct[bit / 8] ^= (uint8_t)(1u << (bit % 8));
   }
   CHECK_EQ(refused, (sizeof ct * 8 + 2) / 3);
   ad[0] ^= 1;
-  CHECK_EQ(sl__chachapoly_decrypt(key, nonce, ad, sizeof ad, ct, sizeof ct, out), SL_ESESSION_DECRYPT);
+  CHECK_EQ(sl__chachapoly_decrypt(key, nonce, ad, sizeof ad, ct, sizeof ct, out),
+           SL_ESESSION_DECRYPT);
   CHECK_EQ(sl__chachapoly_decrypt(key, nonce, ad, sizeof ad, ct, 15, out), SL_ESESSION_SHORT);
 }
 

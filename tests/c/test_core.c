@@ -27,7 +27,8 @@ static void test_map_follows_live_keys(void) {
   const char *k;
   void *val;
   int seen = 0;
-  for (size_t pos = 0; (pos = sl__map_next(&m, pos, &k, &val)) != 0;) { /* removal while iterating */
+  for (size_t pos = 0;
+       (pos = sl__map_next(&m, pos, &k, &val)) != 0;) { /* removal while iterating */
     if (strcmp(k, "b7") != 0) sl__map_remove(&m, k);
     seen++;
   }
@@ -59,14 +60,15 @@ static void test_strict_json(void) {
   CHECK(!parses("{\"a\":1},\"from\":\"x\"}"));
   CHECK(!parses("{\"a\":1,\"a\":2}"));
   CHECK(!parses("{\"p\":{\"x\":1,\"y\":{\"z\":1,\"z\":1}}}")); /* nested */
-  CHECK(!parses("[{\"k\":1,\"k\":1}]"));                      /* inside an array */
+  CHECK(!parses("[{\"k\":1,\"k\":1}]"));                       /* inside an array */
   CHECK(!parses("{\"a\":\"\\u0000\"}"));
   CHECK(!parses(""));
   /* A large object: duplicates found by sorting, and none reported falsely. */
   char big[40000];
   size_t n = 0;
   big[n++] = '{';
-  for (int i = 0; i < 2000; i++) n += (size_t)snprintf(big + n, sizeof big - n, "%s\"k%d\":%d", i ? "," : "", i, i);
+  for (int i = 0; i < 2000; i++)
+    n += (size_t)snprintf(big + n, sizeof big - n, "%s\"k%d\":%d", i ? "," : "", i, i);
   big[n++] = '}';
   big[n] = 0;
   CHECK(parses(big));

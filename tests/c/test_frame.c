@@ -34,7 +34,8 @@ static size_t build_stream(uint8_t *buf, size_t count) {
   for (size_t i = 0; i < count; i++) {
     uint8_t payload[300];
     size_t n = (i * 37) % sizeof payload;
-    for (size_t j = 0; j < n; j++) payload[j] = (uint8_t)(i + j);
+    for (size_t j = 0; j < n; j++)
+      payload[j] = (uint8_t)(i + j);
     pos += encode(types[i % 9], payload, n, buf + pos);
   }
   return pos;
@@ -72,7 +73,8 @@ static void decode_in_chunks(const uint8_t *buf, size_t len, size_t step, size_t
 static void test_chunking(void) {
   static uint8_t buf[64 * 1024];
   size_t len = build_stream(buf, 120);
-  for (size_t step = 1; step <= 40; step++) decode_in_chunks(buf, len, step, 120);
+  for (size_t step = 1; step <= 40; step++)
+    decode_in_chunks(buf, len, step, 120);
   decode_in_chunks(buf, len, 1000, 120);
   decode_in_chunks(buf, len, len, 120);
 }
@@ -126,16 +128,21 @@ static void test_errors(void) {
 }
 
 static void test_cap_boundary(void) {
-  static uint8_t buf[2 * (SL_FRAME_DEFAULT_MAX_PAYLOAD + 5)], payload[SL_FRAME_DEFAULT_MAX_PAYLOAD + 1];
+  static uint8_t buf[2 * (SL_FRAME_DEFAULT_MAX_PAYLOAD + 5)],
+      payload[SL_FRAME_DEFAULT_MAX_PAYLOAD + 1];
   sl_frame_decoder *dec = NULL;
   int frames;
   size_t len = 0;
-  CHECK_EQ(sl_frame_encode(SL_FRAME_FILE_CHUNK, payload, SL_FRAME_DEFAULT_MAX_PAYLOAD, buf, sizeof buf, &len), 0);
+  CHECK_EQ(sl_frame_encode(SL_FRAME_FILE_CHUNK, payload, SL_FRAME_DEFAULT_MAX_PAYLOAD, buf,
+                           sizeof buf, &len),
+           0);
   CHECK_EQ(sl_frame_decoder_new(&dec, 0), 0);
   CHECK_EQ(push_all(dec, buf, len, &frames), 0);
   CHECK_EQ(frames, 1);
   sl_frame_decoder_free(dec);
-  CHECK_EQ(sl_frame_encode(SL_FRAME_FILE_CHUNK, payload, SL_FRAME_DEFAULT_MAX_PAYLOAD + 1, buf, sizeof buf, &len), 0);
+  CHECK_EQ(sl_frame_encode(SL_FRAME_FILE_CHUNK, payload, SL_FRAME_DEFAULT_MAX_PAYLOAD + 1, buf,
+                           sizeof buf, &len),
+           0);
   CHECK_EQ(sl_frame_decoder_new(&dec, 0), 0);
   CHECK_EQ(push_all(dec, buf, len, &frames), SL_EFRAME_TOO_LARGE);
   sl_frame_decoder_free(dec);
@@ -148,7 +155,9 @@ static void test_bounded_buffer(void) {
   uint8_t payload[1024] = {0};
   size_t len = 0, total = 0;
   for (int i = 0; i < 4; i++) {
-    CHECK_EQ(sl_frame_encode(SL_FRAME_DATA, payload, sizeof payload, buf + total, sizeof buf - total, &len), 0);
+    CHECK_EQ(sl_frame_encode(SL_FRAME_DATA, payload, sizeof payload, buf + total,
+                             sizeof buf - total, &len),
+             0);
     total += len;
   }
   CHECK_EQ(sl_frame_decoder_new(&dec, 1024), 0);
@@ -157,7 +166,8 @@ static void test_bounded_buffer(void) {
     size_t used;
     sl_frame f;
     CHECK(sl_frame_decoder_push(dec, buf + pos, 1, &used, &f) >= 0);
-    if (sl_frame_decoder_buffered(dec) > max_buffered) max_buffered = sl_frame_decoder_buffered(dec);
+    if (sl_frame_decoder_buffered(dec) > max_buffered)
+      max_buffered = sl_frame_decoder_buffered(dec);
   }
   CHECK(max_buffered <= 1024 + 5);
   sl_frame_decoder_free(dec);

@@ -49,7 +49,8 @@ static void text(client *c, const char *msg) {
 static const char *token_for(const sl_identity *id, const char *extra) {
   char pk[64], payload[512];
   b64(sl_identity_public_key(id), 32, pk, sizeof pk);
-  snprintf(payload, sizeof payload, "{\"userId\":\"u\",\"publicKey\":\"%s\",\"exp\":%.0f%s}", pk, WALL + 300, extra);
+  snprintf(payload, sizeof payload, "{\"userId\":\"u\",\"publicKey\":\"%s\",\"exp\":%.0f%s}", pk,
+           WALL + 300, extra);
   return make("{\"alg\":\"HS256\"}", payload, SL_JWT_HS256, secret);
 }
 
@@ -70,20 +71,24 @@ static void prove(client *c, const sl_identity *signer) {
   if (!n) return;
   uint8_t nonce[32], msg[23 + 32], sig[64];
   size_t len = 0;
-  CHECK_EQ(sodium_base642bin(nonce, 32, n + 9, 43, NULL, &len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING), 0);
+  CHECK_EQ(sodium_base642bin(nonce, 32, n + 9, 43, NULL, &len, NULL,
+                             sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+           0);
   memcpy(msg, SL_HUB_CHALLENGE_PREFIX, 23);
   memcpy(msg + 23, nonce, 32);
   CHECK_EQ(sl_identity_sign(signer, msg, sizeof msg, sig), 0);
   char sig64[100], proof[200];
   b64(sig, 64, sig64, sizeof sig64);
-  snprintf(proof, sizeof proof, "{\"type\":\"auth-proof\",\"payload\":{\"signature\":\"%s\"}}", sig64);
+  snprintf(proof, sizeof proof, "{\"type\":\"auth-proof\",\"payload\":{\"signature\":\"%s\"}}",
+           sig64);
   text(c, proof);
 }
 
 static void login(client *c) {
   char auth[2048];
   open_client(c);
-  snprintf(auth, sizeof auth, "{\"type\":\"auth\",\"payload\":{\"token\":\"%s\"}}", token_for(c->id, ""));
+  snprintf(auth, sizeof auth, "{\"type\":\"auth\",\"payload\":{\"token\":\"%s\"}}",
+           token_for(c->id, ""));
   text(c, auth);
   CHECK(strstr(c->log, "\"type\":\"challenge\"") != NULL);
   prove(c, c->id);
@@ -96,7 +101,8 @@ static void new_hub(void) {
   sl_hub_free(hub);
   CHECK_EQ(sl_hub_new(&hub), 0);
   CHECK_EQ(sl_hub_set_jwt_hs256(hub, secret, sizeof secret), 0);
-  for (int i = 0; i < 8; i++) clients[i].conn = 0;
+  for (int i = 0; i < 8; i++)
+    clients[i].conn = 0;
 }
 
 static void test_auth(void) {
@@ -113,7 +119,8 @@ static void test_auth(void) {
   CHECK(strstr(b->log, "JWT_ALGORITHM") && b->closed);
   open_client(b);
   char auth[2048];
-  snprintf(auth, sizeof auth, "{\"type\":\"auth\",\"payload\":{\"token\":\"%s\"}}", token_for(b->id, ""));
+  snprintf(auth, sizeof auth, "{\"type\":\"auth\",\"payload\":{\"token\":\"%s\"}}",
+           token_for(b->id, ""));
   text(b, auth);
   prove(b, a->id); /* signed by someone else */
   CHECK(strstr(b->log, "AUTH_PROOF_INVALID") && b->closed);
@@ -136,22 +143,28 @@ static void test_rooms_and_forwarding(void) {
   client *a = &clients[0], *b = &clients[1], *c = &clients[2];
   login(a), login(b), login(c);
   text(a, "{\"type\":\"join\",\"room\":\"lobby\",\"id\":\"j1\"}");
-  CHECK(strstr(a->log, "\"type\":\"peer-list\",\"room\":\"lobby\",\"id\":\"j1\",\"payload\":{\"peers\":[]}") != NULL);
+  CHECK(strstr(
+            a->log,
+            "\"type\":\"peer-list\",\"room\":\"lobby\",\"id\":\"j1\",\"payload\":{\"peers\":[]}") !=
+        NULL);
   text(b, "{\"type\":\"join\",\"room\":\"lobby\"}");
   CHECK(strstr(b->log, sl_identity_peer_id(a->id)) != NULL); /* b's peer-list names a */
   CHECK(strstr(a->log, "peer-joined") && strstr(a->log, sl_identity_peer_id(b->id)));
   /* Forwarding rewrites from; a spoofed from is ignored. */
   char msg[512];
-  snprintf(msg, sizeof msg, "{\"type\":\"offer\",\"from\":\"%s\",\"to\":\"%s\",\"payload\":{\"sdp\":\"x\"}}",
+  snprintf(msg, sizeof msg,
+           "{\"type\":\"offer\",\"from\":\"%s\",\"to\":\"%s\",\"payload\":{\"sdp\":\"x\"}}",
            sl_identity_peer_id(c->id), sl_identity_peer_id(b->id));
   memset(b->log, 0, sizeof b->log);
   text(a, msg);
   char expect[512];
-  snprintf(expect, sizeof expect, "{\"type\":\"offer\",\"from\":\"%s\",\"to\":\"%s\",\"payload\":{\"sdp\":\"x\"}}",
+  snprintf(expect, sizeof expect,
+           "{\"type\":\"offer\",\"from\":\"%s\",\"to\":\"%s\",\"payload\":{\"sdp\":\"x\"}}",
            sl_identity_peer_id(a->id), sl_identity_peer_id(b->id));
   CHECK(strstr(b->log, expect) != NULL);
   /* c shares no room with b: not reachable. */
-  snprintf(msg, sizeof msg, "{\"type\":\"offer\",\"to\":\"%s\",\"payload\":{}}", sl_identity_peer_id(b->id));
+  snprintf(msg, sizeof msg, "{\"type\":\"offer\",\"to\":\"%s\",\"payload\":{}}",
+           sl_identity_peer_id(b->id));
   text(c, msg);
   CHECK(strstr(c->log, "PEER_NOT_FOUND") != NULL);
   CHECK(!c->closed);
@@ -190,11 +203,13 @@ static void test_relay(void) {
   char msg[256];
   snprintf(msg, sizeof msg, "{\"type\":\"relay-open\",\"to\":\"%s\"}", sl_identity_peer_id(b->id));
   text(a, msg);
-  CHECK(strstr(a->log, "relay-ready") && strstr(b->log, "relay-ready") && strstr(b->log, "sessionId"));
+  CHECK(strstr(a->log, "relay-ready") && strstr(b->log, "relay-ready") &&
+        strstr(b->log, "sessionId"));
   CHECK_EQ(sl_hub_binary(hub, a->conn, frame, sizeof frame, now_ms), 0);
   pump();
   CHECK_EQ(b->last_binary_len, sizeof frame);
-  CHECK_MEM(b->last_binary + 1, sl_identity_public_key(a->id), 32); /* destination became the source */
+  CHECK_MEM(b->last_binary + 1, sl_identity_public_key(a->id),
+            32); /* destination became the source */
   CHECK_MEM(b->last_binary + 33, frame + 33, 20);
   frame[0] = 9;
   now_ms += 1000; /* binary errors are answered at most once a second */
@@ -209,7 +224,8 @@ static void test_relay(void) {
   text(b, "{\"type\":\"join\",\"room\":\"r\"}");
   text(a, msg);
   frame[0] = SL_RELAY_KIND_RECORD;
-  for (int i = 0; i < 3; i++) CHECK_EQ(sl_hub_binary(hub, a->conn, frame, sizeof frame, now_ms), 0);
+  for (int i = 0; i < 3; i++)
+    CHECK_EQ(sl_hub_binary(hub, a->conn, frame, sizeof frame, now_ms), 0);
   pump();
   CHECK(strstr(a->log, "RELAY_LIMIT") && strstr(b->log, "RELAY_LIMIT"));
   /* Each end learns which path ended: the error names the other end. */
@@ -227,7 +243,8 @@ static void test_relay(void) {
   text(a, "{\"type\":\"join\",\"room\":\"r\"}");
   text(b, "{\"type\":\"join\",\"room\":\"r\"}");
   text(a, msg);
-  for (int i = 0; i < 2; i++) CHECK_EQ(sl_hub_binary(hub, a->conn, frame, sizeof frame, now_ms), 0);
+  for (int i = 0; i < 2; i++)
+    CHECK_EQ(sl_hub_binary(hub, a->conn, frame, sizeof frame, now_ms), 0);
   pump();
   CHECK(!strstr(a->log, "RELAY_LIMIT"));
   CHECK_EQ(sl_hub_binary(hub, a->conn, frame, sizeof frame, now_ms), 0);
@@ -248,7 +265,8 @@ static void test_limits_and_metrics(void) {
   CHECK_EQ(sl_hub_set(hub, SL_HUB_MSG_BURST, 5), 0);
   client *a = &clients[0];
   login(a);
-  for (int i = 0; i < 10; i++) text(a, "{\"type\":\"ping\"}");
+  for (int i = 0; i < 10; i++)
+    text(a, "{\"type\":\"ping\"}");
   CHECK(strstr(a->log, "RATE_LIMITED") != NULL && !a->closed);
   /* Keepalive: a ping after the interval, a drop after the stale window. */
   memset(a->log, 0, sizeof a->log);
@@ -271,14 +289,16 @@ static void test_limits_and_metrics(void) {
   new_hub();
   CHECK_EQ(sl_hub_set(hub, SL_HUB_CONNECT_BURST, 3), 0);
   CHECK_EQ(sl_hub_set(hub, SL_HUB_CONNECT_RATE, 0.001), 0);
-  for (int i = 0; i < 4; i++) open_client(&clients[i]);
+  for (int i = 0; i < 4; i++)
+    open_client(&clients[i]);
   CHECK(!clients[2].closed && strstr(clients[3].log, "RATE_LIMITED") && clients[3].closed);
   CHECK_EQ(sl_hub_set(hub, SL_HUB_MSG_RATE, 5), SL_EINVAL); /* settings are fixed once serving */
 }
 
 static int count(const char *hay, const char *needle) {
   int n = 0;
-  for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++) n++;
+  for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+    n++;
   return n;
 }
 
@@ -299,7 +319,8 @@ static void test_hostile(void) {
   login(a), login(b), login(c);
   /* A flood of bad binary frames: counted, answered once a second. */
   uint8_t junk = 7;
-  for (int i = 0; i < 5000; i++) CHECK_EQ(sl_hub_binary(hub, a->conn, &junk, 1, now_ms), 0);
+  for (int i = 0; i < 5000; i++)
+    CHECK_EQ(sl_hub_binary(hub, a->conn, &junk, 1, now_ms), 0);
   pump();
   CHECK_EQ(count(a->log, "RELAY_BAD_FRAME"), 1);
   CHECK_EQ(metric("\nstarling_hub_rejections_total{reason=\"RELAY_BAD_FRAME\"} "), 5000);
@@ -316,8 +337,8 @@ static void test_hostile(void) {
   memset(b->log, 0, sizeof b->log);
   const char *rooms[] = {"admins", "mine"};
   for (int i = 0; i < 2; i++) {
-    snprintf(msg, sizeof msg, "{\"type\":\"offer\",\"room\":\"%s\",\"to\":\"%s\",\"payload\":{}}", rooms[i],
-             sl_identity_peer_id(b->id));
+    snprintf(msg, sizeof msg, "{\"type\":\"offer\",\"room\":\"%s\",\"to\":\"%s\",\"payload\":{}}",
+             rooms[i], sl_identity_peer_id(b->id));
     memset(a->log, 0, sizeof a->log);
     text(a, msg);
     CHECK(strstr(a->log, "NOT_IN_ROOM") != NULL);
@@ -331,9 +352,13 @@ static void test_hostile(void) {
    * receiver's JSON.parse would prefer never gets through. */
   const char *bp = sl_identity_peer_id(b->id), *cp = sl_identity_peer_id(c->id);
   char spoofs[3][512];
-  snprintf(spoofs[0], 512, "{\"type\":\"offer\",\"to\":\"%s\",\"to\":\"%s\",\"payload\":{}}", bp, cp);
-  snprintf(spoofs[1], 512, "{\"type\":\"offer\",\"to\":\"%s\",\"payload\":{\"sdp\":\"x\",\"sdp\":\"y\"}}", bp);
-  snprintf(spoofs[2], 512, "{\"type\":\"offer\",\"to\":\"%s\",\"payload\":{\"sdp\":\"x\"}},\"from\":\"%s\"}", bp, cp);
+  snprintf(spoofs[0], 512, "{\"type\":\"offer\",\"to\":\"%s\",\"to\":\"%s\",\"payload\":{}}", bp,
+           cp);
+  snprintf(spoofs[1], 512,
+           "{\"type\":\"offer\",\"to\":\"%s\",\"payload\":{\"sdp\":\"x\",\"sdp\":\"y\"}}", bp);
+  snprintf(spoofs[2], 512,
+           "{\"type\":\"offer\",\"to\":\"%s\",\"payload\":{\"sdp\":\"x\"}},\"from\":\"%s\"}", bp,
+           cp);
   for (int i = 0; i < 3; i++) {
     memset(a->log, 0, sizeof a->log);
     memset(b->log, 0, sizeof b->log);
@@ -344,7 +369,9 @@ static void test_hostile(void) {
   /* Membership changes have their own, tighter budget. */
   memset(a->log, 0, sizeof a->log);
   memset(b->log, 0, sizeof b->log);
-  for (int i = 0; i < 100; i++) text(a, i % 2 ? "{\"type\":\"join\",\"room\":\"lobby\"}" : "{\"type\":\"leave\",\"room\":\"lobby\"}");
+  for (int i = 0; i < 100; i++)
+    text(a, i % 2 ? "{\"type\":\"join\",\"room\":\"lobby\"}"
+                  : "{\"type\":\"leave\",\"room\":\"lobby\"}");
   CHECK(count(b->log, "peer-left") + count(b->log, "peer-joined") <= 20);
   CHECK(strstr(a->log, "join/leave rate limit") != NULL && !a->closed);
   /* A client that does not read: the host reports it, the hub closes it. */
@@ -403,6 +430,7 @@ int main(void) {
   test_hostile();
   test_settings();
   sl_hub_free(hub);
-  for (int i = 0; i < 8; i++) sl_identity_free(clients[i].id);
+  for (int i = 0; i < 8; i++)
+    sl_identity_free(clients[i].id);
   return check_summary("hub");
 }

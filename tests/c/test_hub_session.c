@@ -27,11 +27,16 @@ static void settle(peer *peers, int n) {
       sl_hub_session_event ev;
       while (sl_hub_session_next(peers[i].s, &ev)) {
         moved = 1;
-        if (ev.kind == SL_HUBS_SEND) CHECK_EQ(sl_hub_text(hub, peers[i].conn, ev.data, ev.len, 1000, WALL), 0);
+        if (ev.kind == SL_HUBS_SEND)
+          CHECK_EQ(sl_hub_text(hub, peers[i].conn, ev.data, ev.len, 1000, WALL), 0);
         if (ev.kind == SL_HUBS_AUTHENTICATED) peers[i].authenticated = 1;
-        if (ev.kind == SL_HUBS_SIGNAL) strncat(peers[i].signals, ev.data, sizeof peers[i].signals - strlen(peers[i].signals) - 1);
-        if (ev.kind == SL_HUBS_FAILED) snprintf(peers[i].failed, sizeof peers[i].failed, "%s", ev.data);
-        if (ev.kind == SL_HUBS_ERROR) strncat(peers[i].errors, ev.data, sizeof peers[i].errors - strlen(peers[i].errors) - 1);
+        if (ev.kind == SL_HUBS_SIGNAL)
+          strncat(peers[i].signals, ev.data,
+                  sizeof peers[i].signals - strlen(peers[i].signals) - 1);
+        if (ev.kind == SL_HUBS_FAILED)
+          snprintf(peers[i].failed, sizeof peers[i].failed, "%s", ev.data);
+        if (ev.kind == SL_HUBS_ERROR)
+          strncat(peers[i].errors, ev.data, sizeof peers[i].errors - strlen(peers[i].errors) - 1);
       }
     }
     sl_hub_output o;
@@ -49,8 +54,10 @@ static void connect_peer(peer *p, const uint8_t *key) {
   CHECK_EQ(sl_identity_generate(&p->id), 0);
   char pk[64], claims[256];
   b64(sl_identity_public_key(p->id), 32, pk, sizeof pk);
-  snprintf(claims, sizeof claims, "{\"userId\":\"u\",\"publicKey\":\"%s\",\"exp\":%.0f}", pk, WALL + 60);
-  CHECK_EQ(sl_hub_session_new(&p->s, p->id, make("{\"alg\":\"HS256\"}", claims, SL_JWT_HS256, key)), 0);
+  snprintf(claims, sizeof claims, "{\"userId\":\"u\",\"publicKey\":\"%s\",\"exp\":%.0f}", pk,
+           WALL + 60);
+  CHECK_EQ(sl_hub_session_new(&p->s, p->id, make("{\"alg\":\"HS256\"}", claims, SL_JWT_HS256, key)),
+           0);
   p->conn = (uint32_t)sl_hub_open(hub, "127.0.0.1", 1000);
   sl_hub_session_opened(p->s);
 }
@@ -75,17 +82,24 @@ static void test_with_hub(void) {
   settle(peers, 2);
   CHECK_EQ(sl_hub_session_join(peers[1].s, "lobby"), 0);
   settle(peers, 2);
-  CHECK(strstr(peers[1].signals, "\"type\":\"peer-list\"") && strstr(peers[1].signals, sl_identity_peer_id(peers[0].id)));
+  CHECK(strstr(peers[1].signals, "\"type\":\"peer-list\"") &&
+        strstr(peers[1].signals, sl_identity_peer_id(peers[0].id)));
   CHECK(strstr(peers[0].signals, "\"type\":\"peer-joined\""));
   CHECK_EQ(sl_hub_session_join(peers[0].s, "bad room"), SL_ESIG_FIELD);
   /* Signals reach the other peer with `from` set by the hub. */
-  CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_OFFER, sl_identity_peer_id(peers[1].id), "{\"sdp\":\"v=0\"}"), 0);
-  CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_RELAY_OPEN, sl_identity_peer_id(peers[1].id), NULL), 0);
+  CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_OFFER, sl_identity_peer_id(peers[1].id),
+                                 "{\"sdp\":\"v=0\"}"),
+           0);
+  CHECK_EQ(
+      sl_hub_session_signal(peers[0].s, SL_SIG_RELAY_OPEN, sl_identity_peer_id(peers[1].id), NULL),
+      0);
   settle(peers, 2);
-  CHECK(strstr(peers[1].signals, "\"type\":\"offer\",\"from\":\"") && strstr(peers[1].signals, "\"payload\":{\"sdp\":\"v=0\"}"));
+  CHECK(strstr(peers[1].signals, "\"type\":\"offer\",\"from\":\"") &&
+        strstr(peers[1].signals, "\"payload\":{\"sdp\":\"v=0\"}"));
   CHECK(strstr(peers[1].signals, "relay-ready") && strstr(peers[0].signals, "relay-ready"));
   CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_OFFER, "not-a-peer", "{}"), SL_ESIG_FIELD);
-  CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_OFFER, sl_identity_peer_id(peers[1].id), "[1]"), SL_ESIG_FIELD);
+  CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_OFFER, sl_identity_peer_id(peers[1].id), "[1]"),
+           SL_ESIG_FIELD);
   /* The application's payload cannot smuggle top-level keys (a second "from"). */
   CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_OFFER, sl_identity_peer_id(peers[1].id),
                                  "{\"sdp\":\"x\"},\"from\":\"spoofed\""),
@@ -93,13 +107,16 @@ static void test_with_hub(void) {
   CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_OFFER, sl_identity_peer_id(peers[1].id),
                                  "{\"sdp\":\"x\",\"sdp\":\"y\"}"),
            SL_ESIG_FIELD);
-  CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_OFFER, sl_identity_peer_id(peers[1].id), NULL), SL_ESIG_FIELD);
-  CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_JOIN, sl_identity_peer_id(peers[1].id), NULL), SL_ESIG_TYPE);
+  CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_OFFER, sl_identity_peer_id(peers[1].id), NULL),
+           SL_ESIG_FIELD);
+  CHECK_EQ(sl_hub_session_signal(peers[0].s, SL_SIG_JOIN, sl_identity_peer_id(peers[1].id), NULL),
+           SL_ESIG_TYPE);
   /* A hub error after auth arrives whole: code, message and, where the hub
    * names one, the peer it concerns. */
   CHECK_EQ(sl_hub_session_leave(peers[0].s, "elsewhere"), 0);
   settle(peers, 2);
-  CHECK(strstr(peers[0].errors, "{\"type\":\"error\"") && strstr(peers[0].errors, "\"code\":\"NOT_IN_ROOM\"") &&
+  CHECK(strstr(peers[0].errors, "{\"type\":\"error\"") &&
+        strstr(peers[0].errors, "\"code\":\"NOT_IN_ROOM\"") &&
         strstr(peers[0].errors, "\"message\":\""));
   CHECK_EQ(sl_hub_session_leave(peers[1].s, "lobby"), 0);
   settle(peers, 2);
@@ -111,7 +128,8 @@ static void test_with_hub(void) {
   CHECK(strcmp(peers[2].failed, "JWT_SIGNATURE") == 0);
   CHECK(!peers[2].authenticated);
   CHECK_EQ(sl_hub_session_text(peers[2].s, "{\"type\":\"ping\"}", 15), SL_EHUB_AUTH);
-  for (int i = 0; i < 3; i++) free_peer(&peers[i]);
+  for (int i = 0; i < 3; i++)
+    free_peer(&peers[i]);
   sl_hub_free(hub);
 }
 
@@ -120,11 +138,17 @@ static void test_hostile_hub(void) {
   sl_hub_session *s = NULL;
   CHECK_EQ(sl_identity_generate(&id), 0);
   CHECK_EQ(sl_hub_session_new(&s, id, "t.o.k"), 0);
-  const char *bad[] = {"", "[]", "{\"type\":7}", "{\"type\":\"challenge\",\"payload\":{\"nonce\":\"short\"}}",
-                       "{\"type\":\"authenticated\",\"payload\":{\"peerId\":\"12D3KooWsomeoneelse\"}}",
-                       "{\"type\":\"offer\",\"payload\":\"a\\u0000b\"}",
-                       "{\"type\":\"ping\"} trailing", "{\"type\":\"ping\",\"type\":\"error\"}"};
-  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) CHECK(sl_hub_session_text(s, bad[i], strlen(bad[i])) < 0);
+  const char *bad[] = {
+      "",
+      "[]",
+      "{\"type\":7}",
+      "{\"type\":\"challenge\",\"payload\":{\"nonce\":\"short\"}}",
+      "{\"type\":\"authenticated\",\"payload\":{\"peerId\":\"12D3KooWsomeoneelse\"}}",
+      "{\"type\":\"offer\",\"payload\":\"a\\u0000b\"}",
+      "{\"type\":\"ping\"} trailing",
+      "{\"type\":\"ping\",\"type\":\"error\"}"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    CHECK(sl_hub_session_text(s, bad[i], strlen(bad[i])) < 0);
   CHECK(!sl_hub_session_authenticated(s));
   /* Signals before authentication are not handed to the peer logic. */
   CHECK_EQ(sl_hub_session_text(s, "{\"type\":\"offer\",\"payload\":{}}", 29), 0);
@@ -135,16 +159,21 @@ static void test_hostile_hub(void) {
 }
 
 static void test_urls(void) {
-  const char *ok[] = {"wss://hub.example.com/signaling", "wss://[2001:db8::1]:443/", "ws://127.0.0.1:9090",
-                      "ws://localhost:8080/x", "ws://[::1]:9000", "ws://127.10.0.3"};
-  for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) CHECK_EQ(sl_hub_url_check(ok[i], 0), 0);
-  const char *insecure[] = {"ws://hub.example.com", "ws://10.0.0.1:80", "ws://127.0.0.1.evil.com", "ws://localhost.evil:1"};
+  const char *ok[] = {
+      "wss://hub.example.com/signaling", "wss://[2001:db8::1]:443/", "ws://127.0.0.1:9090",
+      "ws://localhost:8080/x",           "ws://[::1]:9000",          "ws://127.10.0.3"};
+  for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+    CHECK_EQ(sl_hub_url_check(ok[i], 0), 0);
+  const char *insecure[] = {"ws://hub.example.com", "ws://10.0.0.1:80", "ws://127.0.0.1.evil.com",
+                            "ws://localhost.evil:1"};
   for (size_t i = 0; i < sizeof insecure / sizeof *insecure; i++) {
     CHECK_EQ(sl_hub_url_check(insecure[i], 0), SL_EINSECURE);
     CHECK_EQ(sl_hub_url_check(insecure[i], 1), 0);
   }
-  const char *invalid[] = {"http://hub", "wss://", "ws:///path", "hub.example.com", "wss://user:pw@hub/", "ws://[::1"};
-  for (size_t i = 0; i < sizeof invalid / sizeof *invalid; i++) CHECK_EQ(sl_hub_url_check(invalid[i], 1), SL_EURL);
+  const char *invalid[] = {"http://hub",         "wss://",   "ws:///path", "hub.example.com",
+                           "wss://user:pw@hub/", "ws://[::1"};
+  for (size_t i = 0; i < sizeof invalid / sizeof *invalid; i++)
+    CHECK_EQ(sl_hub_url_check(invalid[i], 1), SL_EURL);
 }
 
 int main(void) {

@@ -6,11 +6,12 @@
 #include <sodium.h>
 
 /* RFC 8032, section 7.1, TEST 1. */
-static const char *rfc8032_seed = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+static const char *rfc8032_seed =
+    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
 static const char *rfc8032_pk = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
-static const char *rfc8032_sig =
-    "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46b"
-    "d25bf5f0595bbe24655141438e7a100b";
+static const char *rfc8032_sig = "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555"
+                                 "fb8821590a33bacc61e39701cf9b46b"
+                                 "d25bf5f0595bbe24655141438e7a100b";
 
 static void test_rfc8032(void) {
   size_t n;
@@ -52,7 +53,8 @@ static void test_sign_verify(void) {
 static void test_peer_id_roundtrip(void) {
   for (int i = 0; i < 200; i++) {
     uint8_t seed[32], pk[32];
-    for (int j = 0; j < 32; j++) seed[j] = (uint8_t)(i * 31 + j * 7);
+    for (int j = 0; j < 32; j++)
+      seed[j] = (uint8_t)(i * 31 + j * 7);
     sl_identity *id = NULL;
     CHECK_EQ(sl_identity_from_seed(&id, seed), 0);
     const char *pid = sl_identity_peer_id(id);
@@ -142,7 +144,8 @@ static void test_errors(void) {
   CHECK(strcmp(sl_errname(SL_EFRAME_TYPE), "FRAME_UNKNOWN_TYPE") == 0);
   CHECK(strcmp(sl_strerror(12345), "unknown error") == 0);
   CHECK(strcmp(sl_errname(12345), "UNKNOWN") == 0);
-  for (int c = 0; c > -50; c--) CHECK(sl_strerror(c) != NULL && sl_errname(c) != NULL);
+  for (int c = 0; c > -50; c--)
+    CHECK(sl_strerror(c) != NULL && sl_errname(c) != NULL);
 }
 
 int main(void) {

@@ -13,7 +13,8 @@ static uint8_t secret[32], issuer_sk[64], issuer_pk[32], client_pk[32];
 static char client_pk_b64[64];
 
 static sl_jwt_config hs_config(void) {
-  sl_jwt_config c = {.alg = SL_JWT_HS256, .secret = secret, .secret_len = sizeof secret, .skew_seconds = 60};
+  sl_jwt_config c = {
+      .alg = SL_JWT_HS256, .secret = secret, .secret_len = sizeof secret, .skew_seconds = 60};
   return c;
 }
 
@@ -28,14 +29,16 @@ static int verify(const sl_jwt_config *c, const char *token) {
 
 static const char *claims_json(const char *extra) {
   static char buf[4096];
-  snprintf(buf, sizeof buf, "{\"userId\":\"alice\",\"publicKey\":\"%s\",\"exp\":%lld%s}", client_pk_b64, NOW + 300, extra);
+  snprintf(buf, sizeof buf, "{\"userId\":\"alice\",\"publicKey\":\"%s\",\"exp\":%lld%s}",
+           client_pk_b64, NOW + 300, extra);
   return buf;
 }
 
 static void test_valid(void) {
   sl_jwt_config c = hs_config();
   sl_jwt_claims claims;
-  const char *t = make("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", claims_json(",\"iat\":1700000000"), SL_JWT_HS256, secret);
+  const char *t = make("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", claims_json(",\"iat\":1700000000"),
+                       SL_JWT_HS256, secret);
   CHECK_EQ(sl_jwt_verify(&c, t, strlen(t), NOW, &claims), 0);
   CHECK(strcmp(claims.user_id, "alice") == 0);
   CHECK_MEM(claims.public_key, client_pk, 32);
@@ -44,10 +47,12 @@ static void test_valid(void) {
   sl_jwt_config e = {.alg = SL_JWT_EDDSA, .skew_seconds = 60};
   memcpy(e.issuer_public_key, issuer_pk, 32);
   static char eddsa[16384];
-  snprintf(eddsa, sizeof eddsa, "%s", make("{\"alg\":\"EdDSA\"}", claims_json(""), SL_JWT_EDDSA, issuer_sk));
+  snprintf(eddsa, sizeof eddsa, "%s",
+           make("{\"alg\":\"EdDSA\"}", claims_json(""), SL_JWT_EDDSA, issuer_sk));
   CHECK_EQ(verify(&e, eddsa), 0);
   /* The same claims signed with HS256 are refused by an EdDSA hub, and vice versa. */
-  CHECK_EQ(verify(&e, make("{\"alg\":\"HS256\"}", claims_json(""), SL_JWT_HS256, secret)), SL_EJWT_ALG);
+  CHECK_EQ(verify(&e, make("{\"alg\":\"HS256\"}", claims_json(""), SL_JWT_HS256, secret)),
+           SL_EJWT_ALG);
   CHECK_EQ(verify(&c, eddsa), SL_EJWT_ALG);
 }
 
@@ -62,8 +67,10 @@ static void test_algorithm(void) {
   CHECK_EQ(verify(&c, make("{\"alg\":\"none\"}", claims, SL_JWT_HS256, secret)), SL_EJWT_ALG);
   CHECK_EQ(verify(&c, make("{\"alg\":\"hs256\"}", claims, SL_JWT_HS256, secret)), SL_EJWT_ALG);
   CHECK_EQ(verify(&c, make("{\"typ\":\"JWT\"}", claims, SL_JWT_HS256, secret)), SL_EJWT_ALG);
-  CHECK_EQ(verify(&c, make("{\"alg\":\"HS256\",\"crit\":[\"x\"]}", claims, SL_JWT_HS256, secret)), SL_EJWT_MALFORMED);
-  CHECK_EQ(verify(&c, make("{\"alg\":\"HS256\",\"alg\":\"none\"}", claims, SL_JWT_HS256, secret)), SL_EJWT_MALFORMED);
+  CHECK_EQ(verify(&c, make("{\"alg\":\"HS256\",\"crit\":[\"x\"]}", claims, SL_JWT_HS256, secret)),
+           SL_EJWT_MALFORMED);
+  CHECK_EQ(verify(&c, make("{\"alg\":\"HS256\",\"alg\":\"none\"}", claims, SL_JWT_HS256, secret)),
+           SL_EJWT_MALFORMED);
   uint8_t wrong[32] = {1};
   CHECK_EQ(verify(&c, make("{\"alg\":\"HS256\"}", claims, SL_JWT_HS256, wrong)), SL_EJWT_SIGNATURE);
 }
@@ -75,22 +82,29 @@ static void test_times(void) {
   CHECK_EQ(verify(&c, make("{\"alg\":\"HS256\"}", p, SL_JWT_HS256, secret)), SL_EJWT_EXPIRED);
   long long cases[][2] = {{NOW - 61, SL_EJWT_EXPIRED}, {NOW - 60, 0}, {NOW, 0}};
   for (int i = 0; i < 3; i++) {
-    snprintf(p, sizeof p, "{\"userId\":\"a\",\"publicKey\":\"%s\",\"exp\":%lld}", client_pk_b64, cases[i][0]);
+    snprintf(p, sizeof p, "{\"userId\":\"a\",\"publicKey\":\"%s\",\"exp\":%lld}", client_pk_b64,
+             cases[i][0]);
     CHECK_EQ(verify(&c, make("{\"alg\":\"HS256\"}", p, SL_JWT_HS256, secret)), cases[i][1]);
   }
   char extra[64];
   snprintf(extra, sizeof extra, ",\"nbf\":%lld", NOW + 61);
-  CHECK_EQ(verify(&c, make("{\"alg\":\"HS256\"}", claims_json(extra), SL_JWT_HS256, secret)), SL_EJWT_NOT_YET_VALID);
+  CHECK_EQ(verify(&c, make("{\"alg\":\"HS256\"}", claims_json(extra), SL_JWT_HS256, secret)),
+           SL_EJWT_NOT_YET_VALID);
   snprintf(extra, sizeof extra, ",\"nbf\":%lld", NOW + 59);
   CHECK_EQ(verify(&c, make("{\"alg\":\"HS256\"}", claims_json(extra), SL_JWT_HS256, secret)), 0);
   snprintf(extra, sizeof extra, ",\"iat\":%lld", NOW + 3600);
-  CHECK_EQ(verify(&c, make("{\"alg\":\"HS256\"}", claims_json(extra), SL_JWT_HS256, secret)), SL_EJWT_NOT_YET_VALID);
-  CHECK_EQ(verify(&c, make("{\"alg\":\"HS256\"}", claims_json(",\"nbf\":\"soon\""), SL_JWT_HS256, secret)), SL_EJWT_MALFORMED);
+  CHECK_EQ(verify(&c, make("{\"alg\":\"HS256\"}", claims_json(extra), SL_JWT_HS256, secret)),
+           SL_EJWT_NOT_YET_VALID);
+  CHECK_EQ(verify(&c, make("{\"alg\":\"HS256\"}", claims_json(",\"nbf\":\"soon\""), SL_JWT_HS256,
+                           secret)),
+           SL_EJWT_MALFORMED);
   /* A second exp later in the object must not win. */
-  CHECK_EQ(verify(&c, make("{\"alg\":\"HS256\"}", claims_json(",\"exp\":1"), SL_JWT_HS256, secret)), SL_EJWT_MALFORMED);
+  CHECK_EQ(verify(&c, make("{\"alg\":\"HS256\"}", claims_json(",\"exp\":1"), SL_JWT_HS256, secret)),
+           SL_EJWT_MALFORMED);
   sl_jwt_config wide = hs_config();
   wide.skew_seconds = 61;
-  CHECK_EQ(verify(&wide, make("{\"alg\":\"HS256\"}", claims_json(""), SL_JWT_HS256, secret)), SL_EINVAL);
+  CHECK_EQ(verify(&wide, make("{\"alg\":\"HS256\"}", claims_json(""), SL_JWT_HS256, secret)),
+           SL_EINVAL);
 }
 
 static void test_audience_issuer(void) {
@@ -98,12 +112,27 @@ static void test_audience_issuer(void) {
   c.audience = "starling-hub";
   c.issuer = "https://auth.example";
   const char *h = "{\"alg\":\"HS256\"}";
-  CHECK_EQ(verify(&c, make(h, claims_json(",\"aud\":\"starling-hub\",\"iss\":\"https://auth.example\""), SL_JWT_HS256, secret)), 0);
-  CHECK_EQ(verify(&c, make(h, claims_json(",\"aud\":[\"x\",\"starling-hub\"],\"iss\":\"https://auth.example\""), SL_JWT_HS256, secret)), 0);
-  CHECK_EQ(verify(&c, make(h, claims_json(",\"aud\":\"other\",\"iss\":\"https://auth.example\""), SL_JWT_HS256, secret)), SL_EJWT_AUDIENCE);
-  CHECK_EQ(verify(&c, make(h, claims_json(",\"iss\":\"https://auth.example\""), SL_JWT_HS256, secret)), SL_EJWT_AUDIENCE);
-  CHECK_EQ(verify(&c, make(h, claims_json(",\"aud\":\"starling-hub\",\"iss\":\"https://evil\""), SL_JWT_HS256, secret)), SL_EJWT_ISSUER);
-  CHECK_EQ(verify(&c, make(h, claims_json(",\"aud\":\"starling-hub\""), SL_JWT_HS256, secret)), SL_EJWT_ISSUER);
+  CHECK_EQ(
+      verify(&c, make(h, claims_json(",\"aud\":\"starling-hub\",\"iss\":\"https://auth.example\""),
+                      SL_JWT_HS256, secret)),
+      0);
+  CHECK_EQ(
+      verify(&c,
+             make(h,
+                  claims_json(",\"aud\":[\"x\",\"starling-hub\"],\"iss\":\"https://auth.example\""),
+                  SL_JWT_HS256, secret)),
+      0);
+  CHECK_EQ(verify(&c, make(h, claims_json(",\"aud\":\"other\",\"iss\":\"https://auth.example\""),
+                           SL_JWT_HS256, secret)),
+           SL_EJWT_AUDIENCE);
+  CHECK_EQ(
+      verify(&c, make(h, claims_json(",\"iss\":\"https://auth.example\""), SL_JWT_HS256, secret)),
+      SL_EJWT_AUDIENCE);
+  CHECK_EQ(verify(&c, make(h, claims_json(",\"aud\":\"starling-hub\",\"iss\":\"https://evil\""),
+                           SL_JWT_HS256, secret)),
+           SL_EJWT_ISSUER);
+  CHECK_EQ(verify(&c, make(h, claims_json(",\"aud\":\"starling-hub\""), SL_JWT_HS256, secret)),
+           SL_EJWT_ISSUER);
 }
 
 static void test_claims(void) {
@@ -112,14 +141,18 @@ static void test_claims(void) {
   char p[1024], long_user[200];
   memset(long_user, 'u', 129);
   long_user[129] = 0;
-  const char *bad_users[] = {"", "\"userId\":\"\",", "\"userId\":7,"}; /* missing, empty, not a string */
+  const char *bad_users[] = {"", "\"userId\":\"\",",
+                             "\"userId\":7,"}; /* missing, empty, not a string */
   for (int i = 0; i < 3; i++) {
-    snprintf(p, sizeof p, "{%s\"publicKey\":\"%s\",\"exp\":9999999999}", bad_users[i], client_pk_b64);
+    snprintf(p, sizeof p, "{%s\"publicKey\":\"%s\",\"exp\":9999999999}", bad_users[i],
+             client_pk_b64);
     CHECK_EQ(verify(&c, make(h, p, SL_JWT_HS256, secret)), SL_EJWT_CLAIMS);
   }
-  snprintf(p, sizeof p, "{\"userId\":\"%s\",\"publicKey\":\"%s\",\"exp\":9999999999}", long_user, client_pk_b64);
+  snprintf(p, sizeof p, "{\"userId\":\"%s\",\"publicKey\":\"%s\",\"exp\":9999999999}", long_user,
+           client_pk_b64);
   CHECK_EQ(verify(&c, make(h, p, SL_JWT_HS256, secret)), SL_EJWT_CLAIMS);
-  const char *keys[] = {"AAAA", "not base64!", "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" /* small-order point */};
+  const char *keys[] = {"AAAA", "not base64!",
+                        "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" /* small-order point */};
   for (int i = 0; i < 3; i++) {
     snprintf(p, sizeof p, "{\"userId\":\"a\",\"publicKey\":\"%s\",\"exp\":9999999999}", keys[i]);
     CHECK_EQ(verify(&c, make(h, p, SL_JWT_HS256, secret)), SL_EJWT_CLAIMS);
@@ -140,17 +173,25 @@ static void test_claims(void) {
 static void test_malformed(void) {
   sl_jwt_config c = hs_config();
   static char good[16384], t[16384 + 2];
-  snprintf(good, sizeof good, "%s", make("{\"alg\":\"HS256\"}", claims_json(""), SL_JWT_HS256, secret));
+  snprintf(good, sizeof good, "%s",
+           make("{\"alg\":\"HS256\"}", claims_json(""), SL_JWT_HS256, secret));
   const char *cases[] = {"", ".", "..", "a.b", "a.b.c.d", "!!!.abc.def", "e30.W10.e30"};
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) CHECK_EQ(verify(&c, cases[i]), SL_EJWT_MALFORMED);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    CHECK_EQ(verify(&c, cases[i]), SL_EJWT_MALFORMED);
   CHECK_EQ(verify(&c, "e30.e30.e30"), SL_EJWT_ALG); /* {} header: no alg */
-  snprintf(t, sizeof t, "%s=", good); /* padding is not base64url-no-pad */
+  snprintf(t, sizeof t, "%s=", good);               /* padding is not base64url-no-pad */
   CHECK_EQ(verify(&c, t), SL_EJWT_MALFORMED);
-  CHECK_EQ(verify(&c, make("[\"alg\",\"HS256\"]", claims_json(""), SL_JWT_HS256, secret)), SL_EJWT_MALFORMED);
-  CHECK_EQ(verify(&c, make("{\"alg\":\"HS256\"} x", claims_json(""), SL_JWT_HS256, secret)), SL_EJWT_MALFORMED);
-  CHECK_EQ(verify(&c, make("{\"alg\":\"HS256\",\"typ\":\"JOSE+JSON\"}", claims_json(""), SL_JWT_HS256, secret)), SL_EJWT_MALFORMED);
+  CHECK_EQ(verify(&c, make("[\"alg\",\"HS256\"]", claims_json(""), SL_JWT_HS256, secret)),
+           SL_EJWT_MALFORMED);
+  CHECK_EQ(verify(&c, make("{\"alg\":\"HS256\"} x", claims_json(""), SL_JWT_HS256, secret)),
+           SL_EJWT_MALFORMED);
+  CHECK_EQ(verify(&c, make("{\"alg\":\"HS256\",\"typ\":\"JOSE+JSON\"}", claims_json(""),
+                           SL_JWT_HS256, secret)),
+           SL_EJWT_MALFORMED);
   char p[1024];
-  snprintf(p, sizeof p, "{\"userId\":\"alice\\u0000admin\",\"publicKey\":\"%s\",\"exp\":9999999999}", client_pk_b64);
+  snprintf(p, sizeof p,
+           "{\"userId\":\"alice\\u0000admin\",\"publicKey\":\"%s\",\"exp\":9999999999}",
+           client_pk_b64);
   CHECK_EQ(verify(&c, make("{\"alg\":\"HS256\"}", p, SL_JWT_HS256, secret)), SL_EJWT_MALFORMED);
   /* Flipping any character of a good token never verifies. */
   size_t len = strlen(good);

@@ -11,26 +11,30 @@
 /* The queued actions, e.g. "start-direct:1 timer:1:250". */
 static const char *actions(sl_link *l) {
   static char out[512];
-  static const char *names[] = {"", "start-direct", "report-broken", "request-relay", "start-relay",
-                                "close", "activate", "deactivate", "fallback", "timer"};
+  static const char *names[] = {
+      "",      "start-direct", "report-broken", "request-relay", "start-relay",
+      "close", "activate",     "deactivate",    "fallback",      "timer"};
   out[0] = 0;
   sl_link_action a;
   while (sl_link_next(l, &a)) {
     char one[64];
-    if (a.kind == SL_LINK_SET_TIMER) snprintf(one, sizeof one, "timer:%d:%.0f", a.arg, a.ms);
-    else if (a.kind == SL_LINK_REQUEST_RELAY || a.kind == SL_LINK_START_RELAY) snprintf(one, sizeof one, "%s", names[a.kind]);
-    else snprintf(one, sizeof one, "%s:%d", names[a.kind], a.arg);
+    if (a.kind == SL_LINK_SET_TIMER)
+      snprintf(one, sizeof one, "timer:%d:%.0f", a.arg, a.ms);
+    else if (a.kind == SL_LINK_REQUEST_RELAY || a.kind == SL_LINK_START_RELAY)
+      snprintf(one, sizeof one, "%s", names[a.kind]);
+    else
+      snprintf(one, sizeof one, "%s:%d", names[a.kind], a.arg);
     if (out[0]) strncat(out, " ", sizeof out - strlen(out) - 1);
     strncat(out, one, sizeof out - strlen(out) - 1);
   }
   return out;
 }
 
-#define EXPECT(l, want)                                                               \
-  do {                                                                                \
-    const char *got_ = actions(l);                                                    \
-    if (strcmp(got_, want) != 0) fprintf(stderr, "  got:  %s\n  want: %s\n", got_, want); \
-    CHECK(strcmp(got_, want) == 0);                                                   \
+#define EXPECT(l, want)                                                                            \
+  do {                                                                                             \
+    const char *got_ = actions(l);                                                                 \
+    if (strcmp(got_, want) != 0) fprintf(stderr, "  got:  %s\n  want: %s\n", got_, want);          \
+    CHECK(strcmp(got_, want) == 0);                                                                \
   } while (0)
 
 static sl_link *new_link(int offerer) {

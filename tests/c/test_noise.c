@@ -54,7 +54,8 @@ static void run_vector(const cJSON *v) {
     } else {
       /* Transport: message 3 is the responder's (XX ends on the initiator). */
       bool transport_from_init = (i % 2) == 0;
-      sl_session *w = transport_from_init ? s_init : s_resp, *r = transport_from_init ? s_resp : s_init;
+      sl_session *w = transport_from_init ? s_init : s_resp,
+                 *r = transport_from_init ? s_resp : s_init;
       CHECK_EQ(sl_session_encrypt(w, payload, plen, out, sizeof out, &got), 0);
       CHECK_EQ(got, clen);
       CHECK_MEM(out, ct, clen);
@@ -298,7 +299,7 @@ static void test_payload_parser(void) {
   size_t m = (size_t)n;
   const uint8_t extras[] = {0x22, 0x02, 0x0a, 0x00, /* field 4, extensions */
                             0x28, 0x96, 0x01,       /* field 5 varint */
-                            0x31, 1, 2, 3, 4, 5, 6, 7, 8, 0x3d, 1, 2, 3, 4};
+                            0x31, 1,    2,    3,    4, 5, 6, 7, 8, 0x3d, 1, 2, 3, 4};
   memcpy(ext + m, extras, sizeof extras);
   m += sizeof extras;
   CHECK_EQ(sl__payload_decode(ext, m, &p), 0);
@@ -366,9 +367,11 @@ static void test_session_limits(void) {
   CHECK_EQ(len, SL_RECORD_MAX_BYTES);
   CHECK_EQ(sl_session_decrypt(b, rec, len, big, sizeof big, &plen), 0);
   CHECK_EQ(plen, SL_RECORD_MAX_PLAINTEXT);
-  CHECK_EQ(sl_session_encrypt(a, big, SL_RECORD_MAX_PLAINTEXT + 1, rec, sizeof rec, &len), SL_ESESSION_TOO_LARGE);
+  CHECK_EQ(sl_session_encrypt(a, big, SL_RECORD_MAX_PLAINTEXT + 1, rec, sizeof rec, &len),
+           SL_ESESSION_TOO_LARGE);
   CHECK_EQ(sl_session_encrypt(a, big, 10, rec, 20, &len), SL_EBUFSIZE);
-  CHECK_EQ(sl_session_decrypt(b, rec, SL_RECORD_MAX_BYTES + 1, big, sizeof big, &plen), SL_ESESSION_TOO_LARGE);
+  CHECK_EQ(sl_session_decrypt(b, rec, SL_RECORD_MAX_BYTES + 1, big, sizeof big, &plen),
+           SL_ESESSION_TOO_LARGE);
   /* Empty records are legal (a keep-alive). */
   sl_session_free(a), sl_session_free(b);
   session_pair(&a, &b);

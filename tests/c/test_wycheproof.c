@@ -24,7 +24,8 @@ static void run_file(const char *name, case_fn fn, int min_cases) {
       fn(g, t, &ok);
       if (!ok) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(t, "tcId");
-        fprintf(stderr, "%s: tcId %d failed (%s)\n", name, id ? id->valueint : -1, json_str(t, "comment"));
+        fprintf(stderr, "%s: tcId %d failed (%s)\n", name, id ? id->valueint : -1,
+                json_str(t, "comment"));
       }
       CHECK(ok);
       cases++;
@@ -43,17 +44,22 @@ static void x25519_case(const cJSON *g, const cJSON *t, int *ok) {
   uint8_t *shared = json_hex(t, "shared", &sl), out[32];
   int rc = (pl == 32 && kl == 32) ? sl__x25519(out, priv, pub) : SL_EINVAL;
   bool zero = json_has_flag(t, "ZeroSharedSecret");
-  if (strcmp(result(t), "valid") == 0) *ok = rc == 0 && sl == 32 && memcmp(out, shared, 32) == 0;
-  else if (zero) *ok = rc == SL_EHS_LOW_ORDER;
-  else if (strcmp(result(t), "acceptable") == 0) *ok = rc != 0 || memcmp(out, shared, 32) == 0;
-  else *ok = rc != 0;
+  if (strcmp(result(t), "valid") == 0)
+    *ok = rc == 0 && sl == 32 && memcmp(out, shared, 32) == 0;
+  else if (zero)
+    *ok = rc == SL_EHS_LOW_ORDER;
+  else if (strcmp(result(t), "acceptable") == 0)
+    *ok = rc != 0 || memcmp(out, shared, 32) == 0;
+  else
+    *ok = rc != 0;
   free(pub), free(priv), free(shared);
 }
 
 static void ed25519_case(const cJSON *g, const cJSON *t, int *ok) {
   size_t pl, ml, sl;
   const cJSON *key = cJSON_GetObjectItemCaseSensitive(g, "publicKey");
-  uint8_t *pk = json_hex(key, "pk", &pl), *msg = json_hex(t, "msg", &ml), *sig = json_hex(t, "sig", &sl);
+  uint8_t *pk = json_hex(key, "pk", &pl), *msg = json_hex(t, "msg", &ml),
+          *sig = json_hex(t, "sig", &sl);
   int rc = (pl == 32 && sl == 64) ? sl_verify(pk, msg, ml, sig) : SL_EINVAL;
   *ok = strcmp(result(t), "valid") == 0 ? rc == 0 : rc != 0;
   free(pk), free(msg), free(sig);
@@ -62,8 +68,10 @@ static void ed25519_case(const cJSON *g, const cJSON *t, int *ok) {
 static void aead_case(const cJSON *g, const cJSON *t, int *ok) {
   (void)g;
   size_t kl, il, al, ml, cl, tl;
-  uint8_t *key = json_hex(t, "key", &kl), *iv = json_hex(t, "iv", &il), *aad = json_hex(t, "aad", &al);
-  uint8_t *msg = json_hex(t, "msg", &ml), *ct = json_hex(t, "ct", &cl), *tag = json_hex(t, "tag", &tl);
+  uint8_t *key = json_hex(t, "key", &kl), *iv = json_hex(t, "iv", &il),
+          *aad = json_hex(t, "aad", &al);
+  uint8_t *msg = json_hex(t, "msg", &ml), *ct = json_hex(t, "ct", &cl),
+          *tag = json_hex(t, "tag", &tl);
   bool valid = strcmp(result(t), "valid") == 0;
   if (kl != 32 || il != 12 || tl != 16) {
     *ok = !valid; /* sizes the IETF construction cannot take */
@@ -77,7 +85,8 @@ static void aead_case(const cJSON *g, const cJSON *t, int *ok) {
     if (valid) {
       uint8_t *enc = malloc(ml + 16);
       crypto_aead_chacha20poly1305_ietf_encrypt(enc, NULL, msg, ml, aad, al, NULL, iv, key);
-      *ok = rc == 0 && olen == ml && memcmp(opened, msg, ml) == 0 && memcmp(enc, sealed, cl + tl) == 0;
+      *ok = rc == 0 && olen == ml && memcmp(opened, msg, ml) == 0 &&
+            memcmp(enc, sealed, cl + tl) == 0;
       free(enc);
     } else {
       *ok = rc != 0;
@@ -93,8 +102,10 @@ static void aead_case(const cJSON *g, const cJSON *t, int *ok) {
 static void noise_nonce_case(const cJSON *g, const cJSON *t, int *ok) {
   (void)g;
   size_t kl, il, al, ml, cl, tl;
-  uint8_t *key = json_hex(t, "key", &kl), *iv = json_hex(t, "iv", &il), *aad = json_hex(t, "aad", &al);
-  uint8_t *msg = json_hex(t, "msg", &ml), *ct = json_hex(t, "ct", &cl), *tag = json_hex(t, "tag", &tl);
+  uint8_t *key = json_hex(t, "key", &kl), *iv = json_hex(t, "iv", &il),
+          *aad = json_hex(t, "aad", &al);
+  uint8_t *msg = json_hex(t, "msg", &ml), *ct = json_hex(t, "ct", &cl),
+          *tag = json_hex(t, "tag", &tl);
   *ok = 1;
   if (kl == 32 && il == 12 && tl == 16) {
     uint8_t *sealed = malloc(cl + 16), *opened = malloc(ml + 1);
@@ -111,9 +122,11 @@ static void noise_nonce_case(const cJSON *g, const cJSON *t, int *ok) {
     }
     free(sealed), free(opened);
   }
-  if (*ok && kl == 32 && il == 12 && tl == 16 && strcmp(result(t), "valid") == 0 && !iv[0] && !iv[1] && !iv[2] && !iv[3]) {
+  if (*ok && kl == 32 && il == 12 && tl == 16 && strcmp(result(t), "valid") == 0 && !iv[0] &&
+      !iv[1] && !iv[2] && !iv[3]) {
     uint64_t n = 0;
-    for (int i = 7; i >= 0; i--) n = n << 8 | iv[4 + i];
+    for (int i = 7; i >= 0; i--)
+      n = n << 8 | iv[4 + i];
     uint8_t *out = malloc(ml + 16), *back = malloc(ml + 1);
     sl__aead_encrypt(key, n, aad, al, msg, ml, out);
     *ok = memcmp(out, ct, cl) == 0 && memcmp(out + cl, tag, 16) == 0 &&
@@ -126,7 +139,8 @@ static void noise_nonce_case(const cJSON *g, const cJSON *t, int *ok) {
 static void hkdf_case(const cJSON *g, const cJSON *t, int *ok) {
   (void)g;
   size_t il, sl, nl, ol;
-  uint8_t *ikm = json_hex(t, "ikm", &il), *salt = json_hex(t, "salt", &sl), *info = json_hex(t, "info", &nl);
+  uint8_t *ikm = json_hex(t, "ikm", &il), *salt = json_hex(t, "salt", &sl),
+          *info = json_hex(t, "info", &nl);
   uint8_t *okm = json_hex(t, "okm", &ol);
   const cJSON *size = cJSON_GetObjectItemCaseSensitive(t, "size");
   size_t n = (size_t)(size ? size->valuedouble : 0);
@@ -138,7 +152,8 @@ static void hkdf_case(const cJSON *g, const cJSON *t, int *ok) {
 
 static void hmac_case(const cJSON *g, const cJSON *t, int *ok) {
   size_t kl, ml, tl;
-  uint8_t *key = json_hex(t, "key", &kl), *msg = json_hex(t, "msg", &ml), *tag = json_hex(t, "tag", &tl);
+  uint8_t *key = json_hex(t, "key", &kl), *msg = json_hex(t, "msg", &ml),
+          *tag = json_hex(t, "tag", &tl);
   const cJSON *ts = cJSON_GetObjectItemCaseSensitive(g, "tagSize");
   size_t tag_bytes = (size_t)(ts ? ts->valueint : 256) / 8;
   uint8_t mac[32];

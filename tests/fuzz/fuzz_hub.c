@@ -36,7 +36,8 @@ static void init_once(void) {
     char pk[64], claims[256];
     if (sl_identity_from_seed(&ids[i], seed) != 0) abort();
     b64(sl_identity_public_key(ids[i]), 32, pk, sizeof pk);
-    snprintf(claims, sizeof claims, "{\"userId\":\"u%d\",\"publicKey\":\"%s\",\"exp\":%.0f}", i, pk, WALL + 3600);
+    snprintf(claims, sizeof claims, "{\"userId\":\"u%d\",\"publicKey\":\"%s\",\"exp\":%.0f}", i, pk,
+             WALL + 3600);
     const char *t = make("{\"alg\":\"HS256\"}", claims, SL_JWT_HS256, secret);
     char *copy = malloc(strlen(t) + 1);
     if (!copy) abort();
@@ -55,7 +56,8 @@ static void drain(sl_hub *hub, char *nonce, size_t nonce_cap) {
       if (!cJSON_IsObject(j)) abort();
       const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "payload");
       const cJSON *n = cJSON_GetObjectItemCaseSensitive(p, "nonce");
-      if (nonce && cJSON_IsString(n) && strlen(n->valuestring) < nonce_cap) strcpy(nonce, n->valuestring);
+      if (nonce && cJSON_IsString(n) && strlen(n->valuestring) < nonce_cap)
+        strcpy(nonce, n->valuestring);
       cJSON_Delete(j);
     } else if (o.kind == SL_HUB_SEND_BINARY) {
       if (!o.data || o.len < SL_RELAY_HEADER_BYTES || o.data[0] != SL_RELAY_KIND_RECORD) abort();
@@ -80,8 +82,9 @@ static uint32_t login(sl_hub *hub, int i, double now) {
   uint8_t challenge[sizeof SL_HUB_CHALLENGE_PREFIX - 1 + SL_HUB_NONCE_BYTES], sig[64];
   size_t n = 0;
   memcpy(challenge, SL_HUB_CHALLENGE_PREFIX, sizeof SL_HUB_CHALLENGE_PREFIX - 1);
-  if (sodium_base642bin(challenge + sizeof SL_HUB_CHALLENGE_PREFIX - 1, SL_HUB_NONCE_BYTES, nonce, strlen(nonce), NULL,
-                        &n, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+  if (sodium_base642bin(challenge + sizeof SL_HUB_CHALLENGE_PREFIX - 1, SL_HUB_NONCE_BYTES, nonce,
+                        strlen(nonce), NULL, &n, NULL,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
       n != SL_HUB_NONCE_BYTES || sl_identity_sign(ids[i], challenge, sizeof challenge, sig) != 0)
     abort();
   char sig64[100];
@@ -96,10 +99,13 @@ static uint32_t login(sl_hub *hub, int i, double now) {
 static sl_hub *new_hub(void) {
   sl_hub *hub = NULL;
   if (sl_hub_new(&hub) != 0 || sl_hub_set_jwt_hs256(hub, secret, sizeof secret) != 0) abort();
-  static const struct { int setting; double value; } limits[] = {
-      {SL_HUB_MAX_MESSAGE, 1024}, {SL_HUB_MAX_ROOMS_PER_CLIENT, 2}, {SL_HUB_MAX_PEERS_PER_ROOM, 3},
-      {SL_HUB_MAX_CONNECTIONS, 6}, {SL_HUB_MSG_BURST, 40}, {SL_HUB_RELAY_BURST, 40},
-      {SL_HUB_RELAY_MAX_BYTES, 4096}, {SL_HUB_RELAY_MAX_MS, 5000}};
+  static const struct {
+    int setting;
+    double value;
+  } limits[] = {{SL_HUB_MAX_MESSAGE, 1024},     {SL_HUB_MAX_ROOMS_PER_CLIENT, 2},
+                {SL_HUB_MAX_PEERS_PER_ROOM, 3}, {SL_HUB_MAX_CONNECTIONS, 6},
+                {SL_HUB_MSG_BURST, 40},         {SL_HUB_RELAY_BURST, 40},
+                {SL_HUB_RELAY_MAX_BYTES, 4096}, {SL_HUB_RELAY_MAX_MS, 5000}};
   for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++)
     if (sl_hub_set(hub, limits[i].setting, limits[i].value) != 0) abort();
   return hub;
@@ -126,17 +132,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint32_t c = conns[slot];
     int other = slot == 0 ? 1 : 0; /* the logged-in client that is not this one */
     switch (op) {
-    case 0: (void)sl_hub_text(hub, c, (const char *)bytes, take, now, WALL); break;
-    case 1: (void)sl_hub_binary(hub, c, bytes, take, now); break;
+    case 0:
+      (void)sl_hub_text(hub, c, (const char *)bytes, take, now, WALL);
+      break;
+    case 1:
+      (void)sl_hub_binary(hub, c, bytes, take, now);
+      break;
     case 2:
       record[0] = SL_RELAY_KIND_RECORD;
       memcpy(record + 1, sl_identity_public_key(ids[other]), 32);
-      if (take > sizeof record - SL_RELAY_HEADER_BYTES) take = sizeof record - SL_RELAY_HEADER_BYTES;
+      if (take > sizeof record - SL_RELAY_HEADER_BYTES)
+        take = sizeof record - SL_RELAY_HEADER_BYTES;
       memcpy(record + SL_RELAY_HEADER_BYTES, bytes, take);
       (void)sl_hub_binary(hub, c, record, SL_RELAY_HEADER_BYTES + take, now);
       break;
     case 3:
-      snprintf(msg, sizeof msg, "{\"type\":\"relay-open\",\"to\":\"%s\"}", sl_identity_peer_id(ids[other]));
+      snprintf(msg, sizeof msg, "{\"type\":\"relay-open\",\"to\":\"%s\"}",
+               sl_identity_peer_id(ids[other]));
       text(hub, c, msg, now);
       break;
     case 4:
@@ -151,7 +163,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (id > 0) conns[slot] = (uint32_t)id;
       break;
     }
-    default: text(hub, c, "{\"type\":\"join\",\"room\":\"r\"}", now); break;
+    default:
+      text(hub, c, "{\"type\":\"join\",\"room\":\"r\"}", now);
+      break;
     }
     drain(hub, NULL, 0);
   }

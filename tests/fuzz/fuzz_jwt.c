@@ -15,8 +15,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (sl_init() != 0) abort();
     ready = 1;
   }
-  sl_jwt_config cfg = {.alg = SL_JWT_HS256, .secret = secret, .secret_len = 32, .skew_seconds = 60,
-                       .audience = "hub", .issuer = "iss"};
+  sl_jwt_config cfg = {.alg = SL_JWT_HS256,
+                       .secret = secret,
+                       .secret_len = 32,
+                       .skew_seconds = 60,
+                       .audience = "hub",
+                       .issuer = "iss"};
   sl_jwt_claims claims;
   for (int alg = SL_JWT_HS256; alg <= SL_JWT_EDDSA; alg++) {
     cfg.alg = alg;

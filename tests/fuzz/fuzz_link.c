@@ -36,7 +36,9 @@ static void apply(sl_link *l, shadow *s) {
       s->open[p] = s->ready[p] = false;
       break;
     case SL_LINK_ACTIVATE:
-      if (s->closed || (p != SL_LINK_PATH_DIRECT && p != SL_LINK_PATH_RELAY) || !s->open[p] || !s->ready[p]) abort();
+      if (s->closed || (p != SL_LINK_PATH_DIRECT && p != SL_LINK_PATH_RELAY) || !s->open[p] ||
+          !s->ready[p])
+        abort();
       s->active = p;
       break;
     case SL_LINK_DEACTIVATE:
@@ -76,16 +78,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int op = data[i] % 11, x = data[i + 1];
     int p = x & 1 ? SL_LINK_PATH_RELAY : SL_LINK_PATH_DIRECT;
     switch (op) {
-    case 0: sl_link_set_hub(l, x & 1); break;
-    case 1: sl_link_start(l); break;
-    case 2: sl_link_present(l); break;
-    case 3: (void)sl_link_offer(l, (uint32_t)x % 8); break;
-    case 4: sl_link_relay_ready(l); break;
-    case 5: path_event(l, &s, p, true, 0); break;
-    case 6: path_event(l, &s, p, false, 1 + (x >> 1) % 7); break;
-    case 7: sl_link_hub_lost(l); break;
-    case 8: sl_link_timer(l, 1 + x % 4); break; /* 4: not a timer */
-    case 9: /* closing needs no deactivation: the host drops everything */
+    case 0:
+      sl_link_set_hub(l, x & 1);
+      break;
+    case 1:
+      sl_link_start(l);
+      break;
+    case 2:
+      sl_link_present(l);
+      break;
+    case 3:
+      (void)sl_link_offer(l, (uint32_t)x % 8);
+      break;
+    case 4:
+      sl_link_relay_ready(l);
+      break;
+    case 5:
+      path_event(l, &s, p, true, 0);
+      break;
+    case 6:
+      path_event(l, &s, p, false, 1 + (x >> 1) % 7);
+      break;
+    case 7:
+      sl_link_hub_lost(l);
+      break;
+    case 8:
+      sl_link_timer(l, 1 + x % 4);
+      break; /* 4: not a timer */
+    case 9:  /* closing needs no deactivation: the host drops everything */
       sl_link_close(l);
       s.closed = true;
       break;
