@@ -1,6 +1,7 @@
 // frame.js — [u32 BE length][u8 type][payload] frames (C core: src/frame).
 import { wasm, heap, slot, slotPtr, check, toBytes, Scratch, errorFor, finalizer } from './core.js';
 import { FrameError, StarlingError } from './errors.js';
+import { ERRNO } from './errno.js';
 
 /** Frame type numbers (see docs/protocol.md). */
 export const FrameType = Object.freeze({
@@ -31,8 +32,8 @@ for (const t of Object.values(FrameType)) KNOWN_TYPE[t] = 1;
 /** Validates one frame's type and payload; returns the payload bytes. */
 function frameBytes(type, payload) {
   const bytes = payload === undefined ? EMPTY : payload instanceof Uint8Array ? payload : toBytes(payload, 'payload');
-  if (!Number.isInteger(type) || type < 0 || type > 255 || !KNOWN_TYPE[type]) throw errorFor(-22, FrameError);
-  if (bytes.length > ABSOLUTE_MAX_PAYLOAD) throw errorFor(-21, FrameError);
+  if (!Number.isInteger(type) || type < 0 || type > 255 || !KNOWN_TYPE[type]) throw errorFor(ERRNO.EFRAME_TYPE, FrameError);
+  if (bytes.length > ABSOLUTE_MAX_PAYLOAD) throw errorFor(ERRNO.EFRAME_TOO_LARGE, FrameError);
   return bytes;
 }
 

@@ -1,6 +1,7 @@
 // identity.js — Ed25519 identities and libp2p peer ids (C core: src/identity).
 import { wasm, heap, slot, slotPtr, check, cString, toBytes, take, put, Scratch, finalizer, errorFor } from './core.js';
 import { StarlingError } from './errors.js';
+import { ERRNO } from './errno.js';
 
 const SEED_BYTES = 32;
 const PUBLIC_KEY_BYTES = 32;
@@ -112,7 +113,7 @@ export class Identity {
   static publicKeyFromPeerId(peerId) {
     if (typeof peerId !== 'string') throw new TypeError('peerId must be a string');
     const bytes = new TextEncoder().encode(peerId);
-    if (bytes.length !== PEER_ID_LENGTH) throw errorFor(-10);
+    if (bytes.length !== PEER_ID_LENGTH) throw errorFor(ERRNO.EPEERID);
     const base = scratch();
     put(base + 96, bytes);
     check(wasm()._sl_peer_id_to_public_key(base + 96, bytes.length, base));

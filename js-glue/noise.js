@@ -3,6 +3,7 @@
 import { wasm, heap, slot, slotPtr, check, toBytes, take, put, Scratch, finalizer, errorFor } from './core.js';
 import { HandshakeError, SessionError, StarlingError } from './errors.js';
 import { Identity } from './identity.js';
+import { ERRNO } from './errno.js';
 
 export const RECORD_MAX_BYTES = 16384;
 export const RECORD_TAG_BYTES = 16;
@@ -52,7 +53,7 @@ export class Handshake {
   writeMessage(payload = new Uint8Array(0)) {
     const ptr = this.#live();
     const bytes = toBytes(payload, 'payload');
-    if (bytes.length > NOISE_MAX_MESSAGE) throw errorFor(-35, HandshakeError);
+    if (bytes.length > NOISE_MAX_MESSAGE) throw errorFor(ERRNO.EHS_TOO_LARGE, HandshakeError);
     const m = wasm();
     const cap = bytes.length + HANDSHAKE_OVERHEAD;
     const base = hsScratch.reserve(bytes.length + cap);
@@ -143,7 +144,7 @@ export class Session {
   encrypt(plaintext) {
     const ptr = this.#live();
     const pt = toBytes(plaintext, 'plaintext');
-    if (pt.length > RECORD_MAX_PLAINTEXT) throw errorFor(-42, SessionError);
+    if (pt.length > RECORD_MAX_PLAINTEXT) throw errorFor(ERRNO.ESESSION_TOO_LARGE, SessionError);
     const base = recScratch.ptr;
     const out = base + RECORD_MAX_BYTES;
     heap().set(pt, base);

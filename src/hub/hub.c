@@ -9,9 +9,18 @@
 #include <math.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* js-glue/hub.js reads sl_hub_output as five 32-bit words on wasm32. */
+#if UINTPTR_MAX == 0xffffffffu
+_Static_assert(offsetof(sl_hub_output, conn) == 0 && offsetof(sl_hub_output, kind) == 4 &&
+                   offsetof(sl_hub_output, data) == 8 && offsetof(sl_hub_output, len) == 12 &&
+                   offsetof(sl_hub_output, close_code) == 16 && sizeof(sl_hub_output) == 20,
+               "js-glue/hub.js reads sl_hub_output at these offsets");
+#endif
 
 enum conn_state { AWAIT_TOKEN, AWAIT_PROOF, READY, CLOSED };
 

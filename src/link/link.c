@@ -8,6 +8,7 @@
  * stays with the host, on the hot path. See docs/protocol.md §3.4. */
 #include "internal.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,11 @@
 #define RELAY_LINGER_MS 5000 /* after moving to direct, the relay still receives this long */
 
 enum path_state { NONE, CONNECTING, READY };
+
+/* js-glue/link-state.js reads sl_link_action at these offsets (ACTION_BYTES). */
+_Static_assert(offsetof(sl_link_action, kind) == 0 && offsetof(sl_link_action, arg) == 4 &&
+                   offsetof(sl_link_action, ms) == 8 && sizeof(sl_link_action) == 16,
+               "js-glue/link-state.js reads sl_link_action at these offsets");
 
 struct sl_link {
   bool offerer, closed, hub_open;
