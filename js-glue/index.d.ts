@@ -1,4 +1,29 @@
 // Type declarations for Starling's public API (js-glue/index.js).
+// Self-sufficient: they type-check with lib es2022 plus either dom (a
+// browser app) or @types/node (a Node app), with skipLibCheck off. What
+// only one of those declares is declared here (tests/js/types.test.js).
+
+declare global {
+  // Explicit resource management (esnext.disposable, @types/node): the
+  // same declaration both make, so it merges with either.
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+  // Only lib.dom declares WebAssembly; a compiled module is all init() needs.
+  namespace WebAssembly {
+    interface Module {}
+  }
+}
+
+/** A listener, as EventTarget takes one (a function or a handleEvent object). */
+export type StarlingEventListener = ((event: Event) => void) | { handleEvent(event: Event): void };
+/** addEventListener's options (lib.dom's AddEventListenerOptions). */
+export interface StarlingListenerOptions {
+  capture?: boolean;
+  once?: boolean;
+  passive?: boolean;
+  signal?: AbortSignal;
+}
 
 export type Bytes = Uint8Array | ArrayBuffer | ArrayBufferView | string;
 
@@ -219,10 +244,10 @@ export interface PeerEventMap {
 export class Peer extends EventTarget {
   private constructor();
   readonly peerId: string;
-  addEventListener<K extends keyof PeerEventMap>(type: K, listener: (ev: PeerEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
-  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
-  removeEventListener<K extends keyof PeerEventMap>(type: K, listener: (ev: PeerEventMap[K]) => void, options?: boolean | EventListenerOptions): void;
-  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+  addEventListener<K extends keyof PeerEventMap>(type: K, listener: (ev: PeerEventMap[K]) => void, options?: boolean | StarlingListenerOptions): void;
+  addEventListener(type: string, listener: StarlingEventListener | null, options?: boolean | StarlingListenerOptions): void;
+  removeEventListener<K extends keyof PeerEventMap>(type: K, listener: (ev: PeerEventMap[K]) => void, options?: boolean | { capture?: boolean }): void;
+  removeEventListener(type: string, listener: StarlingEventListener | null, options?: boolean | { capture?: boolean }): void;
   /** Joins a room (re-joined after every hub reconnect). */
   join(room: string): void;
   leave(room: string): void;

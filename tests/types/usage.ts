@@ -4,7 +4,7 @@ import {
   init, Identity, Handshake, Session, encodeFrame, encodeFrames, FrameDecoder, FrameType,
   FrameError, StarlingError, RECORD_MAX_PLAINTEXT, type Frame, connectHub, type HubSignal, createPeer,
 } from 'starling';
-import { startHub, type Hub } from 'starling/hub';
+import { startHub, mintToken, type Hub } from 'starling/hub';
 
 async function main(): Promise<void> {
   await init();
@@ -51,6 +51,9 @@ async function main(): Promise<void> {
   const refreshing = await createPeer({ hubUrl: hub.url, token: async () => 't', identity: me, directTimeoutMs: 5000, maxQueueBytes: 1 << 20 });
   await refreshing.close();
   await p2p.close();
+  const token: string = mintToken({ secret: 'x'.repeat(32), publicKey: me.publicKey, userId: 'u', ttlSeconds: 60 });
+  console.log(token.length);
+  await p2p.close({ timeoutMs: 100 });
   await hub.close();
   me.free();
 }
