@@ -224,6 +224,8 @@ export interface PeerMetrics {
   /** heldBytes: queued or unacknowledged now; rejected: QUEUE_FULL; dropped: rejected when a peer went away. */
   queue: { heldBytes: number; rejected: number; dropped: number };
   outOfOrder: number;
+  /** Messages written again on a new path because the old one had them unacknowledged. */
+  resent: number;
   hub: { connected: boolean; connects: number; disconnects: number };
 }
 

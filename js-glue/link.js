@@ -255,6 +255,7 @@ export class Link {
 
   /** Everything written but not acknowledged goes back to be written again, oldest first. */
   requeueInflight() {
+    this.peer.countResent(this.inflight.size);
     if (this.inflight.size) this.resend = [...this.inflight.values(), ...this.resend];
     this.inflight.clear();
   }

@@ -188,8 +188,9 @@ export class DirectPath extends Path {
 
   get buffered() { return this.channel?.bufferedAmount ?? 0; }
 
-  /** Listens for 'bufferedamountlow' and also polls: not every
-   * implementation (node-datachannel's polyfill among them) fires it. */
+  /** Waits for 'bufferedamountlow' (browsers and node-datachannel 0.33.4
+   * fire it), and also polls as a safety net against an implementation
+   * that does not. */
   drained() { return waitUntil(() => this.closed || this.buffered <= LOW_WATER, this.channel, 'bufferedamountlow'); }
 
   close() {

@@ -46,7 +46,7 @@ export class Peer extends EventTarget {
   #stats = {
     connectionsOpened: { direct: 0, relay: 0 }, setupMs: [], fallbacks: 0,
     messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0,
-    relayBytesOut: 0, relayMessagesIn: 0, queueRejected: 0, queueDropped: 0, outOfOrder: 0,
+    relayBytesOut: 0, relayMessagesIn: 0, queueRejected: 0, queueDropped: 0, outOfOrder: 0, resent: 0,
     hubConnects: 1, hubDisconnects: 0,
   };
 
@@ -237,6 +237,7 @@ export class Peer extends EventTarget {
   /** @internal */ countRejected() { this.#stats.queueRejected++; }
   /** @internal */ countDropped(n) { this.#stats.queueDropped += n; }
   /** @internal */ countOutOfOrder() { this.#stats.outOfOrder++; }
+  /** @internal */ countResent(n) { this.#stats.resent += n; }
   /** @internal */ deliver(from, data, n, pathKind) {
     this.#stats.messagesIn++;
     this.#stats.bytesIn += n;
@@ -276,6 +277,7 @@ export class Peer extends EventTarget {
       relay: { fallbacks: s.fallbacks, bytesOut: s.relayBytesOut, messagesIn: s.relayMessagesIn },
       queue: { heldBytes: links.reduce((n, l) => n + l.heldBytes, 0), rejected: s.queueRejected, dropped: s.queueDropped },
       outOfOrder: s.outOfOrder,
+      resent: s.resent,
       hub: { connected: !!this.hub.open, connects: s.hubConnects, disconnects: s.hubDisconnects },
     };
   }

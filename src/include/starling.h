@@ -76,7 +76,8 @@ extern "C" {
 
 /* Human-readable description of a code; never NULL. */
 const char *sl_strerror(int code);
-/* Stable symbolic name of a code without the SL_E prefix ("FRAME_TYPE"); never NULL. */
+/* Stable symbolic name of a code ("FRAME_UNKNOWN_TYPE" for SL_EFRAME_TYPE): the `code`
+ * of JS errors; not always the macro without its SL_E prefix. Never NULL. */
 const char *sl_errname(int code);
 
 /* Initialise libsodium (and, in wasm, its random source). Idempotent.

@@ -160,14 +160,33 @@ test('an EdDSA hub accepts EdDSA tokens and refuses HS256 ones', async () => {
 });
 
 test('/health and /metrics report connections and rejections by reason', async () => {
-  const health = await (await fetch(`${hub.httpUrl}/health`)).json();
-  assert.equal(health.status, 'ok');
-  const metrics = await (await fetch(`${hub.httpUrl}/metrics`)).text();
-  assert.match(metrics, /^# TYPE starling_hub_connections gauge$/m);
-  assert.match(metrics, /^starling_hub_relayed_bytes_total [1-9]\d*$/m);
-  assert.match(metrics, /^starling_hub_rejections_total\{reason="JWT_SIGNATURE"\} [1-9]/m);
-  assert.match(metrics, /^starling_hub_rejections_total\{reason="RATE_LIMITED"\} [1-9]/m);
-  assert.equal((await fetch(`${hub.httpUrl}/dev/token`, { method: 'POST', body: '{}' })).status, 404); // dev is off
+  // Its own hub and its own traffic: nothing here depends on earlier tests.
+  const own = await startHub({ jwtSecret: SECRET, messageRate: 5, messageBurst: 5 });
+  try {
+    const [a, b] = await Promise.all([Identity.generate(), Identity.generate()].map((id) => loginRaw(own.url, id, hs256(baseClaims(id)))));
+    for (const c of [a, b]) { c.send({ type: 'join', room: 'm' }); await c.next((m) => m.type === 'peer-list'); }
+    a.send({ type: 'relay-open', to: b.id.peerId });
+    await b.next((m) => m.type === 'relay-ready');
+    a.send(Buffer.concat([Buffer.of(1), b.id.publicKey, new Uint8Array(100)]));
+    await b.next((m) => m.binary);
+    for (let i = 0; i < 10; i++) a.send({ type: 'ping' });
+    await a.error('RATE_LIMITED');
+    const forger = await connectRaw(own.url);
+    forger.send({ type: 'auth', payload: { token: hs256(baseClaims(a.id), { secret: 'another-secret-another-secret-12345' }) } });
+    await forger.error('JWT_SIGNATURE');
+    const health = await (await fetch(`${own.httpUrl}/health`)).json();
+    assert.equal(health.status, 'ok');
+    assert.ok(health.connections >= 2);
+    const metrics = await (await fetch(`${own.httpUrl}/metrics`)).text();
+    assert.match(metrics, /^# TYPE starling_hub_connections gauge$/m);
+    assert.match(metrics, /^starling_hub_relayed_bytes_total 133$/m);
+    assert.match(metrics, /^starling_hub_rejections_total\{reason="JWT_SIGNATURE"\} 1$/m);
+    assert.match(metrics, /^starling_hub_rejections_total\{reason="RATE_LIMITED"\} [1-9]/m);
+    assert.equal((await fetch(`${own.httpUrl}/dev/token`, { method: 'POST', body: '{}' })).status, 404); // dev is off
+    a.ws.close(); b.ws.close();
+  } finally {
+    await own.close();
+  }
 });
 
 test('startHub refuses a configuration without a key or with a short secret', async () => {

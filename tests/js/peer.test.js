@@ -91,8 +91,8 @@ async function meshOnce(room) {
 // This test used to stall about one run in five: libdatachannel sometimes
 // fails setRemoteDescription ("Got a remote candidate without ICE
 // transport") on a fresh connection. The answerer now reports a broken
-// attempt and the offerer retries at once (link.js), so it must pass
-// directly, with no test-level retry.
+// attempt and the offerer retries at once (the C link state machine,
+// src/link/link.c), so it must pass directly, with no test-level retry.
 test('three peers form a mesh and each reaches the other two', { timeout: 90000 }, async () => {
   await meshOnce('trio');
 });

@@ -9,7 +9,7 @@ import { init, Identity, createPeer } from '../../js-glue/index.js';
 import { startHub } from '../../js-glue/hub.js';
 import { hs256, claimsFor } from './helpers/jwt.js';
 import { startTap } from './helpers/ws-tap.js';
-import { within, once } from './helpers/wait.js';
+import { within, once, until } from './helpers/wait.js';
 
 const SECRET = 'relay-test-secret-0123456789abcdef012';
 const HUB_LIMITS = { jwtSecret: SECRET, messageRate: 1000, messageBurst: 2000 };
@@ -113,18 +113,27 @@ test('after a fallback the direct path is retried in the background and traffic 
   const backToDirect = once(a, 'connection:path', (d) => d.path === 'direct');
   await connect(a, b, 'move', 'relay');
   const inB = inbox(b);
+  // b acknowledges nothing while relayed, so everything a sends there is
+  // still in flight at the switch and must be resent on the direct path
+  // (and delivered once: b drops the copies it already has).
+  const bLink = b._link(a.peerId);
+  const ackLater = bLink.scheduleAck;
+  bLink.scheduleAck = function holdAck() { this.ackDue = true; };
+  b.addEventListener('connection:path', (e) => { if (e.detail.path === 'direct') bLink.scheduleAck = ackLater; });
   // Keep sending while the path changes underneath.
   const sends = [];
   let i = 0;
   const sender = setInterval(() => { for (let k = 0; k < 20; k++) sends.push(a.send(b.peerId, `m${i++}`)); }, 20);
   await within(30000, backToDirect, () => `never moved back: ${JSON.stringify(a.metrics())}`);
-  await new Promise((ok) => setTimeout(ok, 300));
+  const sentBeforeSwitch = i;
+  await within(30000, until(() => inB.length >= sentBeforeSwitch + 100), () => `no traffic after the switch: ${inB.length}`);
   clearInterval(sender);
   await within(30000, Promise.all(sends), () => `sends stalled: ${JSON.stringify(a.metrics())}`);
   assert.deepEqual(paths.slice(0, 2), ['relay', 'direct']);
   assert.equal(inB.length, i);
   inB.forEach((m, k) => assert.equal(m, `m${k}`));
   assert.equal(a.metrics().connections.direct, 1);
+  assert.ok(a.metrics().resent > 0, `nothing was resent at the switch (${sentBeforeSwitch} sent before it)`);
   await Promise.all([a.close(), b.close()]);
 });
 
@@ -144,7 +153,7 @@ async function restartExchange(path) {
   await h.close();
   await Promise.all(down);
   burst(); // handed over while the hub is down
-  await new Promise((ok) => setTimeout(ok, 500));
+  await Promise.all([once(a, 'hub:error'), once(b, 'hub:error')]); // a reconnect attempt failed meanwhile
   burst();
   const up = [once(a, 'hub:connect'), once(b, 'hub:connect')];
   const again = await startHub({ ...HUB_LIMITS, port });

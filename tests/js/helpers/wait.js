@@ -8,6 +8,11 @@ export async function within(ms, promise, describe) {
   try { return await Promise.race([promise, timeout]); } finally { clearTimeout(timer); }
 }
 
+/** Resolves once pred() holds (polled every 10 ms). */
+export async function until(pred) {
+  while (!pred()) await new Promise((ok) => setTimeout(ok, 10));
+}
+
 /** The detail of the first `type` event on target for which pred holds. */
 export const once = (target, type, pred = () => true) => new Promise((ok) => {
   const fn = (e) => { if (pred(e.detail)) { target.removeEventListener(type, fn); ok(e.detail); } };
