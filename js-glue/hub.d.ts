@@ -42,8 +42,9 @@ export interface HubOptions {
   maxSocketsPerAddress?: number;
   /** Time to send the HTTP upgrade request, default 10000. */
   headersTimeoutMs?: number;
-  /** Called if the hub stops serving (HUB_FAILED, out of memory); logged when absent. */
-  onError?: (err: Error & { code: string }) => void;
+  /** Called with errors after start: HUB_FAILED (out of memory, the hub stopped serving)
+   *  and the HTTP server's own (an accept failing). Logged when absent. */
+  onError?: (err: Error & { code?: string }) => void;
 }
 
 export interface MintTokenOptions {

@@ -339,8 +339,12 @@ export async function startHub(opts = {}) {
   // MESSAGE_TOO_LARGE error instead of a bare close from `ws`; before
   // authentication each socket's cap is PRE_AUTH_MAX_PAYLOAD.
   const maxPayload = 4 * Math.max(maxMessage, 16384 + 64);
+  // After listen, server errors (an accept failing for lack of descriptors,
+  // say) are reported, not thrown: the hub keeps serving what it can. ws
+  // re-emits the same errors on wss, which needs a listener of its own.
+  server.on('error', (err) => (onError ?? ((e) => console.error(`starling: hub: ${e.code ?? ''} ${e.message}`)))(err));
   const wss = new WebSocketServer({ server, maxPayload });
-  wss.on('error', () => {}); // server errors after listen are the HTTP server's; nothing to crash on
+  wss.on('error', () => {});
   // One reusable input buffer in wasm memory for every message.
   let inPtr = 0;
   let inCap = 0;

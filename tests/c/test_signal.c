@@ -67,6 +67,7 @@ static void test_invalid(void) {
                              "{\"type\":1}",
                              "{} {}",
                              "{\"type\":\"ping\"} x",
+                             "{\"type\":\"ping\",\"type\":\"join\"}",
                              "null",
                              "{\"type\":\"leave\",\"room\":\"x\\u0000y\"}"};
   for (size_t i = 0; i < sizeof malformed / sizeof *malformed; i++)
