@@ -9,7 +9,7 @@
 // and when to retry or fall back, is decided by the C state machine
 // (src/link/link.c, through link-state.js); this file performs its
 // actions. See docs/protocol.md §3.4.
-import { encodeFrame, FrameType, FRAME_HEADER_BYTES } from './frame.js';
+import { encodeFrame, encodeFrames, FrameType, FRAME_HEADER_BYTES } from './frame.js';
 import { RECORD_MAX_PLAINTEXT } from './noise.js';
 import { StarlingError } from './errors.js';
 import { Identity } from './identity.js';
@@ -27,6 +27,12 @@ const SEQ_HALF = 2 ** 31;
 const seqNext = (n) => (n + 1) >>> 0;
 const seqCovers = (upTo, seq) => ((upTo - seq) >>> 0) < SEQ_HALF; // seq <= upTo
 const seqAfter = (a, b) => a !== b && ((a - b) >>> 0) < SEQ_HALF; // a > b
+
+/** Resolves when promise does, or after ms, whichever is first. */
+async function withTimeout(promise, ms) {
+  let timer;
+  try { await Promise.race([promise, new Promise((resolve) => { timer = setTimeout(resolve, ms); })]); } finally { clearTimeout(timer); }
+}
 
 const u32 = (n) => Uint8Array.of(n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
 const readU32 = (b, o = 0) => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
@@ -146,10 +152,6 @@ export class Link {
   fallbackName(reason) {
     return { [REASON.TIMEOUT]: 'timeout', [REASON.ICE_FAILED]: 'ice-failed', [REASON.PATH_CLOSED]: 'direct-closed',
       [REASON.DIRECT_UNAVAILABLE]: 'direct-unavailable' }[reason] ?? this.lastDirectError ?? 'error';
-  }
-
-  signal(type, payload) {
-    try { this.peer.hub?.signal(type, this.remoteId, payload); } catch { /* hub down: the path times out and is retried */ }
   }
 
   /** Offer / answer / candidates from the other end, for one attempt. */
@@ -407,10 +409,7 @@ export class Link {
     this.ackTimer = 0;
     if (this.ackDue) this.pump();
     if (this.idle() || !this.active) return this.idle();
-    let timer;
-    const done = new Promise((resolve) => this.settled.push(resolve));
-    await Promise.race([done, new Promise((resolve) => { timer = setTimeout(resolve, ms); })]);
-    clearTimeout(timer);
+    await withTimeout(new Promise((resolve) => this.settled.push(resolve)), ms);
     return this.idle();
   }
 
@@ -425,10 +424,7 @@ export class Link {
     this.leaving = true;
     const gone = new Promise((resolve) => { this.left = resolve; });
     this.sayGoodbye();
-    if (path.kind !== 'direct') return;
-    let timer;
-    await Promise.race([gone, new Promise((resolve) => { timer = setTimeout(resolve, ms); })]);
-    clearTimeout(timer);
+    if (path.kind === 'direct') await withTimeout(gone, ms);
   }
 
   /** Best effort: tells the other end we are leaving (not between two records of one frame). */
@@ -436,12 +432,9 @@ export class Link {
     const path = this.active;
     if (!path?.ready || this.current) return;
     // Anything delivered since settle() is acknowledged in the same record.
-    const ack = this.ackDue ? encodeFrame(FrameType.ACK, u32(this.received)) : new Uint8Array(0);
-    const bye = encodeFrame(FrameType.DISCONNECT, new Uint8Array(0));
-    const record = new Uint8Array(ack.length + bye.length);
-    record.set(ack);
-    record.set(bye, ack.length);
-    try { path.sendPlaintext(record); } catch { /* closing anyway */ }
+    const frames = [{ type: FrameType.DISCONNECT }];
+    if (this.ackDue) frames.unshift({ type: FrameType.ACK, payload: u32(this.received) });
+    try { path.sendPlaintext(encodeFrames(frames)); } catch { /* closing anyway */ }
   }
 
   /** Ends the link: every message still held is rejected with `reason`. */

@@ -47,7 +47,7 @@ static bool object_has_duplicates(const cJSON *obj) {
   return dup;
 }
 
-/* Iterative walk (cJSON's own nesting limit bounds the depth anyway). */
+/* Recursive into objects and arrays; cJSON's nesting limit (1000) bounds the depth. */
 static bool tree_has_duplicates(const cJSON *node) {
   for (; node; node = node->next) {
     if (cJSON_IsObject(node) && object_has_duplicates(node)) return true;
