@@ -15,8 +15,20 @@ const PRESENCE_MAX = 1024;
 
 async function defaultRTCPeerConnection() {
   if (typeof globalThis.RTCPeerConnection === 'function') return globalThis.RTCPeerConnection;
-  const { RTCPeerConnection } = await import('node-datachannel/polyfill');
+  const [{ RTCPeerConnection }, { cleanup }] = await Promise.all([import('node-datachannel/polyfill'), import('node-datachannel')]);
+  cleanupAtExit(cleanup);
   return RTCPeerConnection;
+}
+
+/** libdatachannel runs its own threads; if the process exits while they
+ * still hold connections, static destructors race them (an abort in
+ * pthread_mutex_lock was seen after a few hundred peers). Its cleanup()
+ * closes what is left and joins the threads first. Once per process. */
+let cleanupRegistered = false;
+function cleanupAtExit(cleanup) {
+  if (cleanupRegistered) return;
+  cleanupRegistered = true;
+  process.once('exit', () => { try { cleanup(); } catch { /* exiting anyway */ } });
 }
 
 const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
