@@ -24,6 +24,11 @@ _Static_assert(offsetof(sl_hub_output, conn) == 0 && offsetof(sl_hub_output, kin
 
 enum conn_state { AWAIT_TOKEN, AWAIT_PROOF, READY, CLOSED };
 
+/* peer-joined / peer-left about one connection: this many go out at once,
+ * then one a second, each carrying the net change since the last. */
+#define NOTICE_BURST 4
+#define NOTICE_RATE 1.0
+
 typedef struct bucket {
   double tokens, last_ms;
   bool started;
@@ -41,12 +46,15 @@ typedef struct conn {
   double opened_ms, last_seen_ms, last_ping_ms, last_rate_error_ms, last_binary_error_ms;
   bucket messages, relay_records; /* separate: a dropped record would break a session */
   bucket membership;              /* join/leave: each one fans out to a whole room */
+  bucket notices;                 /* peer-joined/peer-left bursts about this connection */
+  bool notice_pending;            /* rooms changed since the last notice went out */
   uint8_t nonce[SL_HUB_NONCE_BYTES];
   uint8_t pk[32];
   char peer_id[SL_PEER_ID_BYTES];
   char user_id[SL_JWT_USER_ID_MAX + 1];
-  unsigned nrooms;
+  unsigned nrooms, ntold;
   char (*rooms)[SL_ROOM_MAX + 1]; /* max_rooms_per_client entries */
+  char (*told)[SL_ROOM_MAX + 1];  /* the rooms the others were last told it is in */
 } conn;
 
 typedef struct room {
@@ -350,6 +358,7 @@ static int conn_slot(sl_hub *h) {
 }
 
 static void leave_room(sl_hub *h, conn *c, unsigned idx);
+static void announce(sl_hub *h, conn *c);
 static void drop_relays(sl_hub *h, uint32_t id);
 
 /* Ends a connection's membership everywhere and queues the close. Before
@@ -360,6 +369,7 @@ static void close_conn(sl_hub *h, conn *c, int code) {
   if (c->state == CLOSED) return;
   while (c->nrooms)
     leave_room(h, c, c->nrooms - 1);
+  announce(h, c); /* a closed connection's peer-left is never held back */
   drop_relays(h, c->id);
   if (c->state == READY) {
     if (sl__map_get(&h->peers, c->peer_id) == c) sl__map_remove(&h->peers, c->peer_id);
@@ -382,15 +392,18 @@ int sl_hub_open(sl_hub *hub, const char *ip, double now) {
   int slot = conn_slot(hub);
   if (slot < 0) return slot;
   conn *c = calloc(1, sizeof *c);
-  char(*rooms)[SL_ROOM_MAX + 1] =
-      calloc((size_t)SET(hub, SL_HUB_MAX_ROOMS_PER_CLIENT), sizeof *rooms);
-  if (!c || !rooms) {
+  size_t max_rooms = (size_t)SET(hub, SL_HUB_MAX_ROOMS_PER_CLIENT);
+  char(*rooms)[SL_ROOM_MAX + 1] = calloc(max_rooms, sizeof *rooms);
+  char(*told)[SL_ROOM_MAX + 1] = calloc(max_rooms, sizeof *told);
+  if (!c || !rooms || !told) {
     free(c);
     free(rooms);
+    free(told);
     return SL_ENOMEM;
   }
   c->id = (uint32_t)slot;
   c->rooms = rooms;
+  c->told = told;
   snprintf(c->ip, sizeof c->ip, "%s", ip);
   c->opened_ms = c->last_seen_ms = c->last_ping_ms = now;
   hub->conns[slot] = c;
@@ -408,6 +421,7 @@ int sl_hub_open(sl_hub *hub, const char *ip, double now) {
 static void free_conn(sl_hub *h, conn *c) {
   h->conns[c->id] = NULL;
   free(c->rooms);
+  free(c->told);
   sodium_memzero(c, sizeof *c);
   free(c);
 }
@@ -447,7 +461,6 @@ static void leave_room(sl_hub *h, conn *c, unsigned idx) {
         break;
       }
     }
-    broadcast(h, r, c->id, SL_SIG_PEER_LEFT, c->peer_id, name);
     if (r->count == 0) {
       sl__map_remove(&h->rooms, name);
       free(r->members);
@@ -458,10 +471,43 @@ static void leave_room(sl_hub *h, conn *c, unsigned idx) {
   c->nrooms--;
 }
 
-static int room_index(const conn *c, const char *name) {
-  for (unsigned i = 0; i < c->nrooms; i++)
-    if (strcmp(c->rooms[i], name) == 0) return (int)i;
+static int index_of(char (*list)[SL_ROOM_MAX + 1], unsigned n, const char *name) {
+  for (unsigned i = 0; i < n; i++)
+    if (strcmp(list[i], name) == 0) return (int)i;
   return -1;
+}
+
+static int room_index(const conn *c, const char *name) {
+  return index_of(c->rooms, c->nrooms, name);
+}
+
+/* Tells each room what changed in c's membership since it was last told:
+ * peer-left where c left, peer-joined where it joined. A leave and a
+ * rejoin in between cancel out, so a flapping member costs its rooms
+ * nothing. */
+static void announce(sl_hub *h, conn *c) {
+  for (unsigned i = 0; i < c->ntold; i++) {
+    room *r = room_index(c, c->told[i]) < 0 ? sl__map_get(&h->rooms, c->told[i]) : NULL;
+    if (r) broadcast(h, r, c->id, SL_SIG_PEER_LEFT, c->peer_id, c->told[i]);
+  }
+  for (unsigned i = 0; i < c->nrooms; i++) {
+    room *r =
+        index_of(c->told, c->ntold, c->rooms[i]) < 0 ? sl__map_get(&h->rooms, c->rooms[i]) : NULL;
+    if (r) broadcast(h, r, c->id, SL_SIG_PEER_JOINED, c->peer_id, c->rooms[i]);
+  }
+  if (c->nrooms) memcpy(c->told, c->rooms, c->nrooms * sizeof *c->rooms);
+  c->ntold = c->nrooms;
+  c->notice_pending = false;
+}
+
+/* Membership notices go out at once within a small burst; past it they
+ * wait for the tick, which sends only the net change (a room of N members
+ * turns each notice into N messages). */
+static void membership_changed(sl_hub *h, conn *c, double now) {
+  if (!c->notice_pending && take(&c->notices, NOTICE_RATE, NOTICE_BURST, now))
+    announce(h, c);
+  else
+    c->notice_pending = true;
 }
 
 static void send_peer_list(sl_hub *h, conn *c, const char *name, const room *r, const char *id) {
@@ -480,7 +526,7 @@ static void send_peer_list(sl_hub *h, conn *c, const char *name, const room *r, 
   free(pj);
 }
 
-static void join(sl_hub *h, conn *c, const sl_signal *m) {
+static void join(sl_hub *h, conn *c, const sl_signal *m, double now) {
   room *r = sl__map_get(&h->rooms, m->room);
   bool created = false;
   if (room_index(c, m->room) >= 0) { /* idempotent: answer with the list again */
@@ -521,16 +567,17 @@ static void join(sl_hub *h, conn *c, const sl_signal *m) {
   r->members[r->count++] = c->id;
   memcpy(c->rooms[c->nrooms++], m->room, strlen(m->room) + 1);
   send_peer_list(h, c, m->room, r, m->id);
-  broadcast(h, r, c->id, SL_SIG_PEER_JOINED, c->peer_id, m->room);
+  membership_changed(h, c, now);
 }
 
-static void leave(sl_hub *h, conn *c, const sl_signal *m) {
+static void leave(sl_hub *h, conn *c, const sl_signal *m, double now) {
   int idx = room_index(c, m->room);
   if (idx < 0) {
     send_error(h, c, "NOT_IN_ROOM", "not a member of that room", m->id);
     return;
   }
   leave_room(h, c, (unsigned)idx);
+  membership_changed(h, c, now);
 }
 
 /* The peer `to`, if it shares a room with c (presence is not revealed
@@ -810,9 +857,9 @@ static void on_message(sl_hub *h, conn *c, const sl_signal *m, double now, doubl
       return;
     }
     if (m->type == SL_SIG_JOIN)
-      join(h, c, m);
+      join(h, c, m, now);
     else
-      leave(h, c, m);
+      leave(h, c, m, now);
     return;
   case SL_SIG_OFFER:
   case SL_SIG_ANSWER:
@@ -877,6 +924,7 @@ void sl_hub_tick(sl_hub *hub, double now) {
       fail_conn(hub, c, "STALE", "no message within the keepalive window");
       continue;
     }
+    if (c->notice_pending && take(&c->notices, NOTICE_RATE, NOTICE_BURST, now)) announce(hub, c);
     if (now - c->last_ping_ms >= SET(hub, SL_HUB_PING_INTERVAL_MS)) {
       char *json = NULL;
       size_t len = 0;

@@ -398,6 +398,50 @@ static void test_hostile(void) {
   CHECK_EQ(sl_hub_status(hub), 0);
 }
 
+/* A member that leaves and rejoins fast costs its room only the net
+ * change: a few notices at once, then at most one per tick. */
+static void test_membership_coalescing(void) {
+  new_hub();
+  client *a = &clients[0], *b = &clients[1];
+  login(a), login(b);
+  text(a, "{\"type\":\"join\",\"room\":\"lobby\"}");
+  memset(a->log, 0, sizeof a->log);
+  text(b, "{\"type\":\"join\",\"room\":\"lobby\"}"); /* notice 1 of the burst */
+  CHECK_EQ(count(a->log, "peer-joined"), 1);
+  for (int i = 0; i < 9; i++) { /* 18 changes (within the join budget), ending in the room */
+    text(b, "{\"type\":\"leave\",\"room\":\"lobby\"}");
+    text(b, "{\"type\":\"join\",\"room\":\"lobby\"}");
+  }
+  /* The burst's other three went out (left, joined, left); the rest wait. */
+  CHECK_EQ(count(a->log, "peer-joined"), 2);
+  CHECK_EQ(count(a->log, "peer-left"), 2);
+  now_ms += 1000;
+  sl_hub_tick(hub, now_ms);
+  pump();
+  CHECK_EQ(count(a->log, "peer-joined"), 3); /* the net change: b is in lobby */
+  CHECK_EQ(count(a->log, "peer-left"), 2);
+  now_ms += 1000;
+  sl_hub_tick(hub, now_ms);
+  pump();
+  CHECK_EQ(count(a->log, "peer-joined") + count(a->log, "peer-left"), 5); /* nothing pending */
+  /* After a quiet second a notice goes out at once again; the next waits. */
+  text(b, "{\"type\":\"leave\",\"room\":\"lobby\"}");
+  CHECK_EQ(count(a->log, "peer-left"), 3);
+  text(b, "{\"type\":\"join\",\"room\":\"lobby\"}");
+  CHECK_EQ(count(a->log, "peer-joined"), 3);
+  now_ms += 1000;
+  sl_hub_tick(hub, now_ms);
+  pump();
+  CHECK_EQ(count(a->log, "peer-joined"), 4);
+  /* A connection that closes with a change pending is still reported gone. */
+  text(b, "{\"type\":\"leave\",\"room\":\"lobby\"}");
+  CHECK_EQ(count(a->log, "peer-left"), 3);
+  sl_hub_closed(hub, b->conn, now_ms);
+  pump();
+  CHECK_EQ(count(a->log, "peer-left"), 4);
+  CHECK_EQ(count(a->log, "peer-joined"), 4);
+}
+
 static void test_settings(void) {
   new_hub();
   double inf = 1.0 / 0.0, nan = 0.0 / 0.0;
@@ -429,6 +473,7 @@ int main(void) {
   test_limits_and_metrics();
   test_hostile();
   test_settings();
+  test_membership_coalescing();
   sl_hub_free(hub);
   for (int i = 0; i < 8; i++)
     sl_identity_free(clients[i].id);
