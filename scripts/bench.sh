@@ -13,3 +13,5 @@ node --max-old-space-size=4096 bench/run.js
 node bench/connectivity.js
 # Hub under load vs the PeerJS server (separate processes on loopback).
 node bench/hub-load.js "${HUB_CLIENTS:-2000}" "${HUB_MESSAGES:-100}"
+# The hub under each attack of issue #12 beside two honest clients.
+node bench/hub-abuse.js "${ABUSE_SECONDS:-5}"
