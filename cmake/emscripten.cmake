@@ -20,7 +20,11 @@ set(SL_EXPORTS
   _sl_session_encrypt _sl_session_decrypt _sl_session_free
   _sl_hub_url_check _sl_wasm_hub_dial _sl_wasm_hub_join _sl_wasm_hub_signal _sl_wasm_hub_relay _sl_wasm_hub_buffered _sl_wasm_hub_free
   _sl_link_new _sl_link_free _sl_link_next _sl_link_set_hub _sl_link_start _sl_link_present _sl_link_offer
-  _sl_link_relay_ready _sl_link_path_ready _sl_link_path_failed _sl_link_hub_lost _sl_link_timer)
+  _sl_link_relay_ready _sl_link_path_ready _sl_link_path_failed _sl_link_hub_lost _sl_link_timer
+  _sl_delivery_new _sl_delivery_free _sl_delivery_send _sl_delivery_activate _sl_delivery_deactivate
+  _sl_delivery_set_presence _sl_delivery_timer _sl_delivery_ack_now _sl_delivery_close
+  _sl_delivery_idle _sl_delivery_held_bytes _sl_delivery_received _sl_delivery_set_sequence
+  _sl_wasm_path_receive _sl_wasm_path_write _sl_wasm_path_goodbye _sl_wasm_delivery_drain)
 list(JOIN SL_EXPORTS "," SL_EXPORTS_JOINED)
 
 set(SL_WASM_LINK_FLAGS

@@ -135,6 +135,12 @@ export class FrameDecoder {
     } while (pos < piece.length);
   }
 
+  /** @internal the C decoder, for the link's one-call receive path (delivery.js). */
+  get _ptr() {
+    if (!this.#ptr) throw new StarlingError('BAD_STATE', 'decoder has been freed');
+    return this.#ptr;
+  }
+
   /** Bytes held for a frame not yet complete. */
   get buffered() { return this.#ptr ? wasm()._sl_frame_decoder_buffered(this.#ptr) : 0; }
 

@@ -1,71 +1,22 @@
 // link.js — everything between this peer and one remote peer: its paths
 // (direct, relay), which one carries data, and delivery. Delivery is what
-// makes a path change invisible to the application: every message gets a
-// sequence number when first written, stays held until the receiver's
-// cumulative ACK covers it, and is written again, oldest first, on the
-// next path whenever the active path changes. The receiver delivers only
-// the next sequence number and acknowledges duplicates without delivering
-// them, so nothing is lost or delivered twice. Which path carries data,
-// and when to retry or fall back, is decided by the C state machine
-// (src/link/link.c, through link-state.js); this file performs its
-// actions. See docs/protocol.md §3.4.
-import { encodeFrame, encodeFrames, FrameType, FRAME_HEADER_BYTES } from './frame.js';
-import { RECORD_MAX_PLAINTEXT } from './noise.js';
+// makes a path change invisible to the application; it lives in C
+// (src/link/delivery.c, through delivery.js): sequence numbers, coalesced
+// ACKs, resend of what was in flight when the active path changes, dedupe
+// and the priority queue. Which path carries data, and when to retry or
+// fall back, is decided by the C state machine (src/link/link.c, through
+// link-state.js). This file performs both machines' actions and events.
+// See docs/protocol.md §3.4.
 import { StarlingError } from './errors.js';
 import { Identity } from './identity.js';
 import { DirectPath, RelayPath, HIGH_WATER } from './paths.js';
 import { LinkState, PATH, REASON, ACTION, reasonOf } from './link-state.js';
-const ACK_EVERY = 64;              // messages delivered before an ACK goes at once
-const ACK_BYTES = 256 * 1024;     // or bytes delivered
-const ACK_DELAY_MS = 5;           // otherwise an ACK waits this long for more to cover
-const TEXT = 1;
-const BYTES = 0;
-
-// Sequence numbers are 32-bit and wrap: they compare in serial number
-// arithmetic (RFC 1982), so "after" means within 2^31 ahead.
-const SEQ_HALF = 2 ** 31;
-const seqNext = (n) => (n + 1) >>> 0;
-const seqCovers = (upTo, seq) => ((upTo - seq) >>> 0) < SEQ_HALF; // seq <= upTo
-const seqAfter = (a, b) => a !== b && ((a - b) >>> 0) < SEQ_HALF; // a > b
+import { Delivery, EVENT } from './delivery.js';
 
 /** Resolves when promise does, or after ms, whichever is first. */
 async function withTimeout(promise, ms) {
   let timer;
   try { await Promise.race([promise, new Promise((resolve) => { timer = setTimeout(resolve, ms); })]); } finally { clearTimeout(timer); }
-}
-
-const u32 = (n) => Uint8Array.of(n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
-const readU32 = (b, o = 0) => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
-
-/** A DATA frame, [u32 length][type][u32 seq][u8 kind][body], in one allocation. */
-function dataFrame(seq, isText, body) {
-  const frame = new Uint8Array(FRAME_HEADER_BYTES + 5 + body.length);
-  const view = new DataView(frame.buffer);
-  view.setUint32(0, 1 + 5 + body.length);
-  frame[4] = FrameType.DATA;
-  view.setUint32(FRAME_HEADER_BYTES, seq);
-  frame[FRAME_HEADER_BYTES + 4] = isText ? TEXT : BYTES;
-  frame.set(body, FRAME_HEADER_BYTES + 5);
-  return frame;
-}
-
-/** A FIFO with O(1) shift (Array#shift is O(n) on long queues). */
-class Fifo {
-  #items = [];
-  #head = 0;
-  get length() { return this.#items.length - this.#head; }
-  push(x) { this.#items.push(x); }
-  shift() {
-    if (this.#head >= this.#items.length) return undefined;
-    const x = this.#items[this.#head];
-    this.#items[this.#head++] = undefined;
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-    return x;
-  }
-  drain() { const all = this.#items.slice(this.#head); this.#items = []; this.#head = 0; return all; }
 }
 
 const pathKind = (path) => (path.kind === 'direct' ? PATH.DIRECT : PATH.RELAY);
@@ -86,19 +37,11 @@ export class Link {
     this.relaySession = null;              // the session id the next relay path is for
     this.createdAt = performance.now();
     this.everConnected = false;
-    // Delivery: outbound
-    this.resend = [];                      // held items to write again, oldest first
-    this.high = new Fifo();
-    this.normal = new Fifo();
-    this.inflight = new Map();             // seq -> item, written on the active path, not yet acknowledged
-    this.heldBytes = 0;
-    this.nextSeq = 1;                      // serial: wraps after 2^32 - 1
-    this.current = null;                   // { frame, offset, path }: a frame partly written
-    this.ackDue = false;
-    this.presenceDue = false;
+    this.delivery = new Delivery(peer.maxQueueBytes);
+    this.pending = new Map();              // delivery handle -> { resolve, reject, len }: send() promises
     this.settled = [];                     // settle() waiters, resolved when idle()
-    // Delivery: inbound
-    this.received = 0;                     // highest sequence number delivered
+    this.ackTimer = 0;
+    if (peer.presence !== undefined) this.delivery.setPresence(new TextEncoder().encode(peer.presence));
     this.event((s) => s.start());
   }
 
@@ -211,17 +154,15 @@ export class Link {
   /** The active path is gone: what it had in flight is written again on the next. */
   deactivate() {
     this.active = null;
-    this.requeueInflight();
+    this.peer.countResent(this.delivery.deactivate());
     this.peer.pathChanged(this);
   }
 
   activate(path) {
     if (!path || this.active === path) return;
-    if (this.active) this.requeueInflight();
     this.active = path;
-    this.current = null;
-    this.ackDue = true;                         // tell the other end where we are
-    this.presenceDue = this.peer.presence !== undefined;
+    // What was in flight is written again here; an ACK (and our presence) is due.
+    this.peer.countResent(this.delivery.activate());
     if (!this.everConnected) {
       this.everConnected = true;
       this.peer.connected(this, path.kind, performance.now() - this.createdAt);
@@ -241,73 +182,31 @@ export class Link {
 
   // ------------------------------------------------------------- outbound
 
-  /** Queues a message (body: bytes the link now owns; isText: deliver as a
-   * string); resolves when the receiver acknowledged it. */
+  /** Queues a copy of a message (isText: deliver as a string); resolves
+   * when the receiver acknowledged it. */
   send(body, isText, priority) {
-    if (this.heldBytes + body.length > this.peer.maxQueueBytes) {
+    let handle;
+    try {
+      handle = this.delivery.send(body, isText, priority === 'high');
+    } catch (err) {
+      if (err.code !== 'QUEUE_FULL') return Promise.reject(err);
       this.peer.countRejected();
       return Promise.reject(new StarlingError('QUEUE_FULL', `more than ${this.peer.maxQueueBytes} bytes are waiting for ${this.remoteId}`));
     }
     return new Promise((resolve, reject) => {
-      this.heldBytes += body.length;
-      (priority === 'high' ? this.high : this.normal).push({ body, isText, resolve, reject, seq: 0, frame: null });
+      this.pending.set(handle, { resolve, reject, len: body.length });
       this.pumpSoon();
     });
   }
 
-  /** Everything written but not acknowledged goes back to be written again, oldest first. */
-  requeueInflight() {
-    this.peer.countResent(this.inflight.size);
-    if (this.inflight.size) this.resend = [...this.inflight.values(), ...this.resend];
-    this.inflight.clear();
+  /** Our presence changed: it goes out now on the active path, or on the next. */
+  setPresence(bytes) {
+    this.delivery.setPresence(bytes);
+    this.pump();
   }
 
-  nextItem() { return this.resend.shift() ?? this.high.shift() ?? this.normal.shift(); }
-
-  /** The next plaintext chunk for `path` (≤ one record): control frames
-   * first, then the frame stream. Frames may span records, so a frame
-   * partly written on one path is never continued on another. */
-  nextChunk(path) {
-    const parts = [];
-    let room = RECORD_MAX_PLAINTEXT;
-    const control = (frame) => { parts.push(frame); room -= frame.length; };
-    if (this.current && this.current.path !== path) this.current = null;
-    if (!this.current) {
-      if (this.ackDue) {
-        this.ackDue = false;
-        this.unackedCount = this.unackedBytes = 0;
-        control(encodeFrame(FrameType.ACK, u32(this.received)));
-      }
-      if (this.presenceDue) { this.presenceDue = false; control(encodeFrame(FrameType.PRESENCE, new TextEncoder().encode(this.peer.presence))); }
-    }
-    while (room > 0) {
-      if (!this.current) {
-        const item = this.nextItem();
-        if (!item) break;
-        if (!item.frame) {
-          item.seq = this.nextSeq;
-          this.nextSeq = seqNext(this.nextSeq);
-          item.frame = dataFrame(item.seq, item.isText, item.body);
-        }
-        this.inflight.set(item.seq, item);
-        this.current = { frame: item.frame, offset: 0, path };
-      }
-      const { frame, offset } = this.current;
-      const n = Math.min(room, frame.length - offset);
-      parts.push(frame.subarray(offset, offset + n));
-      room -= n;
-      this.current.offset += n;
-      if (this.current.offset === frame.length) this.current = null;
-    }
-    if (parts.length <= 1) return parts[0] ?? null;
-    const out = new Uint8Array(RECORD_MAX_PLAINTEXT - room);
-    let o = 0;
-    for (const p of parts) { out.set(p, o); o += p.length; }
-    return out;
-  }
-
-  /** Writes while the active path is ready and has room. One pump at a
-   * time, so one frame's records never interleave with another's. */
+  /** Writes records while the active path is ready and has room. One pump
+   * at a time, so one frame's records never interleave with another's. */
   async pump() {
     if (this.pumping) return;
     this.pumping = true;
@@ -319,9 +218,15 @@ export class Link {
           await path.drained();
           continue;
         }
-        const chunk = this.nextChunk(path);
-        if (!chunk) break;
-        try { path.sendPlaintext(chunk); } catch (err) { path.fail(err); }
+        let record;
+        try {
+          record = this.delivery.write(path.session);
+          if (record) path.write(record);
+        } catch (err) {
+          path.fail(err);
+          continue;
+        }
+        if (!record) break;
       }
     } finally {
       this.pumping = false;
@@ -336,69 +241,58 @@ export class Link {
     queueMicrotask(() => { this.pumpQueued = false; this.pump(); });
   }
 
-  /** Acknowledgements are coalesced, like TCP's delayed ACK: at once after
-   * ACK_EVERY messages or ACK_BYTES delivered, otherwise after ACK_DELAY_MS.
-   * An ACK per message would cost a record (and a channel send) each. */
-  scheduleAck(bytes) {
-    this.ackDue = true;
-    this.unackedCount = (this.unackedCount ?? 0) + 1;
-    this.unackedBytes = (this.unackedBytes ?? 0) + bytes;
-    if (this.unackedCount >= ACK_EVERY || this.unackedBytes >= ACK_BYTES) {
-      clearTimeout(this.ackTimer);
-      this.ackTimer = 0;
-      this.pump();
-      return;
-    }
-    this.ackTimer ||= setTimeout(() => { this.ackTimer = 0; this.pump(); }, ACK_DELAY_MS);
-  }
-
   // -------------------------------------------------------------- inbound
 
-  onFrame({ type, payload }, path) {
-    // After our goodbye nothing more is delivered: it could not be acknowledged.
-    if (type === FrameType.DATA && this.leaving) return;
-    if (type === FrameType.DATA && payload.length >= 5) {
-      const seq = readU32(payload);
-      // A duplicate (resent after a path change) is acknowledged, not delivered.
-      // A gap cannot happen on one ordered path whose resends start at the
-      // oldest unacknowledged message; were it to, the message is dropped
-      // unacknowledged and comes again after the next path change.
-      if (seq === seqNext(this.received)) {
-        this.received = seq;
-        const body = payload.subarray(5);
-        this.peer.deliver(this.remoteId, payload[4] === TEXT ? new TextDecoder().decode(body) : body.slice(), body.length, path.kind);
-      } else if (seqAfter(seq, seqNext(this.received))) {
-        this.peer.countOutOfOrder();
-        return;
+  /** One record from a path's session (decrypted, decoded and delivered in
+   * one wasm call), then what the delivery machine asks for. */
+  receive(path, record) {
+    this.delivery.receive(path.session, path.decoder, record);
+    this.dispatch(path.kind);
+  }
+
+  /** Performs the delivery machine's events. */
+  dispatch(pathKind) {
+    let events;
+    try { events = this.delivery.events(); } catch (err) { this.close(err); return; }
+    let acked = false;
+    for (const ev of events) {
+      switch (ev.kind) {
+        case EVENT.MESSAGE: this.peer.deliver(this.remoteId, ev.data, ev.len, pathKind); break;
+        case EVENT.SENT: acked = this.settle1(ev.arg, null) || acked; break;
+        case EVENT.FAILED: this.settle1(ev.arg, this.closeReason); break;
+        case EVENT.PRESENCE: this.peer.emit('presence', { peerId: this.remoteId, status: ev.data }); break;
+        case EVENT.DISCONNECT: this.close(new StarlingError('PEER_LEFT', 'the peer closed')); break;
+        case EVENT.WRITE: this.pump(); break;
+        case EVENT.TIMER:
+          clearTimeout(this.ackTimer);
+          this.ackTimer = setTimeout(() => { this.ackTimer = 0; this.delivery.timer(); this.dispatch(pathKind); }, ev.ms);
+          break;
+        case EVENT.OUT_OF_ORDER: this.peer.countOutOfOrder(); break;
+        default: break;
       }
-      this.scheduleAck(payload.length);
-    } else if (type === FrameType.ACK && payload.length >= 4) {
-      const upTo = readU32(payload);
-      for (const [seq, item] of this.inflight) {
-        if (!seqCovers(upTo, seq)) break;
-        this.inflight.delete(seq);
-        this.heldBytes -= item.body.length;
-        this.peer.countSent(item.body.length);
-        item.resolve();
-      }
-      // Resends waiting for a path may have been acknowledged meanwhile.
-      while (this.resend.length && seqCovers(upTo, this.resend[0].seq)) {
-        const item = this.resend.shift();
-        this.heldBytes -= item.body.length;
-        this.peer.countSent(item.body.length);
-        item.resolve();
-      }
-      if (this.idle()) this.settled.splice(0).forEach((resolve) => resolve());
-    } else if (type === FrameType.PRESENCE) {
-      this.peer.emit('presence', { peerId: this.remoteId, status: new TextDecoder().decode(payload) });
-    } else if (type === FrameType.DISCONNECT) {
-      this.close(new StarlingError('PEER_LEFT', 'the peer closed'));
     }
-    // Other frame types belong to later layers (gossip, orderbook, ...).
+    if (acked && this.idle()) this.settled.splice(0).forEach((resolve) => resolve());
+  }
+
+  /** Settles one send() promise: resolved if err is null, else rejected. */
+  settle1(handle, err) {
+    const p = this.pending.get(handle);
+    if (!p) return false;
+    this.pending.delete(handle);
+    if (err) {
+      p.reject(err);
+    } else {
+      this.peer.countSent(p.len);
+      p.resolve();
+    }
+    return true;
   }
 
   /** Nothing of ours is waiting: every message sent was acknowledged. */
-  idle() { return this.inflight.size + this.resend.length + this.high.length + this.normal.length === 0; }
+  idle() { return this.delivery.idle; }
+
+  /** Message bytes held: queued, in flight or waiting to be resent. */
+  get heldBytes() { return this.delivery.heldBytes; }
 
   /** Before a goodbye: acknowledge at once what we delivered (a delayed ACK
    * would be lost with the link, and the sender would report a delivered
@@ -407,7 +301,8 @@ export class Link {
   async settle(ms) {
     clearTimeout(this.ackTimer);
     this.ackTimer = 0;
-    if (this.ackDue) this.pump();
+    this.delivery.ackNow();
+    this.dispatch(this.active?.kind);
     if (this.idle() || !this.active) return this.idle();
     await withTimeout(new Promise((resolve) => this.settled.push(resolve)), ms);
     return this.idle();
@@ -420,21 +315,24 @@ export class Link {
    * has buffered.) */
   async leave(ms) {
     const path = this.active;
-    if (!path?.ready || this.current) return;
-    this.leaving = true;
+    if (!path?.ready) return;
     const gone = new Promise((resolve) => { this.left = resolve; });
-    this.sayGoodbye();
+    if (!this.sayGoodbye(path)) return;
+    this.leaving = true;
     if (path.kind === 'direct') await withTimeout(gone, ms);
   }
 
-  /** Best effort: tells the other end we are leaving (not between two records of one frame). */
-  sayGoodbye() {
-    const path = this.active;
-    if (!path?.ready || this.current) return;
-    // Anything delivered since settle() is acknowledged in the same record.
-    const frames = [{ type: FrameType.DISCONNECT }];
-    if (this.ackDue) frames.unshift({ type: FrameType.ACK, payload: u32(this.received) });
-    try { path.sendPlaintext(encodeFrames(frames)); } catch { /* closing anyway */ }
+  /** Best effort: tells the other end we are leaving, with anything
+   * delivered since settle() acknowledged in the same record. Not between
+   * two records of one frame. True if it was written. */
+  sayGoodbye(path) {
+    try {
+      const record = this.delivery.goodbye(path.session);
+      if (record) path.write(record);
+      return !!record;
+    } catch {
+      return false; // closing anyway
+    }
   }
 
   /** Ends the link: every message still held is rejected with `reason`. */
@@ -444,14 +342,15 @@ export class Link {
     for (const t of [...this.timers.values(), this.ackTimer, this.absentTimer]) clearTimeout(t);
     this.timers.clear();
     this.state.free();
-    const held = [...this.resend, ...this.inflight.values(), ...this.high.drain(), ...this.normal.drain()];
-    const err = reason ?? new StarlingError('PEER_DISCONNECTED', 'peer disconnected');
-    for (const item of held) item.reject(err);
-    this.peer.countDropped(held.length);
+    this.closeReason = reason ?? new StarlingError('PEER_DISCONNECTED', 'peer disconnected');
+    this.peer.countDropped(this.delivery.close());
+    try {
+      for (const ev of this.delivery.events()) if (ev.kind === EVENT.FAILED) this.settle1(ev.arg, this.closeReason);
+    } catch { /* out of memory: the pending map below still settles every send() */ }
+    for (const p of this.pending.values()) p.reject(this.closeReason); // none left unless out of memory
+    this.pending.clear();
+    this.delivery.free();
     this.settled.splice(0).forEach((resolve) => resolve());
-    this.resend = [];
-    this.inflight.clear();
-    this.heldBytes = 0;
     for (const path of [this.direct, this.relay]) path?.close();
     this.direct = this.relay = this.active = null;
     this.peer.disconnected(this, reason);

@@ -140,6 +140,9 @@ export class Session {
     return this.#ptr;
   }
 
+  /** @internal the C session, for the link's one-call record paths (delivery.js). */
+  get _ptr() { return this.#live(); }
+
   /** Encrypts up to 16,368 bytes into one record (plaintext + 16-byte tag). */
   encrypt(plaintext) {
     const ptr = this.#live();

@@ -58,7 +58,7 @@ class Path {
     if (this.closed) return;
     try {
       if (this.session) {
-        for (const frame of this.decoder.push(this.session.decrypt(bytes))) this.link.onFrame(frame, this);
+        this.link.receive(this, bytes);
         return;
       }
       this.startHandshake(); // a first message may beat our own start
@@ -73,9 +73,6 @@ class Path {
       this.fail(err);
     }
   }
-
-  /** Encrypts one plaintext chunk of the frame stream and sends it. */
-  sendPlaintext(bytes) { this.write(this.session.encrypt(bytes)); }
 
   /** Closes the path and tells the link. */
   fail(err) {

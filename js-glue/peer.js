@@ -216,9 +216,10 @@ export class Peer extends EventTarget {
     const link = this.#links.get(peerId);
     if (!link) return Promise.reject(new StarlingError('PEER_NOT_CONNECTED', `no session with ${peerId}`));
     if (priority !== 'normal' && priority !== 'high') return Promise.reject(new TypeError("priority must be 'normal' or 'high'"));
-    // Encoded once here; bytes are copied, so the caller may reuse its buffer at once.
+    // Encoded once here; the link copies the bytes into its queue (in wasm)
+    // before send() returns, so the caller may reuse its buffer at once.
     const isText = typeof data === 'string';
-    const body = isText ? new TextEncoder().encode(data) : data.slice();
+    const body = isText ? new TextEncoder().encode(data) : data;
     if (body.length > FRAME_PAYLOAD_MAX) return Promise.reject(new StarlingError('FRAME_TOO_LARGE', 'message exceeds the 256 KiB frame cap'));
     this.#stats.messagesOut++;
     return link.send(body, isText, priority);
@@ -228,11 +229,8 @@ export class Peer extends EventTarget {
   setPresence(status) {
     if (typeof status !== 'string' || new TextEncoder().encode(status).length > PRESENCE_MAX) throw new TypeError('status must be a string of at most 1 KiB');
     this.presence = status;
-    for (const link of this.#links.values()) {
-      if (!link.active) continue;
-      link.presenceDue = true;
-      link.pump();
-    }
+    const bytes = new TextEncoder().encode(status);
+    for (const link of this.#links.values()) link.setPresence(bytes);
   }
 
   /** Peer ids with an open session, and the path each uses. */

@@ -52,6 +52,7 @@ static const sl_error_entry errors[] = {
     {SL_EINSECURE, "HUB_URL_INSECURE",
      "ws:// is only allowed to loopback unless allowInsecure is set"},
     {SL_EHUB_AUTH, "HUB_AUTH_FAILED", "the hub refused authentication"},
+    {SL_EQUEUE_FULL, "QUEUE_FULL", "the link's send queue is full"},
 };
 
 static const sl_error_entry *find(int code) {

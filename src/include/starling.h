@@ -73,6 +73,7 @@ extern "C" {
 #define SL_EURL -70               /* hub URL is not ws:// or wss:// with a host */
 #define SL_EINSECURE -71          /* ws:// to a host other than loopback without allow_insecure */
 #define SL_EHUB_AUTH -72          /* the hub refused authentication (see the error event) */
+#define SL_EQUEUE_FULL -80        /* a link's send queue is at its byte cap */
 
 /* Human-readable description of a code; never NULL. */
 const char *sl_strerror(int code);
@@ -614,6 +615,89 @@ void sl_link_close(sl_link *l);
 int sl_link_active(const sl_link *l);          /* SL_LINK_PATH_* or 0 */
 uint32_t sl_link_attempt(const sl_link *l);    /* the current direct attempt */
 int sl_link_fallback_reason(const sl_link *l); /* 0 until a direct path failed */
+
+/* ---------------------------------------------------------------- delivery */
+
+/* Delivery over one link (sans-IO, next to sl_link): what makes a path
+ * change invisible to the application. Every message gets a 32-bit
+ * sequence number when first written (serial-number arithmetic, RFC
+ * 1982) and is held until the receiver's cumulative ACK covers it; when
+ * the active path changes, what was in flight is written again, oldest
+ * first. The receiver delivers only the next sequence number and
+ * acknowledges duplicates without delivering them. ACKs are coalesced
+ * (64 messages, 256 KiB, or 5 ms). Messages wait in two priority queues
+ * (high before normal) under a byte cap.
+ *
+ * The host feeds it messages to send, frames received on any path, path
+ * changes and the ACK timer; it asks for the next plaintext chunk to write
+ * on the active path and drains events. See docs/protocol.md §3.4. */
+typedef struct sl_delivery sl_delivery;
+
+enum sl_delivery_event_kind {
+  SL_DELIVERY_MESSAGE = 1,  /* data/len: a message for the application; arg: 1 text, 0 bytes */
+  SL_DELIVERY_SENT,         /* arg: handle. The receiver acknowledged the message */
+  SL_DELIVERY_FAILED,       /* arg: handle. Dropped by sl_delivery_close, not acknowledged */
+  SL_DELIVERY_PRESENCE,     /* data/len: the other end's presence status */
+  SL_DELIVERY_DISCONNECT,   /* the other end said goodbye */
+  SL_DELIVERY_WRITE,        /* an ACK is due now: call sl_delivery_write on the active path */
+  SL_DELIVERY_TIMER,        /* ms: arm the ACK timer (re-arming replaces it) */
+  SL_DELIVERY_OUT_OF_ORDER  /* a DATA frame past a gap was dropped unacknowledged */
+};
+
+typedef struct sl_delivery_event {
+  int kind;            /* enum sl_delivery_event_kind */
+  uint32_t arg;        /* handle, or 1 for a text message */
+  const uint8_t *data; /* valid until the next event is queued after the queue ran empty */
+  uint32_t len;
+  double ms;
+} sl_delivery_event;
+
+/* DATA frame: [u32 BE seq][u8 kind: 0 bytes, 1 text][body]. */
+#define SL_DATA_HEADER_BYTES 5
+#define SL_DELIVERY_MAX_BODY (SL_FRAME_DEFAULT_MAX_PAYLOAD - SL_DATA_HEADER_BYTES)
+
+/* *out is the caller's; free with sl_delivery_free. max_held_bytes caps
+ * the message bytes held (queued, in flight or waiting to be resent). */
+SL_MUST_CHECK int sl_delivery_new(sl_delivery **out, size_t max_held_bytes);
+void sl_delivery_free(sl_delivery *d);
+/* Queues a copy of body. *handle names it in the SENT / FAILED event.
+ * SL_EQUEUE_FULL past the byte cap, SL_EINVAL above SL_DELIVERY_MAX_BODY,
+ * SL_ESTATE once closed or leaving. */
+SL_MUST_CHECK int sl_delivery_send(sl_delivery *d, const uint8_t *body, size_t len, int is_text,
+                                   int high, uint32_t *handle);
+/* Writes the next plaintext for the active path into out (at most cap
+ * bytes; cap >= 64): control frames (ACK, PRESENCE) first unless a frame
+ * is half written, then the frame stream, whose frames may span calls.
+ * *len 0: nothing is due. */
+SL_MUST_CHECK int sl_delivery_write(sl_delivery *d, uint8_t *out, size_t cap, size_t *len);
+/* A frame received on any path, in that path's order. Frame types it does
+ * not own are ignored. */
+SL_MUST_CHECK int sl_delivery_frame(sl_delivery *d, unsigned type, const uint8_t *payload,
+                                    size_t len);
+/* A new path carries data: what was in flight goes back to be written
+ * again (returns how many messages), a half-written frame is abandoned, an
+ * ACK (and the presence, if set) is due. deactivate: no path carries data. */
+int sl_delivery_activate(sl_delivery *d);
+int sl_delivery_deactivate(sl_delivery *d);
+/* Our presence status, sent on every path that becomes active. */
+SL_MUST_CHECK int sl_delivery_set_presence(sl_delivery *d, const uint8_t *status, size_t len);
+/* The ACK timer fired / acknowledge at once (before a goodbye). */
+void sl_delivery_timer(sl_delivery *d);
+void sl_delivery_ack_now(sl_delivery *d);
+/* Writes the goodbye (a due ACK, then DISCONNECT) into out; from then on
+ * nothing more is delivered or sent. *len 0 if a frame is half written
+ * (no clean point to say it). */
+SL_MUST_CHECK int sl_delivery_goodbye(sl_delivery *d, uint8_t *out, size_t cap, size_t *len);
+/* Fails every held message (FAILED events, oldest first); returns how many. */
+size_t sl_delivery_close(sl_delivery *d);
+/* 1 and *ev filled while events are queued, else 0; SL_ENOMEM (from then
+ * on) if one could not be queued: the link must close. */
+int sl_delivery_next(sl_delivery *d, sl_delivery_event *ev);
+int sl_delivery_idle(const sl_delivery *d); /* every message sent was acknowledged */
+size_t sl_delivery_held_bytes(const sl_delivery *d);
+uint32_t sl_delivery_received(const sl_delivery *d); /* highest sequence number delivered */
+/* Tests: both ends as if many messages had passed (next_seq, received). */
+void sl_delivery_set_sequence(sl_delivery *d, uint32_t next_seq, uint32_t received);
 
 #ifdef __cplusplus
 }

@@ -40,3 +40,60 @@ int sl_wasm_frame_decode_batch(sl_frame_decoder *dec, const uint8_t *data, size_
   *consumed = pos;
   return (int)count;
 }
+
+/* The hot path of a link, one boundary crossing per record each way. */
+
+/* One record from a path: decrypts it (the plaintext stays in wasm, in
+ * plain: SL_RECORD_MAX_PLAINTEXT bytes), decodes its frames and hands each
+ * to the delivery machine. The host then drains the machine's events,
+ * which carry only the delivered payloads. 0 or a negative code (the
+ * path is over). */
+int sl_wasm_path_receive(sl_session *s, sl_frame_decoder *dec, sl_delivery *d,
+                         const uint8_t *rec, size_t len, uint8_t *plain) {
+  size_t n = 0;
+  int rc = sl_session_decrypt(s, rec, len, plain, SL_RECORD_MAX_PLAINTEXT, &n);
+  for (size_t pos = 0; rc >= 0 && pos < n;) {
+    size_t used = 0;
+    sl_frame f;
+    rc = sl_frame_decoder_push(dec, plain + pos, n - pos, &used, &f);
+    pos += used;
+    if (rc == 1) rc = sl_delivery_frame(d, f.type, f.payload, f.len);
+    if (rc == 0 && used == 0) break;
+  }
+  return rc < 0 ? rc : 0;
+}
+
+/* The next record for the active path: the delivery machine's plaintext,
+ * encrypted. 1 with *out_len set (out: SL_RECORD_MAX_BYTES), 0 when
+ * nothing is due, or a negative code. */
+int sl_wasm_path_write(sl_session *s, sl_delivery *d, uint8_t *plain, uint8_t *out,
+                       size_t *out_len) {
+  size_t n = 0;
+  *out_len = 0;
+  int rc = sl_delivery_write(d, plain, SL_RECORD_MAX_PLAINTEXT, &n);
+  if (rc < 0 || n == 0) return rc;
+  rc = sl_session_encrypt(s, plain, n, out, SL_RECORD_MAX_BYTES, out_len);
+  return rc < 0 ? rc : 1;
+}
+
+/* The goodbye record (a due ACK, then DISCONNECT), as sl_wasm_path_write. */
+int sl_wasm_path_goodbye(sl_session *s, sl_delivery *d, uint8_t *plain, uint8_t *out,
+                         size_t *out_len) {
+  size_t n = 0;
+  *out_len = 0;
+  int rc = sl_delivery_goodbye(d, plain, SL_RECORD_MAX_PLAINTEXT, &n);
+  if (rc < 0 || n == 0) return rc;
+  rc = sl_session_encrypt(s, plain, n, out, SL_RECORD_MAX_BYTES, out_len);
+  return rc < 0 ? rc : 1;
+}
+
+/* Up to max events into evs; the count, or SL_ENOMEM. */
+int sl_wasm_delivery_drain(sl_delivery *d, sl_delivery_event *evs, size_t max) {
+  size_t n = 0;
+  for (; n < max; n++) {
+    int rc = sl_delivery_next(d, &evs[n]);
+    if (rc < 0) return rc;
+    if (rc == 0) break;
+  }
+  return (int)n;
+}

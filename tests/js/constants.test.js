@@ -1,13 +1,15 @@
 // One source of truth for what C and JS share: every number the glue
 // hard-codes (enum values, error numbers, record sizes, the layouts JS
 // reads out of wasm memory) is checked here against src/include/starling.h.
-// (The struct layouts are also pinned by _Static_assert in hub.c / link.c.)
+// (The struct layouts are also pinned by _Static_assert in hub.c, link.c
+// and delivery.c.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { ERRNO } from '../../js-glue/errno.js';
 import { SETTINGS, OUTPUT, CLOSE_CODE } from '../../js-glue/hub.js';
 import { PATH, REASON, ACTION } from '../../js-glue/link-state.js';
+import { EVENT } from '../../js-glue/delivery.js';
 import { RECORD_MAX_BYTES, RECORD_TAG_BYTES } from '../../js-glue/noise.js';
 
 const header = readFileSync(new URL('../../src/include/starling.h', import.meta.url), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
@@ -51,6 +53,12 @@ test('link state machine enums match starling.h', () => {
   sameAs(PATH, cEnum('sl_link_path'), 'SL_LINK_PATH_');
   sameAs(REASON, cEnum('sl_link_reason'), 'SL_LINK_');
   sameAs(ACTION, cEnum('sl_link_action_kind'), 'SL_LINK_');
+});
+
+test('delivery event kinds match starling.h', () => {
+  const kinds = cEnum('sl_delivery_event_kind');
+  sameAs(EVENT, kinds, 'SL_DELIVERY_');
+  assert.equal(Object.keys(EVENT).length, Object.keys(kinds).length, 'every event kind is handled');
 });
 
 test('record sizes match starling.h', () => {
