@@ -172,8 +172,8 @@ int sl__room_name_valid(const char *room);
 int sl_wasm_frame_decode_batch(sl_frame_decoder *dec, const uint8_t *data, size_t len,
                                uint32_t *desc, size_t max_frames, size_t *consumed,
                                size_t *frames_before);
-int sl_wasm_path_receive(sl_session *s, sl_frame_decoder *dec, sl_delivery *d,
-                         const uint8_t *rec, size_t len, uint8_t *plain);
+int sl_wasm_path_receive(sl_session *s, sl_frame_decoder *dec, sl_delivery *d, const uint8_t *rec,
+                         size_t len, uint8_t *plain);
 int sl_wasm_path_write(sl_session *s, sl_delivery *d, uint8_t *plain, uint8_t *out,
                        size_t *out_len);
 int sl_wasm_path_goodbye(sl_session *s, sl_delivery *d, uint8_t *plain, uint8_t *out,

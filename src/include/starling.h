@@ -634,14 +634,14 @@ int sl_link_fallback_reason(const sl_link *l); /* 0 until a direct path failed *
 typedef struct sl_delivery sl_delivery;
 
 enum sl_delivery_event_kind {
-  SL_DELIVERY_MESSAGE = 1,  /* data/len: a message for the application; arg: 1 text, 0 bytes */
-  SL_DELIVERY_SENT,         /* arg: handle. The receiver acknowledged the message */
-  SL_DELIVERY_FAILED,       /* arg: handle. Dropped by sl_delivery_close, not acknowledged */
-  SL_DELIVERY_PRESENCE,     /* data/len: the other end's presence status */
-  SL_DELIVERY_DISCONNECT,   /* the other end said goodbye */
-  SL_DELIVERY_WRITE,        /* an ACK is due now: call sl_delivery_write on the active path */
-  SL_DELIVERY_TIMER,        /* ms: arm the ACK timer (re-arming replaces it) */
-  SL_DELIVERY_OUT_OF_ORDER  /* a DATA frame past a gap was dropped unacknowledged */
+  SL_DELIVERY_MESSAGE = 1, /* data/len: a message for the application; arg: 1 text, 0 bytes */
+  SL_DELIVERY_SENT,        /* arg: handle. The receiver acknowledged the message */
+  SL_DELIVERY_FAILED,      /* arg: handle. Dropped by sl_delivery_close, not acknowledged */
+  SL_DELIVERY_PRESENCE,    /* data/len: the other end's presence status */
+  SL_DELIVERY_DISCONNECT,  /* the other end said goodbye */
+  SL_DELIVERY_WRITE,       /* an ACK is due now: call sl_delivery_write on the active path */
+  SL_DELIVERY_TIMER,       /* ms: arm the ACK timer (re-arming replaces it) */
+  SL_DELIVERY_OUT_OF_ORDER /* a DATA frame past a gap was dropped unacknowledged */
 };
 
 typedef struct sl_delivery_event {

@@ -72,8 +72,10 @@ struct sl_delivery {
   size_t arena_len, arena_cap;
 };
 
-static bool covers(uint32_t up_to, uint32_t seq) { return up_to - seq < SEQ_HALF; } /* seq <= up_to */
-static bool after(uint32_t a, uint32_t b) { return a != b && a - b < SEQ_HALF; }  /* a > b */
+static bool covers(uint32_t up_to, uint32_t seq) {
+  return up_to - seq < SEQ_HALF;
+} /* seq <= up_to */
+static bool after(uint32_t a, uint32_t b) { return a != b && a - b < SEQ_HALF; } /* a > b */
 
 static void put_u32(uint8_t *p, uint32_t v) {
   p[0] = (uint8_t)(v >> 24);
@@ -176,10 +178,10 @@ static void free_list(list *l) {
 
 void sl_delivery_free(sl_delivery *d) {
   if (!d) return;
+  if (d->current && d->current->acked) free(d->current); /* no longer on any list */
   list *lists[] = {&d->resend, &d->high, &d->normal, &d->inflight};
   for (size_t i = 0; i < 4; i++)
     free_list(lists[i]);
-  if (d->current && d->current->acked) free(d->current); /* no longer on any list */
   free(d->queue);
   free(d->arena);
   free(d);

@@ -48,8 +48,8 @@ int sl_wasm_frame_decode_batch(sl_frame_decoder *dec, const uint8_t *data, size_
  * to the delivery machine. The host then drains the machine's events,
  * which carry only the delivered payloads. 0 or a negative code (the
  * path is over). */
-int sl_wasm_path_receive(sl_session *s, sl_frame_decoder *dec, sl_delivery *d,
-                         const uint8_t *rec, size_t len, uint8_t *plain) {
+int sl_wasm_path_receive(sl_session *s, sl_frame_decoder *dec, sl_delivery *d, const uint8_t *rec,
+                         size_t len, uint8_t *plain) {
   size_t n = 0;
   int rc = sl_session_decrypt(s, rec, len, plain, SL_RECORD_MAX_PLAINTEXT, &n);
   for (size_t pos = 0; rc >= 0 && pos < n;) {

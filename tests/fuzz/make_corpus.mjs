@@ -83,3 +83,15 @@ write('link', 'answerer', Uint8Array.of(0, SET_HUB, 1, OFFER, 1, OFFER, 2, FAILE
   READY, RELAY_PATH, OFFER, 3, READY, DIRECT, FAILED, DIRECT | (2 << 1)));
 write('link', 'quick-retries', Uint8Array.of(1, SET_HUB, 1, START, 0, FAILED, DIRECT | (5 << 1), FIRE, 1, FAILED, DIRECT | (5 << 1),
   FIRE, 1, FAILED, DIRECT | (3 << 1), FIRE, 2, RELAY_READY, 0, RELAY_READY, 0, READY, RELAY_PATH));
+
+// delivery: triples [op << 1 | end][a][b] (see fuzz_delivery.c for the ops)
+const [SEND, PUMP, CARRY, CARRY_OLD, NEW_PATH, ACK_NOW, TIMER] = [0, 1, 2, 3, 4, 5, 6];
+const op = (o, end, a = 0, b = 0) => [(o << 1) | end, a, b];
+write('delivery', 'both-ways', Uint8Array.from([
+  ...op(SEND, 0, 0, 10), ...op(SEND, 0, 1, 3), ...op(SEND, 1, 0, 7), ...op(PUMP, 0, 0, 3), ...op(PUMP, 1, 4, 0),
+  ...op(CARRY, 0, 1, 20), ...op(CARRY, 1, 255, 255), ...op(TIMER, 0), ...op(TIMER, 1), ...op(PUMP, 0, 255, 3),
+  ...op(PUMP, 1, 255, 3), ...op(CARRY, 0, 255, 255), ...op(CARRY, 1, 255, 255)].flat()));
+write('delivery', 'path-change-mid-frame', Uint8Array.from([
+  ...op(SEND, 0, 0x40, 50), ...op(SEND, 0, 0, 5), ...op(SEND, 0, 1, 9), ...op(PUMP, 0, 2, 1), ...op(CARRY, 0, 30, 30),
+  ...op(NEW_PATH, 0), ...op(PUMP, 0, 255, 3), ...op(CARRY, 0, 255, 255), ...op(CARRY_OLD, 0, 255, 255),
+  ...op(ACK_NOW, 1), ...op(PUMP, 1, 0, 0), ...op(NEW_PATH, 1), ...op(CARRY, 1, 255, 255), ...op(CARRY_OLD, 1, 255, 255)].flat()));
