@@ -18,7 +18,9 @@ set(SL_EXPORTS
   _sl_handshake_wants_write _sl_handshake_remote_public_key _sl_handshake_hash
   _sl_handshake_split
   _sl_session_encrypt _sl_session_decrypt _sl_session_free
-  _sl_hub_url_check _sl_wasm_hub_dial _sl_wasm_hub_join _sl_wasm_hub_signal _sl_wasm_hub_relay _sl_wasm_hub_buffered _sl_wasm_hub_free
+  _sl_hub_url_check _sl_hub_session_new _sl_hub_session_free _sl_hub_session_opened _sl_hub_session_text
+  _sl_hub_session_join _sl_hub_session_leave _sl_hub_session_signal _sl_hub_session_next
+  _sl_hub_session_authenticated
   _sl_link_new _sl_link_free _sl_link_next _sl_link_set_hub _sl_link_start _sl_link_present _sl_link_offer
   _sl_link_relay_ready _sl_link_path_ready _sl_link_path_failed _sl_link_hub_lost _sl_link_timer
   _sl_delivery_new _sl_delivery_free _sl_delivery_send _sl_delivery_activate _sl_delivery_deactivate
@@ -37,12 +39,11 @@ set(SL_WASM_LINK_FLAGS
   -sEXPORTED_FUNCTIONS=[${SL_EXPORTS_JOINED}]
   -sEXPORTED_RUNTIME_METHODS=[])
 
-add_executable(starling_wasm src/wasm/bindings.c src/wasm/hub_dial.c)
+add_executable(starling_wasm src/wasm/bindings.c)
 target_link_libraries(starling_wasm PRIVATE starling_core)
 target_include_directories(starling_wasm PRIVATE src)
 sl_set_warnings(starling_wasm)
-# -lwebsocket.js: the Emscripten WebSocket API the peer dials the hub with.
-target_link_options(starling_wasm PRIVATE ${SL_WASM_LINK_FLAGS} -lwebsocket.js)
+target_link_options(starling_wasm PRIVATE ${SL_WASM_LINK_FLAGS})
 set_target_properties(starling_wasm PROPERTIES
   OUTPUT_NAME starling_core SUFFIX ".mjs"
   RUNTIME_OUTPUT_DIRECTORY "${CMAKE_SOURCE_DIR}/dist")

@@ -7,9 +7,6 @@ import { StarlingError } from './errors.js';
 import { getRandomValue } from './random.js';
 
 let core = null;
-let hubEvents = () => {};
-/** @internal hub-client.js registers its event router here (no import cycle). */
-export function setHubEventHandler(fn) { hubEvents = fn; }
 let loading = null;
 let slots = 0; // 4 x u32 out-params
 
@@ -59,7 +56,6 @@ export function init(opts = {}) {
     loading = (async () => {
       const options = await moduleOptions(opts.wasm);
       options.getRandomValue = getRandomValue; // libsodium's only random source in wasm: see random.js
-      options.onHubEvent = (...args) => hubEvents(...args); // C -> hub-client.js (src/wasm/hub_dial.c)
       const mod = await createStarlingCore(options);
       const rc = mod._sl_init();
       if (rc !== 0) throw new StarlingError('CRYPTO_INIT', 'libsodium failed to initialise', rc);

@@ -7,4 +7,6 @@ export const ERRNO = {
   EFRAME_TYPE: -22,
   EHS_TOO_LARGE: -35,
   ESESSION_TOO_LARGE: -42,
+  EURL: -70,
+  EHUB_AUTH: -72,
 };

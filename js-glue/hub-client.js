@@ -1,26 +1,28 @@
-// hub-client.js — a peer's connection to the hub. The C core dials it
-// through the Emscripten WebSocket API and runs the protocol (auth, the
-// signed challenge, rooms); this class turns its events into a promise and
-// EventTarget events. See docs/api.md.
-import { wasm, put, check, errorFor, Scratch, setHubEventHandler } from './core.js';
+// hub-client.js — a peer's connection to the hub. JS owns the WebSocket;
+// the C core's sans-IO hub session (src/peer/hub_session.c) runs the
+// protocol over it (auth, the signed challenge, rooms, strict parsing of
+// every hub message). Relay records never enter wasm here: a binary
+// message is checked by its header and handed on as a view. This class
+// turns the session's events into a promise and EventTarget events. See
+// docs/api.md.
+import { wasm, heap, slot, slotPtr, check, errorFor, cString, Scratch } from './core.js';
 import { StarlingError } from './errors.js';
 import { Identity } from './identity.js';
+import { ERRNO } from './errno.js';
 
-const AUTHENTICATED = 2;
-const SIGNAL = 3;
-const ERROR = 4;
-const FAILED = 5;
-const CLOSED = 100;
-const SOCKET_ERROR = 101;
-const RELAY = 102;
-
-const links = new Map(); // C link pointer -> HubConnection
+/** enum sl_hub_session_event_kind (starling.h). */
+export const SESSION_EVENT = { SEND: 1, AUTHENTICATED: 2, SIGNAL: 3, ERROR: 4, FAILED: 5 };
+const EVENT_BYTES = 12; // sl_hub_session_event on wasm32: int kind, char *data, size_t len
+const RELAY_KIND_RECORD = 1; // relay frames: [u8 kind][32-byte Ed25519 key][record]
+const RELAY_HEADER_BYTES = 33;
+const RECORD_MAX_BYTES = 16384;
 /** enum sl_signal_type values the application may send. */
 const SIGNAL_TYPES = { offer: 5, answer: 6, 'ice-candidate': 7, 'relay-open': 8 };
-let scratch = null;
 
-// Routes C events (Module.onHubEvent, see core.js) to their connection.
-setHubEventHandler((link, kind, data) => links.get(link)?._event(kind, data));
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+let scratch = null;
+let eventSlot = 0;
 
 /** Installs the `ws` client as globalThis.WebSocket in Node when none exists. */
 async function ensureWebSocket() {
@@ -29,57 +31,110 @@ async function ensureWebSocket() {
   globalThis.WebSocket = WebSocket;
 }
 
-/** NUL-terminated UTF-8, for C. */
-function cstr(text) {
+/** Copies strings into wasm memory as NUL-terminated UTF-8, one after
+ * another in a shared scratch buffer; returns their pointers. */
+function cstrings(...texts) {
+  const parts = texts.map((t) => encoder.encode(`${t}\0`));
   scratch ??= new Scratch(4096);
-  return new TextEncoder().encode(`${text}\0`);
+  let at = scratch.reserve(parts.reduce((n, p) => n + p.length, 0));
+  const ptrs = [];
+  for (const p of parts) {
+    heap().set(p, at);
+    ptrs.push(at);
+    at += p.length;
+  }
+  return ptrs;
 }
 
 export class HubConnection extends EventTarget {
-  #link;
+  #session;
+  #ws;
   #settle;
   /** The peer id the hub confirmed. */
   peerId = null;
 
   /** @private use connectHub() */
-  constructor(link, settle) {
+  constructor(session, ws, settle) {
     super();
-    this.#link = link;
+    this.#session = session;
+    this.#ws = ws;
     this.#settle = settle;
-    links.set(link, this);
+    ws.binaryType = 'arraybuffer';
+    ws.onopen = () => { if (this.#session) { wasm()._sl_hub_session_opened(this.#session); this.#flush(); } };
+    ws.onmessage = (e) => this.#message(e.data);
+    ws.onerror = () => this.#fail(new StarlingError('HUB_UNREACHABLE', 'could not connect to the hub'));
+    ws.onclose = (e) => {
+      this.#fail(new StarlingError('HUB_CLOSED', `the hub closed the connection (${e.code})`));
+      const wasOpen = !!this.#session;
+      this.#release();
+      if (wasOpen) this.dispatchEvent(new CustomEvent('hub:disconnect', { detail: { code: e.code } }));
+    };
   }
 
-  /** @internal */
-  _event(kind, data) {
-    if (kind === AUTHENTICATED) {
+  #message(data) {
+    if (!this.#session) return;
+    const m = wasm();
+    if (typeof data !== 'string') {
+      // Relay frames count only once authenticated and well formed; the hub
+      // never sends anything else as binary, so the rest is dropped.
+      const frame = new Uint8Array(data);
+      if (m._sl_hub_session_authenticated(this.#session) !== 1 || frame.length < RELAY_HEADER_BYTES
+        || frame[0] !== RELAY_KIND_RECORD || frame.length - RELAY_HEADER_BYTES > RECORD_MAX_BYTES) return;
+      this.dispatchEvent(new CustomEvent('relay', { detail: { sourceKey: frame.subarray(1, RELAY_HEADER_BYTES), record: frame.subarray(RELAY_HEADER_BYTES) } }));
+      return;
+    }
+    const bytes = encoder.encode(data);
+    scratch ??= new Scratch(4096);
+    const at = scratch.reserve(bytes.length + 1);
+    heap().set(bytes, at);
+    heap()[at + bytes.length] = 0;
+    const rc = m._sl_hub_session_text(this.#session, at, bytes.length);
+    // A hub message this side could not use is reported like the hub's own errors.
+    if (rc < 0 && rc !== ERRNO.EHUB_AUTH) {
+      this.dispatchEvent(new CustomEvent('hub:error', { detail: { code: cString(m._sl_errname(rc)), message: cString(m._sl_strerror(rc)) } }));
+    }
+    this.#flush();
+  }
+
+  /** Sends what the session queued; turns the rest into events. */
+  #flush() {
+    const m = wasm();
+    eventSlot ||= m._malloc(EVENT_BYTES);
+    while (this.#session && m._sl_hub_session_next(this.#session, eventSlot) === 1) {
+      const w = eventSlot >> 2;
+      const kind = m.HEAP32[w];
+      const at = m.HEAPU32[w + 1];
+      const text = decoder.decode(heap().subarray(at, at + m.HEAPU32[w + 2]));
+      if (kind === SESSION_EVENT.SEND) {
+        if (this.#ws.readyState === 1) this.#ws.send(text);
+      } else {
+        this.#event(kind, text);
+      }
+    }
+  }
+
+  #event(kind, data) {
+    if (kind === SESSION_EVENT.AUTHENTICATED) {
       this.peerId = data;
       this.#settle?.resolve(this);
       this.#settle = null;
       this.dispatchEvent(new CustomEvent('hub:connect', { detail: { peerId: data } }));
-    } else if (kind === SIGNAL) {
+    } else if (kind === SESSION_EVENT.SIGNAL) {
       let message;
       try { message = JSON.parse(data); } catch { return; }
       this.dispatchEvent(new CustomEvent('signal', { detail: message }));
       if (message.type === 'peer-joined' || message.type === 'peer-left' || message.type === 'peer-list') {
         this.dispatchEvent(new CustomEvent(message.type, { detail: message }));
       }
-    } else if (kind === RELAY) {
-      // data: [32-byte source key][record], already copied out of wasm memory.
-      this.dispatchEvent(new CustomEvent('relay', { detail: { sourceKey: data.subarray(0, 32), record: data.subarray(32) } }));
-    } else if (kind === ERROR) {
+    } else if (kind === SESSION_EVENT.ERROR) {
       // data: the error message, {"type":"error","from"?,"id"?,"payload":{"code","message"}}
-      let m = {};
-      try { m = JSON.parse(data); } catch { /* the C side only sends JSON here */ }
-      const { code = 'UNKNOWN', message = '' } = m.payload ?? {};
-      this.dispatchEvent(new CustomEvent('hub:error', { detail: { code, message, peerId: m.from, id: m.id } }));
-    } else if (kind === FAILED) {
+      let msg = {};
+      try { msg = JSON.parse(data); } catch { /* the session only queues JSON here */ }
+      const { code = 'UNKNOWN', message = '' } = msg.payload ?? {};
+      this.dispatchEvent(new CustomEvent('hub:error', { detail: { code, message, peerId: msg.from, id: msg.id } }));
+    } else if (kind === SESSION_EVENT.FAILED) {
       this.#fail(new StarlingError(data, `the hub refused authentication: ${data}`));
-    } else if (kind === SOCKET_ERROR) {
-      this.#fail(new StarlingError('HUB_UNREACHABLE', 'could not connect to the hub'));
-    } else if (kind === CLOSED) {
-      this.#fail(new StarlingError('HUB_CLOSED', `the hub closed the connection (${data})`));
-      this.dispatchEvent(new CustomEvent('hub:disconnect', { detail: { code: Number(data) } }));
-      this.#release();
+      this.#ws.close(1000, 'authentication failed');
     }
   }
 
@@ -88,14 +143,18 @@ export class HubConnection extends EventTarget {
     this.#settle = null;
   }
 
+  #live() {
+    if (!this.#session) throw new StarlingError('BAD_STATE', 'hub connection is closed');
+    return this.#session;
+  }
+
   #room(room, leave) {
-    if (!this.#link) throw new StarlingError('BAD_STATE', 'hub connection is closed');
+    const session = this.#live();
     if (typeof room !== 'string') throw new TypeError('room must be a string');
     const m = wasm();
-    const bytes = cstr(room);
-    const p = scratch.reserve(bytes.length);
-    put(p, bytes);
-    check(m._sl_wasm_hub_join(this.#link, p, leave ? 1 : 0));
+    const [p] = cstrings(room);
+    check(leave ? m._sl_hub_session_leave(session, p) : m._sl_hub_session_join(session, p));
+    this.#flush();
   }
 
   /**
@@ -106,19 +165,13 @@ export class HubConnection extends EventTarget {
    * @param {object} [payload]  required for offer/answer/ice-candidate
    */
   signal(type, to, payload) {
-    if (!this.#link) throw new StarlingError('BAD_STATE', 'hub connection is closed');
+    const session = this.#live();
     const code = SIGNAL_TYPES[type];
     if (!code) throw new TypeError(`signal type must be one of ${Object.keys(SIGNAL_TYPES).join(', ')}`);
     if (typeof to !== 'string') throw new TypeError('to must be a peer id string');
-    const m = wasm();
-    const toBytes = cstr(to);
-    const body = payload === undefined ? null : cstr(JSON.stringify(payload));
-    const p = m._malloc(toBytes.length + (body?.length ?? 0));
-    put(p, toBytes);
-    if (body) put(p + toBytes.length, body);
-    const rc = m._sl_wasm_hub_signal(this.#link, code, p, body ? p + toBytes.length : 0);
-    m._free(p);
-    check(rc);
+    const [p, body] = payload === undefined ? [...cstrings(to), 0] : cstrings(to, JSON.stringify(payload));
+    check(wasm()._sl_hub_session_signal(session, code, p, body));
+    this.#flush();
   }
 
   /**
@@ -128,21 +181,21 @@ export class HubConnection extends EventTarget {
    * @param {Uint8Array} record  at most 16 KiB
    */
   relay(publicKey, record) {
-    if (!this.#link) throw new StarlingError('BAD_STATE', 'hub connection is closed');
-    const m = wasm();
-    const p = m._malloc(32 + record.length);
-    put(p, publicKey);
-    put(p + 32, record);
-    const rc = m._sl_wasm_hub_relay(this.#link, p, p + 32, record.length);
-    m._free(p);
-    check(rc);
+    const session = this.#live();
+    if (wasm()._sl_hub_session_authenticated(session) !== 1 || this.#ws.readyState !== 1) throw new StarlingError('BAD_STATE', 'hub connection is not ready');
+    if (record.length > RECORD_MAX_BYTES) throw new StarlingError('SESSION_TOO_LARGE', 'record above 16 KiB');
+    const frame = new Uint8Array(RELAY_HEADER_BYTES + record.length);
+    frame[0] = RELAY_KIND_RECORD;
+    frame.set(publicKey, 1);
+    frame.set(record, RELAY_HEADER_BYTES);
+    this.#ws.send(frame);
   }
 
   /** Bytes written to the hub socket but not yet sent. */
-  get bufferedAmount() { return this.#link ? wasm()._sl_wasm_hub_buffered(this.#link) : 0; }
+  get bufferedAmount() { return this.#session ? this.#ws.bufferedAmount : 0; }
 
   /** true until the connection closed. */
-  get open() { return !!this.#link; }
+  get open() { return !!this.#session; }
 
   /** Joins a room; the hub answers with a `peer-list` event. */
   join(room) { this.#room(room, false); }
@@ -150,14 +203,16 @@ export class HubConnection extends EventTarget {
   leave(room) { this.#room(room, true); }
 
   #release() {
-    if (!this.#link) return;
-    links.delete(this.#link);
-    wasm()._sl_wasm_hub_free(this.#link);
-    this.#link = 0;
+    if (!this.#session) return;
+    wasm()._sl_hub_session_free(this.#session);
+    this.#session = 0;
   }
 
   /** Closes the connection. */
-  close() { this.#release(); }
+  close() {
+    if (this.#ws.readyState <= 1) this.#ws.close(1000, 'bye');
+    this.#release();
+  }
 }
 
 /**
@@ -170,21 +225,22 @@ export async function connectHub({ hubUrl, token, identity, allowInsecure = fals
   if (typeof hubUrl !== 'string' || typeof token !== 'string') throw new TypeError('hubUrl and token must be strings');
   if (!(identity instanceof Identity)) throw new TypeError('identity must be an Identity');
   const m = wasm();
-  const url = cstr(hubUrl);
-  const policy = scratch.reserve(url.length);
-  put(policy, url);
-  check(m._sl_hub_url_check(policy, allowInsecure ? 1 : 0)); // refuse before loading `ws` or dialling
+  const [url] = cstrings(hubUrl);
+  check(m._sl_hub_url_check(url, allowInsecure ? 1 : 0)); // refuse before loading `ws` or dialling
   await ensureWebSocket();
-  const tok = cstr(token);
-  const up = m._malloc(url.length + tok.length);
-  put(up, url);
-  put(up + url.length, tok);
-  const link = m._sl_wasm_hub_dial(identity._ptr, up, up + url.length, allowInsecure ? 1 : 0);
-  m._free(up);
-  if (link < 0) throw errorFor(link);
+  const [tok] = cstrings(token);
+  check(m._sl_hub_session_new(slotPtr(0), identity._ptr, tok));
+  const session = slot(0);
+  let ws;
+  try {
+    ws = new globalThis.WebSocket(hubUrl);
+  } catch (err) {
+    m._sl_hub_session_free(session);
+    throw errorFor(ERRNO.EURL); // the URL check passed, yet this WebSocket refuses it
+  }
   let settle;
   const ready = new Promise((resolve, reject) => { settle = { resolve, reject }; });
-  const conn = new HubConnection(link, settle);
+  const conn = new HubConnection(session, ws, settle);
   const timer = setTimeout(() => settle.reject(new StarlingError('HUB_TIMEOUT', `no authentication within ${timeoutMs} ms`)), timeoutMs);
   try {
     return await ready;

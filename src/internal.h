@@ -180,17 +180,4 @@ int sl_wasm_path_goodbye(sl_session *s, sl_delivery *d, uint8_t *plain, uint8_t 
                          size_t *out_len);
 int sl_wasm_delivery_drain(sl_delivery *d, sl_delivery_event *evs, size_t max);
 
-#ifdef __EMSCRIPTEN__
-/* See src/wasm/hub_dial.c. */
-typedef struct sl_hub_link sl_hub_link;
-intptr_t sl_wasm_hub_dial(const sl_identity *id, const char *url, const char *token,
-                          int allow_insecure);
-int sl_wasm_hub_join(sl_hub_link *l, const char *room, int leave);
-int sl_wasm_hub_signal(sl_hub_link *l, int type, const char *to, const char *payload_json);
-int sl_wasm_hub_relay(sl_hub_link *l, const uint8_t key[SL_PUBLIC_KEY_BYTES], const uint8_t *record,
-                      size_t len);
-double sl_wasm_hub_buffered(sl_hub_link *l);
-void sl_wasm_hub_free(sl_hub_link *l);
-#endif
-
 #endif /* STARLING_INTERNAL_H */

@@ -5,8 +5,17 @@
 
 #include <cjson/cJSON.h>
 #include <sodium.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if UINTPTR_MAX == 0xffffffffu
+/* js-glue/hub-client.js reads sl_hub_session_event at these offsets on wasm32. */
+_Static_assert(offsetof(sl_hub_session_event, kind) == 0 &&
+                   offsetof(sl_hub_session_event, data) == 4 &&
+                   offsetof(sl_hub_session_event, len) == 8 && sizeof(sl_hub_session_event) == 12,
+               "js-glue/hub-client.js reads sl_hub_session_event at these offsets");
+#endif
 
 typedef struct event {
   int kind;

@@ -10,6 +10,7 @@ import { ERRNO } from '../../js-glue/errno.js';
 import { SETTINGS, OUTPUT, CLOSE_CODE } from '../../js-glue/hub.js';
 import { PATH, REASON, ACTION } from '../../js-glue/link-state.js';
 import { EVENT } from '../../js-glue/delivery.js';
+import { SESSION_EVENT } from '../../js-glue/hub-client.js';
 import { RECORD_MAX_BYTES, RECORD_TAG_BYTES } from '../../js-glue/noise.js';
 
 const header = readFileSync(new URL('../../src/include/starling.h', import.meta.url), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
@@ -53,6 +54,10 @@ test('link state machine enums match starling.h', () => {
   sameAs(PATH, cEnum('sl_link_path'), 'SL_LINK_PATH_');
   sameAs(REASON, cEnum('sl_link_reason'), 'SL_LINK_');
   sameAs(ACTION, cEnum('sl_link_action_kind'), 'SL_LINK_');
+});
+
+test('hub session event kinds match starling.h', () => {
+  sameAs(SESSION_EVENT, cEnum('sl_hub_session_event_kind'), 'SL_HUBS_');
 });
 
 test('delivery event kinds match starling.h', () => {
