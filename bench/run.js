@@ -142,7 +142,7 @@ const gz = (...files) => files.reduce((n, f) => n + gzipSync(readFileSync(`${roo
 // the anchors are minified single bundles too.
 const bundle = esbuild.buildSync({
   entryPoints: [`${root}/js-glue/index.js`], bundle: true, minify: true, format: 'esm', platform: 'browser', write: false,
-  external: ['ws', 'node-datachannel/polyfill', 'node:*', 'fs', 'path', 'url', 'module'], logLevel: 'error',
+  external: ['ws', 'node-datachannel', 'node-datachannel/polyfill', 'node:*', 'fs', 'path', 'url', 'module'], logLevel: 'error',
 }).outputFiles[0].contents;
 const glueGz = gzipSync(bundle, { level: 9 }).length;
 const ours = gz('dist/starling_core.wasm') + glueGz;

@@ -36,6 +36,19 @@ void sl__chachapoly_encrypt(const uint8_t key[32], const uint8_t nonce[12], cons
 int sl__chachapoly_decrypt(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *ad,
                            size_t ad_len, const uint8_t *ct, size_t len, uint8_t *out);
 
+/* ------------------------------------------------------------ byte order */
+
+static inline void sl__put_u32be(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v >> 24);
+  p[1] = (uint8_t)(v >> 16);
+  p[2] = (uint8_t)(v >> 8);
+  p[3] = (uint8_t)v;
+}
+
+static inline uint32_t sl__get_u32be(const uint8_t *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 /* ----------------------------------------------------------------- base58 */
 
 /* Bitcoin alphabet. Returns chars written (no NUL) or SL_EBUFSIZE. */

@@ -19,24 +19,13 @@ int sl_frame_type_known(unsigned type) {
   return type == SL_FRAME_TIP_META;
 }
 
-static void put_u32be(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)(v >> 24);
-  p[1] = (uint8_t)(v >> 16);
-  p[2] = (uint8_t)(v >> 8);
-  p[3] = (uint8_t)v;
-}
-
-static uint32_t get_u32be(const uint8_t *p) {
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 int sl_frame_encode(unsigned type, const uint8_t *payload, size_t len, uint8_t *out, size_t cap,
                     size_t *out_len) {
   if (!out || !out_len || (!payload && len)) return SL_EINVAL;
   if (!sl_frame_type_known(type)) return SL_EFRAME_TYPE;
   if (len > SL_FRAME_ABSOLUTE_MAX_PAYLOAD) return SL_EFRAME_TOO_LARGE;
   if (cap < SL_FRAME_HEADER_BYTES || cap - SL_FRAME_HEADER_BYTES < len) return SL_EBUFSIZE;
-  put_u32be(out, (uint32_t)len + 1);
+  sl__put_u32be(out, (uint32_t)len + 1);
   out[4] = (uint8_t)type;
   /* memmove: the wasm glue places the payload at out + 5 to save a copy. */
   if (len) memmove(out + SL_FRAME_HEADER_BYTES, payload, len);
@@ -87,7 +76,7 @@ static int fail(sl_frame_decoder *dec, int code) {
 
 /* Validates a complete header; returns payload length or a negative code. */
 static long check_header(const sl_frame_decoder *dec, const uint8_t *h) {
-  uint32_t length = get_u32be(h);
+  uint32_t length = sl__get_u32be(h);
   if (length == 0) return SL_EFRAME_EMPTY;
   if (length - 1 > dec->max_payload) return SL_EFRAME_TOO_LARGE;
   if (!sl_frame_type_known(h[4])) return SL_EFRAME_TYPE;

@@ -77,16 +77,6 @@ static bool covers(uint32_t up_to, uint32_t seq) {
 } /* seq <= up_to */
 static bool after(uint32_t a, uint32_t b) { return a != b && a - b < SEQ_HALF; } /* a > b */
 
-static void put_u32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)(v >> 24);
-  p[1] = (uint8_t)(v >> 16);
-  p[2] = (uint8_t)(v >> 8);
-  p[3] = (uint8_t)v;
-}
-static uint32_t get_u32(const uint8_t *p) {
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static void push(list *l, msg *m) {
   m->next = NULL;
   if (l->tail)
@@ -217,7 +207,7 @@ int sl_delivery_send(sl_delivery *d, const uint8_t *body, size_t len, int is_tex
   if (!m) return SL_ENOMEM;
   *m = (msg){.handle = d->next_handle++, .body_len = len, .frame_len = frame_len};
   if (!d->next_handle) d->next_handle = 1; /* 0 is never a handle */
-  put_u32(m->frame, (uint32_t)(1 + SL_DATA_HEADER_BYTES + len));
+  sl__put_u32be(m->frame, (uint32_t)(1 + SL_DATA_HEADER_BYTES + len));
   m->frame[4] = SL_FRAME_DATA;
   m->frame[SL_FRAME_HEADER_BYTES + 4] = is_text ? KIND_TEXT : KIND_BYTES;
   if (len) memcpy(m->frame + SL_FRAME_HEADER_BYTES + SL_DATA_HEADER_BYTES, body, len);
@@ -246,7 +236,7 @@ static bool control(uint8_t *out, size_t cap, size_t *pos, unsigned type, const 
 
 static bool write_ack(sl_delivery *d, uint8_t *out, size_t cap, size_t *pos) {
   uint8_t seq[4];
-  put_u32(seq, d->received);
+  sl__put_u32be(seq, d->received);
   if (!control(out, cap, pos, SL_FRAME_ACK, seq, sizeof seq)) return false;
   d->ack_due = false;
   d->unacked_count = 0;
@@ -272,7 +262,7 @@ int sl_delivery_write(sl_delivery *d, uint8_t *out, size_t cap, size_t *len) {
       if (!m->numbered) {
         m->numbered = true;
         m->seq = d->next_seq++;
-        put_u32(m->frame + SL_FRAME_HEADER_BYTES, m->seq);
+        sl__put_u32be(m->frame + SL_FRAME_HEADER_BYTES, m->seq);
       }
       push(&d->inflight, m);
       d->current = m;
@@ -361,7 +351,7 @@ void sl_delivery_ack_now(sl_delivery *d) {
 static void on_data(sl_delivery *d, const uint8_t *p, size_t len) {
   /* After our goodbye nothing more is delivered: it could not be acknowledged. */
   if (d->leaving || len < SL_DATA_HEADER_BYTES) return;
-  uint32_t seq = get_u32(p), expected = d->received + 1;
+  uint32_t seq = sl__get_u32be(p), expected = d->received + 1;
   if (seq == expected) {
     d->received = seq;
     emit(d, SL_DELIVERY_MESSAGE, p[4] == KIND_TEXT, p + SL_DATA_HEADER_BYTES,
@@ -402,7 +392,7 @@ int sl_delivery_frame(sl_delivery *d, unsigned type, const uint8_t *payload, siz
     on_data(d, payload, len);
     break;
   case SL_FRAME_ACK:
-    if (len >= 4) on_ack(d, get_u32(payload));
+    if (len >= 4) on_ack(d, sl__get_u32be(payload));
     break;
   case SL_FRAME_PRESENCE:
     emit(d, SL_DELIVERY_PRESENCE, 0, payload, len < PRESENCE_MAX ? len : PRESENCE_MAX, 0);

@@ -63,17 +63,22 @@ int sl_wasm_path_receive(sl_session *s, sl_frame_decoder *dec, sl_delivery *d, c
   return rc < 0 ? rc : 0;
 }
 
+/* Encrypts the n bytes a delivery call (rc) put in plain: 1 with
+ * *out_len set, 0 if there were none, or a negative code. */
+static int seal(sl_session *s, int rc, const uint8_t *plain, size_t n, uint8_t *out,
+                size_t *out_len) {
+  if (rc < 0 || n == 0) return rc;
+  rc = sl_session_encrypt(s, plain, n, out, SL_RECORD_MAX_BYTES, out_len);
+  return rc < 0 ? rc : 1;
+}
+
 /* The next record for the active path: the delivery machine's plaintext,
- * encrypted. 1 with *out_len set (out: SL_RECORD_MAX_BYTES), 0 when
- * nothing is due, or a negative code. */
+ * encrypted (out: SL_RECORD_MAX_BYTES). */
 int sl_wasm_path_write(sl_session *s, sl_delivery *d, uint8_t *plain, uint8_t *out,
                        size_t *out_len) {
   size_t n = 0;
   *out_len = 0;
-  int rc = sl_delivery_write(d, plain, SL_RECORD_MAX_PLAINTEXT, &n);
-  if (rc < 0 || n == 0) return rc;
-  rc = sl_session_encrypt(s, plain, n, out, SL_RECORD_MAX_BYTES, out_len);
-  return rc < 0 ? rc : 1;
+  return seal(s, sl_delivery_write(d, plain, SL_RECORD_MAX_PLAINTEXT, &n), plain, n, out, out_len);
 }
 
 /* The goodbye record (a due ACK, then DISCONNECT), as sl_wasm_path_write. */
@@ -81,10 +86,8 @@ int sl_wasm_path_goodbye(sl_session *s, sl_delivery *d, uint8_t *plain, uint8_t 
                          size_t *out_len) {
   size_t n = 0;
   *out_len = 0;
-  int rc = sl_delivery_goodbye(d, plain, SL_RECORD_MAX_PLAINTEXT, &n);
-  if (rc < 0 || n == 0) return rc;
-  rc = sl_session_encrypt(s, plain, n, out, SL_RECORD_MAX_BYTES, out_len);
-  return rc < 0 ? rc : 1;
+  return seal(s, sl_delivery_goodbye(d, plain, SL_RECORD_MAX_PLAINTEXT, &n), plain, n, out,
+              out_len);
 }
 
 /* Up to max events into evs; the count, or SL_ENOMEM. */
