@@ -64,12 +64,15 @@ async function main(argv) {
     console.log(usage);
     return 0;
   }
-  const hub = await startHub(opts);
-  console.log(`starling hub listening: ${hub.url} (health: ${hub.httpUrl}/health, metrics: ${hub.httpUrl}/metrics)`);
-  if (opts.dev) console.log(`starling hub: dev mode, tokens from POST ${hub.httpUrl}/dev/token — never expose this hub`);
-  const stop = async () => { await hub.close(); process.exit(0); };
+  // Handlers first: a signal that arrives as soon as the URL is printed
+  // (a supervisor, a test) must close the hub, not kill the process.
+  let hub = null;
+  const stop = async () => { await hub?.close(); process.exit(0); };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  hub = await startHub(opts);
+  console.log(`starling hub listening: ${hub.url} (health: ${hub.httpUrl}/health, metrics: ${hub.httpUrl}/metrics)`);
+  if (opts.dev) console.log(`starling hub: dev mode, tokens from POST ${hub.httpUrl}/dev/token — never expose this hub`);
   return null;
 }
 
