@@ -49,6 +49,51 @@ static inline uint32_t sl__get_u32be(const uint8_t *p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* ---------------------------------------------------------------- protobuf */
+
+/* The protobuf wire format (src/core/pb.c). */
+enum { SL__PB_VARINT = 0, SL__PB_I64 = 1, SL__PB_LEN = 2, SL__PB_I32 = 5 };
+
+typedef struct sl__pb {
+  const uint8_t *p, *end;
+} sl__pb;
+
+typedef struct sl__pb_field {
+  uint32_t num;
+  unsigned wire;
+  uint64_t u;          /* VARINT, I64, I32 */
+  const uint8_t *bytes; /* LEN: points into the input */
+  size_t len;
+} sl__pb_field;
+
+static inline sl__pb sl__pb_reader(const uint8_t *p, size_t len) {
+  sl__pb r = {p, p + len};
+  return r;
+}
+/* 1 and the next field, 0 at the end, -1 when malformed (truncated,
+ * field number 0, a group or reserved wire type, a varint over 64 bits). */
+int sl__pb_next(sl__pb *r, sl__pb_field *f);
+size_t sl__pb_varint_len(uint64_t v);
+/* Encoded size of a LEN field: tag, length, bytes. */
+size_t sl__pb_bytes_len(uint32_t field, size_t len);
+
+/* A growable output buffer of at most `max` bytes; the first failure
+ * (SL_EBUFSIZE past max, SL_ENOMEM) is latched in `failed` and later
+ * writes do nothing. */
+typedef struct sl__pbw {
+  uint8_t *buf;
+  size_t len, cap, max;
+  int failed;
+} sl__pbw;
+void sl__pbw_init(sl__pbw *w, size_t max);
+void sl__pbw_free(sl__pbw *w); /* frees the buffer; the writer can be reused */
+void sl__pbw_raw(sl__pbw *w, const void *p, size_t len);
+void sl__pbw_varint(sl__pbw *w, uint64_t v);
+void sl__pbw_uint(sl__pbw *w, uint32_t field, uint64_t v);
+void sl__pbw_bytes(sl__pbw *w, uint32_t field, const void *p, size_t len);
+/* Tag and length of a LEN field whose `len` bytes the caller writes next. */
+void sl__pbw_header(sl__pbw *w, uint32_t field, size_t len);
+
 /* ----------------------------------------------------------------- base58 */
 
 /* Bitcoin alphabet. Returns chars written (no NUL) or SL_EBUFSIZE. */
@@ -62,6 +107,14 @@ int sl__base58_decode(const char *in, size_t len, uint8_t *out, size_t cap);
  * curve-point check of sl_peer_id_to_public_key, which costs a scalar
  * multiplication. For ids that are only looked up, never used as keys. */
 int sl__peer_id_decode(const char *str, size_t len, uint8_t pk[32]);
+
+/* A peer id's bytes (libp2p's binary form, as in pubsub's `from`): the
+ * identity multihash of the protobuf PublicKey, 00 24 08 01 12 20 || key. */
+#define SL__PEER_ID_RAW_BYTES 38
+void sl__peer_id_raw(const uint8_t pk[32], uint8_t raw[SL__PEER_ID_RAW_BYTES]);
+/* The key inside peer id bytes; SL_EPEERID unless they are an Ed25519
+ * identity multihash. No curve check. */
+int sl__peer_id_raw_key(const uint8_t *raw, size_t len, uint8_t pk[32]);
 
 /* ------------------------------------------------------- noise, raw layer */
 

@@ -53,6 +53,18 @@ static const sl_error_entry errors[] = {
      "ws:// is only allowed to loopback unless allowInsecure is set"},
     {SL_EHUB_AUTH, "HUB_AUTH_FAILED", "the hub refused authentication"},
     {SL_EQUEUE_FULL, "QUEUE_FULL", "the link's send queue is full"},
+    {SL_EGOSSIP_RPC, "GOSSIP_RPC_MALFORMED", "malformed pubsub RPC"},
+    {SL_EGOSSIP_TOPIC, "GOSSIP_TOPIC_INVALID",
+     "topic must be 1 to 256 bytes without a NUL"},
+    {SL_EGOSSIP_LIMIT, "GOSSIP_LIMIT", "RPC or message exceeds a count or size limit"},
+    {SL_EGOSSIP_SIGNATURE, "GOSSIP_SIGNATURE",
+     "message is unsigned, badly signed or not in StrictSign form"},
+    {SL_EGOSSIP_REPLAY, "GOSSIP_REPLAY", "message replays an old sequence number of its author"},
+    {SL_EGOSSIP_INVALID, "GOSSIP_INVALID", "the topic's validator rejected the message"},
+    {SL_EGOSSIP_UNSUBSCRIBED, "GOSSIP_UNSUBSCRIBED", "message on a topic we are not subscribed to"},
+    {SL_EGOSSIP_NO_PEERS, "GOSSIP_NO_PEERS", "no peer could receive the message"},
+    {SL_EGOSSIP_UNKNOWN_PEER, "GOSSIP_UNKNOWN_PEER", "no such gossip peer"},
+    {SL_EGOSSIP_GRAYLISTED, "GOSSIP_GRAYLISTED", "the peer is graylisted for its low score"},
 };
 
 static const sl_error_entry *find(int code) {

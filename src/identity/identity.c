@@ -14,13 +14,25 @@ struct sl_identity {
 /* protobuf PublicKey{Type: Ed25519, Data: 32 bytes} inside an identity
  * multihash (code 0x00, length 0x24 = 36). */
 static const uint8_t peer_id_prefix[6] = {0x00, 0x24, 0x08, 0x01, 0x12, 0x20};
-#define PEER_ID_RAW_BYTES (sizeof peer_id_prefix + 32)
+#define PEER_ID_RAW_BYTES SL__PEER_ID_RAW_BYTES
+_Static_assert(sizeof peer_id_prefix + 32 == SL__PEER_ID_RAW_BYTES, "peer id bytes");
+
+void sl__peer_id_raw(const uint8_t pk[32], uint8_t raw[SL__PEER_ID_RAW_BYTES]) {
+  memcpy(raw, peer_id_prefix, sizeof peer_id_prefix);
+  memcpy(raw + sizeof peer_id_prefix, pk, 32);
+}
+
+int sl__peer_id_raw_key(const uint8_t *raw, size_t len, uint8_t pk[32]) {
+  if (len != PEER_ID_RAW_BYTES || memcmp(raw, peer_id_prefix, sizeof peer_id_prefix) != 0)
+    return SL_EPEERID;
+  memcpy(pk, raw + sizeof peer_id_prefix, 32);
+  return 0;
+}
 
 int sl_peer_id_from_public_key(const uint8_t pk[32], char out[SL_PEER_ID_BYTES]) {
   if (!pk || !out) return SL_EINVAL;
   uint8_t raw[PEER_ID_RAW_BYTES];
-  memcpy(raw, peer_id_prefix, sizeof peer_id_prefix);
-  memcpy(raw + sizeof peer_id_prefix, pk, 32);
+  sl__peer_id_raw(pk, raw);
   int n = sl__base58_encode(raw, sizeof raw, out, SL_PEER_ID_BYTES - 1);
   if (n < 0) return n;
   out[n] = '\0';

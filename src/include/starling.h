@@ -74,6 +74,16 @@ extern "C" {
 #define SL_EINSECURE -71          /* ws:// to a host other than loopback without allow_insecure */
 #define SL_EHUB_AUTH -72          /* the hub refused authentication (see the error event) */
 #define SL_EQUEUE_FULL -80        /* a link's send queue is at its byte cap */
+#define SL_EGOSSIP_RPC -90        /* malformed pubsub RPC protobuf */
+#define SL_EGOSSIP_TOPIC -91      /* topic empty, above 256 bytes or with a NUL */
+#define SL_EGOSSIP_LIMIT -92      /* RPC or message past a count or size limit */
+#define SL_EGOSSIP_SIGNATURE -93  /* message unsigned, badly signed, or not StrictSign */
+#define SL_EGOSSIP_REPLAY -94     /* message older than its author's sequence window */
+#define SL_EGOSSIP_INVALID -95    /* the topic's validator rejected the message */
+#define SL_EGOSSIP_UNSUBSCRIBED -96 /* message on a topic this router is not subscribed to */
+#define SL_EGOSSIP_NO_PEERS -97   /* publish: no peer could receive the message */
+#define SL_EGOSSIP_UNKNOWN_PEER -98 /* no such peer was added */
+#define SL_EGOSSIP_GRAYLISTED -99 /* the peer's score is below the graylist threshold */
 
 /* Human-readable description of a code; never NULL. */
 const char *sl_strerror(int code);
@@ -698,6 +708,147 @@ size_t sl_delivery_held_bytes(const sl_delivery *d);
 uint32_t sl_delivery_received(const sl_delivery *d); /* highest sequence number delivered */
 /* Tests: both ends as if many messages had passed (next_seq, received). */
 void sl_delivery_set_sequence(sl_delivery *d, uint32_t next_seq, uint32_t received);
+
+/* ------------------------------------------------------------------ gossip */
+
+/* A GossipSub v1.2 router (sans-IO), wire-compatible with libp2p: the
+ * pubsub RPC protobuf, StrictSign messages, mesh maintenance, gossip,
+ * peer exchange and v1.1 peer scoring. The host adds and removes peers
+ * (by peer id: the authenticated identity of an encrypted link), hands it
+ * each GOSSIP frame's payload, calls sl_gossip_tick with the time, and
+ * drains events: RPCs to write, messages to validate and deliver. It owns
+ * no clock, socket or randomness: the time comes with each tick and the
+ * generator is seeded at creation, so a run is reproducible. See
+ * docs/protocol.md §6. */
+typedef struct sl_gossip sl_gossip;
+
+#define SL_GOSSIP_MAX_TOPIC 256 /* bytes in a topic name */
+#define SL_GOSSIP_MAX_ID 64     /* bytes in a message id (from || seqno is 46) */
+#define SL_GOSSIP_DISCOVERY_TOPIC "_peer-discovery._p2p._pubsub"
+
+/* Per-topic score parameters (GossipSub v1.1 §Peer Scoring). Decays are
+ * factors applied once a heartbeat; counters below 0.01 become 0. */
+typedef struct sl_gossip_topic_params {
+  double topic_weight;
+  double time_in_mesh_weight, time_in_mesh_quantum_ms, time_in_mesh_cap;          /* P1 */
+  double first_deliveries_weight, first_deliveries_decay, first_deliveries_cap; /* P2 */
+  double mesh_deliveries_weight, mesh_deliveries_decay, mesh_deliveries_cap,     /* P3 */
+      mesh_deliveries_threshold, mesh_deliveries_window_ms, mesh_deliveries_activation_ms;
+  double mesh_failure_weight, mesh_failure_decay;      /* P3b */
+  double invalid_deliveries_weight, invalid_deliveries_decay; /* P4 */
+} sl_gossip_topic_params;
+
+typedef struct sl_gossip_params {
+  /* mesh degree: target, low and high water marks, kept by score, outbound, gossip fan */
+  int d, d_lo, d_hi, d_score, d_out, d_lazy;
+  uint32_t heartbeat_ms, fanout_ttl_ms, seen_ttl_ms;
+  uint32_t prune_backoff_ms, unsubscribe_backoff_ms, iwant_followup_ms;
+  int mcache_len, mcache_gossip; /* heartbeats a message is kept / advertised */
+  int max_ihave_len;             /* ids asked for per peer per heartbeat */
+  int max_ihave_messages;        /* IHAVEs accepted per peer per heartbeat */
+  int max_idontwant;             /* IDONTWANT ids kept per peer per heartbeat */
+  int gossip_retransmission;     /* times a message is sent per peer on IWANT */
+  int prune_peers;               /* peers offered in a PRUNE's peer exchange */
+  int opportunistic_graft_ticks, opportunistic_graft_peers;
+  int max_peer_topics;           /* topics one peer may subscribe to */
+  uint32_t idontwant_threshold;  /* message bytes from which IDONTWANT is sent */
+  uint32_t max_message_bytes;    /* a message's data */
+  uint32_t max_rpc_bytes;        /* one RPC (the GOSSIP frame's payload) */
+  uint32_t max_pending;          /* messages awaiting the application's validator */
+  uint32_t validation_timeout_ms;
+  uint32_t retain_score_ms;      /* a disconnected peer's score is kept this long */
+  int flood_publish;             /* own messages go to every subscriber, not only the mesh */
+  int content_id;                /* message id = SHA-256(data), not from || seqno */
+  double gossip_threshold, publish_threshold, graylist_threshold, accept_px_threshold,
+      opportunistic_graft_threshold;
+  double behaviour_penalty_weight, behaviour_penalty_threshold, behaviour_penalty_decay; /* P7 */
+  double app_specific_weight;                                                            /* P5 */
+  double topic_score_cap;
+  sl_gossip_topic_params topic; /* for every topic (sl_gossip_set_topic_params overrides) */
+} sl_gossip_params;
+
+/* The brief's parameters: D 6/4/12, D_score 4, D_out 2, D_lazy 6,
+ * heartbeat 1 s, mcache 5/3, seen 120 s, fanout 60 s, backoff 60 s. */
+void sl_gossip_params_default(sl_gossip_params *p);
+
+enum sl_gossip_event_kind {
+  SL_GOSSIP_SEND = 1,     /* peer, data/len: one RPC to write as a GOSSIP frame */
+  SL_GOSSIP_VALIDATE,     /* handle, topic, author, id, data: answer with sl_gossip_validated */
+  SL_GOSSIP_MESSAGE,      /* topic, author, id, data, peer (who forwarded it): deliver */
+  SL_GOSSIP_PEER_EXCHANGE,/* peer (who pruned us), topic, author (the peer offered), data: its signed
+                             peer record Envelope (may be empty) */
+  SL_GOSSIP_REFUSED,      /* peer, code, topic (may be NULL): input from peer was refused */
+  SL_GOSSIP_GRAYLISTED,   /* peer: its score fell below the graylist threshold */
+};
+
+enum sl_gossip_verdict { SL_GOSSIP_ACCEPT = 0, SL_GOSSIP_REJECT = 1, SL_GOSSIP_IGNORE = 2 };
+
+typedef struct sl_gossip_event {
+  int kind;            /* enum sl_gossip_event_kind */
+  int code;            /* REFUSED: an SL_EGOSSIP_* code (or another SL_E*) */
+  uint32_t handle;     /* VALIDATE */
+  uint32_t id_len;
+  const char *peer;    /* NUL-terminated peer ids and topic; NULL when not set */
+  const char *topic;
+  const char *author;
+  const uint8_t *id;
+  const uint8_t *data; /* all pointers valid until the next sl_gossip_next or input call */
+  uint32_t len;
+} sl_gossip_event;
+
+typedef struct sl_gossip_stats {
+  uint64_t rpcs_in, rpcs_out, bytes_in, bytes_out;
+  uint64_t published, delivered, forwarded, duplicates, refused, rejected, ignored;
+  uint64_t ihave_out, iwant_out, graft_out, prune_out, idontwant_out;
+  uint64_t iwant_served, promises_broken, heartbeats;
+} sl_gossip_stats;
+
+/* id signs our messages; it must outlive the router. p NULL = defaults.
+ * seed drives every random choice (mesh selection, gossip targets). */
+SL_MUST_CHECK int sl_gossip_new(sl_gossip **out, const sl_identity *id, const sl_gossip_params *p,
+                                uint64_t seed, uint64_t now_ms);
+void sl_gossip_free(sl_gossip *g);
+/* A link to peer_id is up (outbound: we dialled it). Our subscriptions go
+ * out to it. A peer seen before keeps its score. */
+SL_MUST_CHECK int sl_gossip_add_peer(sl_gossip *g, const char *peer_id, int outbound);
+SL_MUST_CHECK int sl_gossip_remove_peer(sl_gossip *g, const char *peer_id);
+/* One RPC (a GOSSIP frame's payload) from peer_id. A malformed or hostile
+ * RPC is refused (REFUSED event, score) and returns its code; the router
+ * stays usable either way. */
+int sl_gossip_receive(sl_gossip *g, const char *peer_id, const uint8_t *rpc, size_t len);
+SL_MUST_CHECK int sl_gossip_subscribe(sl_gossip *g, const char *topic);
+SL_MUST_CHECK int sl_gossip_unsubscribe(sl_gossip *g, const char *topic);
+/* Messages on topic wait for sl_gossip_validated (VALIDATE events) when on. */
+SL_MUST_CHECK int sl_gossip_set_validation(sl_gossip *g, const char *topic, int on);
+/* Signs and sends a message. id gets its id (SL_GOSSIP_MAX_ID bytes),
+ * *recipients how many peers it went to. SL_EGOSSIP_NO_PEERS (nothing
+ * kept or sent) when none could receive it, unless allow_no_peers. */
+SL_MUST_CHECK int sl_gossip_publish(sl_gossip *g, const char *topic, const uint8_t *data,
+                                    size_t len, int allow_no_peers, uint8_t *id, size_t *id_len,
+                                    size_t *recipients);
+/* The application's verdict on a VALIDATE event (enum sl_gossip_verdict). */
+int sl_gossip_validated(sl_gossip *g, uint32_t handle, int verdict);
+/* Advances time: validation timeouts, and the heartbeat when it is due. */
+void sl_gossip_tick(sl_gossip *g, uint64_t now_ms);
+/* P5: the application's score for a peer (kept across reconnects). */
+SL_MUST_CHECK int sl_gossip_set_app_score(sl_gossip *g, const char *peer_id, double score);
+/* Our signed peer record for peer_id, offered in peer exchange (PRUNE). */
+SL_MUST_CHECK int sl_gossip_set_peer_record(sl_gossip *g, const char *peer_id,
+                                            const uint8_t *envelope, size_t len);
+SL_MUST_CHECK int sl_gossip_set_topic_params(sl_gossip *g, const char *topic,
+                                             const sl_gossip_topic_params *tp);
+/* 1 and *ev filled while events are queued, else 0. */
+int sl_gossip_next(sl_gossip *g, sl_gossip_event *ev);
+
+double sl_gossip_score(sl_gossip *g, const char *peer_id);
+void sl_gossip_get_stats(const sl_gossip *g, sl_gossip_stats *out);
+/* Peers by id, written as NUL-separated peer ids into out (cap bytes);
+ * returns how many, or SL_EBUFSIZE. */
+int sl_gossip_mesh(const sl_gossip *g, const char *topic, char *out, size_t cap);
+int sl_gossip_subscribers(const sl_gossip *g, const char *topic, char *out, size_t cap);
+/* Topics we are subscribed to, NUL-separated. */
+int sl_gossip_topics(const sl_gossip *g, char *out, size_t cap);
+int sl_gossip_is_subscribed(const sl_gossip *g, const char *topic);
 
 #ifdef __cplusplus
 }
