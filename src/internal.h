@@ -61,7 +61,7 @@ typedef struct sl__pb {
 typedef struct sl__pb_field {
   uint32_t num;
   unsigned wire;
-  uint64_t u;          /* VARINT, I64, I32 */
+  uint64_t u;           /* VARINT, I64, I32 */
   const uint8_t *bytes; /* LEN: points into the input */
   size_t len;
 } sl__pb_field;

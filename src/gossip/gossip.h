@@ -123,8 +123,8 @@ typedef struct sl__backoff {
 typedef struct sl__peer {
   char id[SL_PEER_ID_BYTES];
   bool used, connected, outbound, graylisted;
-  uint64_t gone_ms;  /* when it disconnected: the score is kept retain_score_ms */
-  sl__idx topics;    /* topics it subscribes to */
+  uint64_t gone_ms; /* when it disconnected: the score is kept retain_score_ms */
+  sl__idx topics;   /* topics it subscribes to */
   sl__topic_stats *stats;
   size_t n_stats, cap_stats;
   sl__backoff *backoff;
@@ -143,7 +143,7 @@ typedef struct sl__peer {
 typedef struct sl__topic {
   char *name;
   bool subscribed, validate, has_params;
-  size_t n_cached; /* messages in the cache that name it: it is not reused while any do */
+  size_t n_cached;         /* messages in the cache that name it: it is not reused while any do */
   uint64_t fanout_last_ms; /* 0: no fanout */
   sl__idx peers, mesh, fanout;
   sl_gossip_topic_params params;
@@ -203,8 +203,8 @@ struct sl_gossip {
   sl__map peer_index; /* peer id -> index + 1 */
   sl__topic *topics;
   size_t n_topics;
-  sl__map topic_index; /* name -> index + 1 */
-  sl__map cache;       /* hex id -> sl__cached */
+  sl__map topic_index;   /* name -> index + 1 */
+  sl__map cache;         /* hex id -> sl__cached */
   sl__cached ***windows; /* mcache_len windows of cached pointers */
   size_t *window_n, *window_cap;
   sl__map seen; /* hex id -> sl__seen */

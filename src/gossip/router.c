@@ -121,8 +121,8 @@ static void emit(sl_gossip *g, int kind, int code, uint32_t handle, const char *
   size_t total = lp + lt + la + id_len + (take ? 0 : len);
   uint8_t *blob = total ? malloc(total) : NULL;
   if (total && !blob) goto oom;
-  if (sl__fifo_reserve((void **)&g->events, sizeof *g->events, &g->ev_head, g->ev_count,
-                       &g->ev_cap, 64) != 0) {
+  if (sl__fifo_reserve((void **)&g->events, sizeof *g->events, &g->ev_head, g->ev_count, &g->ev_cap,
+                       64) != 0) {
     free(blob);
     goto oom;
   }
@@ -190,8 +190,8 @@ static void refuse(sl_gossip *g, uint32_t i, int code, const char *topic) {
   g->stats.refused++;
   /* Counted always, reported at most 8 times a heartbeat per peer so a
    * flood cannot flood the host too. */
-  if (p->refused_events++ < 8) emit(g, SL_GOSSIP_REFUSED, code, 0, p->id, topic, NULL, NULL, 0,
-                                    NULL, 0, false);
+  if (p->refused_events++ < 8)
+    emit(g, SL_GOSSIP_REFUSED, code, 0, p->id, topic, NULL, NULL, 0, NULL, 0, false);
 }
 
 static void penalise(sl_gossip *g, uint32_t i, double amount) {
@@ -606,9 +606,9 @@ void sl_gossip_params_default(sl_gossip_params *p) {
 }
 
 static bool params_ok(const sl_gossip_params *p) {
-  return p->d_lo >= 1 && p->d_lo <= p->d && p->d <= p->d_hi && p->d_hi <= 1000 &&
-         p->d_score >= 0 && p->d_score <= p->d && p->d_out >= 0 && p->d_out < p->d_lo &&
-         p->d_lazy >= 0 && p->heartbeat_ms >= 10 && p->mcache_len >= 1 && p->mcache_len <= 64 &&
+  return p->d_lo >= 1 && p->d_lo <= p->d && p->d <= p->d_hi && p->d_hi <= 1000 && p->d_score >= 0 &&
+         p->d_score <= p->d && p->d_out >= 0 && p->d_out < p->d_lo && p->d_lazy >= 0 &&
+         p->heartbeat_ms >= 10 && p->mcache_len >= 1 && p->mcache_len <= 64 &&
          p->mcache_gossip >= 0 && p->mcache_gossip <= p->mcache_len && p->max_ihave_len >= 0 &&
          p->max_ihave_messages >= 0 && p->max_idontwant >= 0 && p->gossip_retransmission >= 1 &&
          p->prune_peers >= 0 && p->prune_peers <= 64 && p->max_peer_topics >= 1 &&
@@ -618,8 +618,8 @@ static bool params_ok(const sl_gossip_params *p) {
          p->publish_threshold <= p->gossip_threshold && p->gossip_threshold <= 0;
 }
 
-int sl_gossip_new(sl_gossip **out, const sl_identity *id, const sl_gossip_params *p,
-                  uint64_t seed, uint64_t now_ms) {
+int sl_gossip_new(sl_gossip **out, const sl_identity *id, const sl_gossip_params *p, uint64_t seed,
+                  uint64_t now_ms) {
   if (!out || !id) return SL_EINVAL;
   *out = NULL;
   sl_gossip_params def;
@@ -838,6 +838,14 @@ static void deliver(sl_gossip *g, sl__cached *c, uint32_t source, const sl__idx 
   sl__rpc_msg m;
   if (sl__rpc_message_decode(c->msg, c->msg_len, NULL, &m) != 0) return;
   g->stats.delivered++;
+  /* P2 and P3 count valid messages only: the first to bring it. */
+  if (source != SL__NONE) {
+    sl__topic_stats *st = sl__stats_get(g, peer_at(g, source), c->topic, true);
+    const sl_gossip_topic_params *tp = sl__topic_params(g, c->topic);
+    if (st && st->first_deliveries < tp->first_deliveries_cap) st->first_deliveries += 1;
+    if (st && st->in_mesh && st->mesh_deliveries < tp->mesh_deliveries_cap)
+      st->mesh_deliveries += 1;
+  }
   emit(g, SL_GOSSIP_MESSAGE, 0, 0, source == SL__NONE ? NULL : g->peers[source].id,
        g->topics[c->topic].name, author, c->id, c->id_len, m.data.p, m.data.len, false);
   forward(g, c, source, also);
@@ -939,12 +947,6 @@ static void handle_msg(sl_gossip *g, uint32_t i, const sl__rpc_msg *m) {
   if (!(s = seen_add(g, key, expire))) return;
   sl__promise *pr = sl__map_remove(&g->promises, key);
   free(pr);
-  sl__topic_stats *st = sl__stats_get(g, peer_at(g, i), t, true);
-  const sl_gossip_topic_params *tp = sl__topic_params(g, t);
-  if (st) {
-    if (st->first_deliveries < tp->first_deliveries_cap) st->first_deliveries += 1;
-    if (st->in_mesh && st->mesh_deliveries < tp->mesh_deliveries_cap) st->mesh_deliveries += 1;
-  }
   /* v1.2: tell the mesh at once, before validation, for large messages. */
   if (m->data.len >= g->p.idontwant_threshold) {
     const uint8_t *ids[1] = {id};
@@ -983,8 +985,8 @@ static void handle_msg(sl_gossip *g, uint32_t i, const sl__rpc_msg *m) {
   snprintf(hk, sizeof hk, "%u", pd->handle);
   if (sl__map_put(&g->pending, hk, pd) != 0) goto oom;
   s->pending = pd;
-  emit(g, SL_GOSSIP_VALIDATE, 0, pd->handle, g->peers[i].id, name, author, id, id_len,
-       m->data.p, m->data.len, false);
+  emit(g, SL_GOSSIP_VALIDATE, 0, pd->handle, g->peers[i].id, name, author, id, id_len, m->data.p,
+       m->data.len, false);
   return;
 oom:
   free(pd);
@@ -1000,7 +1002,8 @@ static void handle_ihave(sl_gossip *g, uint32_t i, const sl__rpc *rpc) {
   size_t lens[256], n = 0;
   for (size_t h = 0; h < rpc->n_ihave; h++) {
     if (++p->ihave_in > (unsigned)g->p.max_ihave_messages) {
-      if (p->ihave_in == (unsigned)g->p.max_ihave_messages + 1) refuse(g, i, SL_EGOSSIP_LIMIT, NULL);
+      if (p->ihave_in == (unsigned)g->p.max_ihave_messages + 1)
+        refuse(g, i, SL_EGOSSIP_LIMIT, NULL);
       break;
     }
     const sl__rpc_ihave *ih = &rpc->ihave[h];
@@ -1121,7 +1124,8 @@ static void handle_prune(sl_gossip *g, uint32_t i, const sl__rpc *rpc) {
           sl_peer_id_from_public_key(pk, id) != 0)
         continue;
       uint32_t j = peer_find(g, id);
-      if (!memcmp(px->peer.p, g->raw_id, sizeof g->raw_id) || (j != SL__NONE && g->peers[j].connected))
+      if (!memcmp(px->peer.p, g->raw_id, sizeof g->raw_id) ||
+          (j != SL__NONE && g->peers[j].connected))
         continue;
       emit(g, SL_GOSSIP_PEER_EXCHANGE, 0, 0, g->peers[i].id, name, id, NULL, 0, px->record.p,
            px->record.len, false);
@@ -1253,8 +1257,7 @@ int sl_gossip_set_topic_params(sl_gossip *g, const char *topic, const sl_gossip_
 /* --------------------------------------------------------------- publish */
 
 int sl_gossip_publish(sl_gossip *g, const char *topic, const uint8_t *data, size_t len,
-                      int allow_no_peers, uint8_t *id_out, size_t *id_len_out,
-                      size_t *recipients) {
+                      int allow_no_peers, uint8_t *id_out, size_t *id_len_out, size_t *recipients) {
   if (!g || (!data && len)) return SL_EINVAL;
   if (!topic_name_ok(topic)) return SL_EGOSSIP_TOPIC;
   if (g->failed) return g->failed;
@@ -1602,8 +1605,8 @@ static void peers_housekeeping(sl_gossip *g) {
         sl__map_remove(&p->dont_send, k);
     sl__map_compact(&p->dont_send);
     bool gray = p->connected && sl__score(g, p) < g->p.graylist_threshold;
-    if (gray && !p->graylisted) emit(g, SL_GOSSIP_GRAYLISTED, 0, 0, p->id, NULL, NULL, NULL, 0,
-                                     NULL, 0, false);
+    if (gray && !p->graylisted)
+      emit(g, SL_GOSSIP_GRAYLISTED, 0, 0, p->id, NULL, NULL, NULL, 0, NULL, 0, false);
     p->graylisted = gray;
   }
 }

@@ -5,15 +5,13 @@
  *                    optional ControlMessage control = 3; }
  *   SubOpts        { optional bool subscribe = 1; optional string topicid = 2; }
  *   Message        { optional bytes from = 1; optional bytes data = 2; optional bytes seqno = 3;
- *                    required string topic = 4; optional bytes signature = 5; optional bytes key = 6; }
- *   ControlMessage { repeated ControlIHave ihave = 1; repeated ControlIWant iwant = 2;
- *                    repeated ControlGraft graft = 3; repeated ControlPrune prune = 4;
- *                    repeated ControlIDontWant idontwant = 5; }
- *   ControlIHave   { optional string topicID = 1; repeated bytes messageIDs = 2; }
- *   ControlIWant / ControlIDontWant { repeated bytes messageIDs = 1; }
- *   ControlGraft   { optional string topicID = 1; }
- *   ControlPrune   { optional string topicID = 1; repeated PeerInfo peers = 2; optional uint64 backoff = 3; }
- *   PeerInfo       { optional bytes peerID = 1; optional bytes signedPeerRecord = 2; }
+ *                    required string topic = 4; optional bytes signature = 5; optional bytes key =
+ * 6; } ControlMessage { repeated ControlIHave ihave = 1; repeated ControlIWant iwant = 2; repeated
+ * ControlGraft graft = 3; repeated ControlPrune prune = 4; repeated ControlIDontWant idontwant = 5;
+ * } ControlIHave   { optional string topicID = 1; repeated bytes messageIDs = 2; } ControlIWant /
+ * ControlIDontWant { repeated bytes messageIDs = 1; } ControlGraft   { optional string topicID = 1;
+ * } ControlPrune   { optional string topicID = 1; repeated PeerInfo peers = 2; optional uint64
+ * backoff = 3; } PeerInfo       { optional bytes peerID = 1; optional bytes signedPeerRecord = 2; }
  *
  * Decoding is two passes over the input: the first checks every field's
  * wire type and every nested length and counts the entries, the second
@@ -83,22 +81,34 @@ int sl__rpc_message_decode(const uint8_t *p, size_t len, const sl__rpc_limits *l
   sl__pb_field f;
   int rc;
   sl__rpc_msg m;
+  if (!lim) lim = &sl__rpc_default_limits;
   memset(&m, 0, sizeof m);
   m.raw = (sl__bytes){p, len};
   while ((rc = sl__pb_next(&r, &f)) == 1) {
     if (expect_wire(&f, F(1) | F(2) | F(3) | F(4) | F(5) | F(6), 0)) return SL_EGOSSIP_RPC;
     sl__bytes b = {f.bytes, f.len};
     switch (f.num) {
-    case 1: m.from = b, m.has |= SL__HAS_FROM; break;
-    case 2: m.data = b, m.has |= SL__HAS_DATA; break;
-    case 3: m.seqno = b, m.has |= SL__HAS_SEQNO; break;
+    case 1:
+      m.from = b, m.has |= SL__HAS_FROM;
+      break;
+    case 2:
+      m.data = b, m.has |= SL__HAS_DATA;
+      break;
+    case 3:
+      m.seqno = b, m.has |= SL__HAS_SEQNO;
+      break;
     case 4:
       if (!topic_ok(&f, lim)) return SL_EGOSSIP_TOPIC;
       m.topic = b, m.has |= SL__HAS_TOPIC;
       break;
-    case 5: m.signature = b, m.has |= SL__HAS_SIGNATURE; break;
-    case 6: m.key = b, m.has |= SL__HAS_KEY; break;
-    default: break;
+    case 5:
+      m.signature = b, m.has |= SL__HAS_SIGNATURE;
+      break;
+    case 6:
+      m.key = b, m.has |= SL__HAS_KEY;
+      break;
+    default:
+      break;
     }
   }
   if (rc < 0) return SL_EGOSSIP_RPC;
@@ -215,12 +225,24 @@ static int control(const sl__pb_field *in, const sl__rpc_limits *lim, counts *c,
   while ((rc = sl__pb_next(&r, &f)) == 1) {
     if (expect_wire(&f, F(1) | F(2) | F(3) | F(4) | F(5), 0)) return SL_EGOSSIP_RPC;
     switch (f.num) {
-    case 1: rc = ihave(&f, lim, c, out); break;
-    case 2: rc = id_list(&f, lim, &c->iwant_ids, out ? out->iwant_ids : NULL); break;
-    case 3: rc = graft(&f, lim, c, out); break;
-    case 4: rc = prune(&f, lim, c, out); break;
-    case 5: rc = id_list(&f, lim, &c->idontwant_ids, out ? out->idontwant_ids : NULL); break;
-    default: rc = 0; break;
+    case 1:
+      rc = ihave(&f, lim, c, out);
+      break;
+    case 2:
+      rc = id_list(&f, lim, &c->iwant_ids, out ? out->iwant_ids : NULL);
+      break;
+    case 3:
+      rc = graft(&f, lim, c, out);
+      break;
+    case 4:
+      rc = prune(&f, lim, c, out);
+      break;
+    case 5:
+      rc = id_list(&f, lim, &c->idontwant_ids, out ? out->idontwant_ids : NULL);
+      break;
+    default:
+      rc = 0;
+      break;
     }
     if (rc) return rc;
   }
@@ -267,7 +289,7 @@ int sl__rpc_decode(const uint8_t *buf, size_t len, const sl__rpc_limits *lim, sl
   if (rc) return rc;
   /* One block for every array; each part is aligned for its element type
    * because the sizes below are multiples of the pointer size. */
-  size_t sizes[] = {c.subs * sizeof(sl__rpc_sub),   c.msgs * sizeof(sl__rpc_msg),
+  size_t sizes[] = {c.subs * sizeof(sl__rpc_sub),    c.msgs * sizeof(sl__rpc_msg),
                     c.ihave * sizeof(sl__rpc_ihave), c.ihave_ids * sizeof(sl__bytes),
                     c.iwant_ids * sizeof(sl__bytes), c.idontwant_ids * sizeof(sl__bytes),
                     c.graft * sizeof(sl__bytes),     c.prune * sizeof(sl__rpc_prune),
@@ -280,8 +302,11 @@ int sl__rpc_decode(const uint8_t *buf, size_t len, const sl__rpc_limits *lim, sl
   uint8_t *at = block;
   out->block = block;
 #define CARVE(field, i)                                                                            \
-  out->field = sizes[i] ? (void *)at : NULL;                                                       \
-  at += sizes[i]
+  out->field = NULL;                                                                               \
+  if (sizes[i]) {                                                                                  \
+    out->field = (void *)at;                                                                       \
+    at += sizes[i];                                                                                \
+  }
   CARVE(subs, 0);
   CARVE(msgs, 1);
   CARVE(ihave, 2);

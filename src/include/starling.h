@@ -33,57 +33,57 @@ extern "C" {
 /* Stable codes: never renumbered, so they can cross the wasm boundary and be
  * logged. Grouped by layer. */
 #define SL_OK 0
-#define SL_EINVAL -1              /* bad argument from the caller */
-#define SL_ENOMEM -2              /* allocation failed */
-#define SL_EBUFSIZE -3            /* output buffer too small */
-#define SL_ECRYPTO -4             /* libsodium failed to initialise */
-#define SL_ESTATE -5              /* call not valid in the object's current state */
-#define SL_EPEERID -10            /* malformed peer id string */
-#define SL_EPUBKEY -11            /* not a valid Ed25519 public key */
-#define SL_EFRAME_EMPTY -20       /* frame length field is 0 (no type byte) */
-#define SL_EFRAME_TOO_LARGE -21   /* frame payload above the decoder's cap */
-#define SL_EFRAME_TYPE -22        /* unknown frame type */
-#define SL_EFRAME_FAILED -23      /* decoder already failed; stream is unusable */
-#define SL_EHS_SHORT -30          /* handshake message too short */
-#define SL_EHS_DECRYPT -31        /* handshake message failed authentication */
-#define SL_EHS_LOW_ORDER -32      /* peer sent a low-order X25519 point */
-#define SL_EHS_PAYLOAD -33        /* malformed NoiseHandshakePayload */
-#define SL_EHS_SIGNATURE -34      /* identity signature over the static key is bad */
-#define SL_EHS_TOO_LARGE -35      /* handshake message above 65535 bytes */
-#define SL_EHS_FAILED -36         /* handshake already failed; start a new one */
-#define SL_EHS_PEER -37           /* remote identity is not the expected peer */
-#define SL_ESESSION_DECRYPT -40   /* record failed authentication (tamper, replay, reorder) */
-#define SL_ESESSION_SHORT -41     /* record shorter than its 16-byte tag */
-#define SL_ESESSION_TOO_LARGE -42 /* record or plaintext above the record cap */
-#define SL_ESESSION_NONCE -43     /* nonce counter exhausted: rekey with a new handshake */
-#define SL_ESESSION_FAILED -44    /* session already failed; start a new one */
-#define SL_EJWT_TOO_LARGE -50     /* token above the configured size cap */
-#define SL_EJWT_MALFORMED -51     /* not three base64url parts of JSON objects */
-#define SL_EJWT_ALG -52           /* alg is not exactly the configured algorithm */
-#define SL_EJWT_SIGNATURE -53     /* signature does not verify */
-#define SL_EJWT_EXPIRED -54       /* exp missing or in the past (beyond the skew) */
-#define SL_EJWT_NOT_YET_VALID -55 /* nbf or iat in the future (beyond the skew) */
-#define SL_EJWT_AUDIENCE -56      /* aud does not name the configured audience */
-#define SL_EJWT_ISSUER -57        /* iss is not the configured issuer */
-#define SL_EJWT_CLAIMS -58        /* userId or publicKey missing or malformed */
-#define SL_ESIG_TOO_LARGE -60     /* signaling message above the size cap */
-#define SL_ESIG_MALFORMED -61     /* not a JSON object of the signaling shape */
-#define SL_ESIG_TYPE -62          /* unknown or misplaced message type */
-#define SL_ESIG_FIELD -63         /* a field is missing, of the wrong type or malformed */
-#define SL_EURL -70               /* hub URL is not ws:// or wss:// with a host */
-#define SL_EINSECURE -71          /* ws:// to a host other than loopback without allow_insecure */
-#define SL_EHUB_AUTH -72          /* the hub refused authentication (see the error event) */
-#define SL_EQUEUE_FULL -80        /* a link's send queue is at its byte cap */
-#define SL_EGOSSIP_RPC -90        /* malformed pubsub RPC protobuf */
-#define SL_EGOSSIP_TOPIC -91      /* topic empty, above 256 bytes or with a NUL */
-#define SL_EGOSSIP_LIMIT -92      /* RPC or message past a count or size limit */
-#define SL_EGOSSIP_SIGNATURE -93  /* message unsigned, badly signed, or not StrictSign */
-#define SL_EGOSSIP_REPLAY -94     /* message older than its author's sequence window */
-#define SL_EGOSSIP_INVALID -95    /* the topic's validator rejected the message */
+#define SL_EINVAL -1                /* bad argument from the caller */
+#define SL_ENOMEM -2                /* allocation failed */
+#define SL_EBUFSIZE -3              /* output buffer too small */
+#define SL_ECRYPTO -4               /* libsodium failed to initialise */
+#define SL_ESTATE -5                /* call not valid in the object's current state */
+#define SL_EPEERID -10              /* malformed peer id string */
+#define SL_EPUBKEY -11              /* not a valid Ed25519 public key */
+#define SL_EFRAME_EMPTY -20         /* frame length field is 0 (no type byte) */
+#define SL_EFRAME_TOO_LARGE -21     /* frame payload above the decoder's cap */
+#define SL_EFRAME_TYPE -22          /* unknown frame type */
+#define SL_EFRAME_FAILED -23        /* decoder already failed; stream is unusable */
+#define SL_EHS_SHORT -30            /* handshake message too short */
+#define SL_EHS_DECRYPT -31          /* handshake message failed authentication */
+#define SL_EHS_LOW_ORDER -32        /* peer sent a low-order X25519 point */
+#define SL_EHS_PAYLOAD -33          /* malformed NoiseHandshakePayload */
+#define SL_EHS_SIGNATURE -34        /* identity signature over the static key is bad */
+#define SL_EHS_TOO_LARGE -35        /* handshake message above 65535 bytes */
+#define SL_EHS_FAILED -36           /* handshake already failed; start a new one */
+#define SL_EHS_PEER -37             /* remote identity is not the expected peer */
+#define SL_ESESSION_DECRYPT -40     /* record failed authentication (tamper, replay, reorder) */
+#define SL_ESESSION_SHORT -41       /* record shorter than its 16-byte tag */
+#define SL_ESESSION_TOO_LARGE -42   /* record or plaintext above the record cap */
+#define SL_ESESSION_NONCE -43       /* nonce counter exhausted: rekey with a new handshake */
+#define SL_ESESSION_FAILED -44      /* session already failed; start a new one */
+#define SL_EJWT_TOO_LARGE -50       /* token above the configured size cap */
+#define SL_EJWT_MALFORMED -51       /* not three base64url parts of JSON objects */
+#define SL_EJWT_ALG -52             /* alg is not exactly the configured algorithm */
+#define SL_EJWT_SIGNATURE -53       /* signature does not verify */
+#define SL_EJWT_EXPIRED -54         /* exp missing or in the past (beyond the skew) */
+#define SL_EJWT_NOT_YET_VALID -55   /* nbf or iat in the future (beyond the skew) */
+#define SL_EJWT_AUDIENCE -56        /* aud does not name the configured audience */
+#define SL_EJWT_ISSUER -57          /* iss is not the configured issuer */
+#define SL_EJWT_CLAIMS -58          /* userId or publicKey missing or malformed */
+#define SL_ESIG_TOO_LARGE -60       /* signaling message above the size cap */
+#define SL_ESIG_MALFORMED -61       /* not a JSON object of the signaling shape */
+#define SL_ESIG_TYPE -62            /* unknown or misplaced message type */
+#define SL_ESIG_FIELD -63           /* a field is missing, of the wrong type or malformed */
+#define SL_EURL -70                 /* hub URL is not ws:// or wss:// with a host */
+#define SL_EINSECURE -71            /* ws:// to a host other than loopback without allow_insecure */
+#define SL_EHUB_AUTH -72            /* the hub refused authentication (see the error event) */
+#define SL_EQUEUE_FULL -80          /* a link's send queue is at its byte cap */
+#define SL_EGOSSIP_RPC -90          /* malformed pubsub RPC protobuf */
+#define SL_EGOSSIP_TOPIC -91        /* topic empty, above 256 bytes or with a NUL */
+#define SL_EGOSSIP_LIMIT -92        /* RPC or message past a count or size limit */
+#define SL_EGOSSIP_SIGNATURE -93    /* message unsigned, badly signed, or not StrictSign */
+#define SL_EGOSSIP_REPLAY -94       /* message older than its author's sequence window */
+#define SL_EGOSSIP_INVALID -95      /* the topic's validator rejected the message */
 #define SL_EGOSSIP_UNSUBSCRIBED -96 /* message on a topic this router is not subscribed to */
-#define SL_EGOSSIP_NO_PEERS -97   /* publish: no peer could receive the message */
+#define SL_EGOSSIP_NO_PEERS -97     /* publish: no peer could receive the message */
 #define SL_EGOSSIP_UNKNOWN_PEER -98 /* no such peer was added */
-#define SL_EGOSSIP_GRAYLISTED -99 /* the peer's score is below the graylist threshold */
+#define SL_EGOSSIP_GRAYLISTED -99   /* the peer's score is below the graylist threshold */
 
 /* Human-readable description of a code; never NULL. */
 const char *sl_strerror(int code);
@@ -730,11 +730,11 @@ typedef struct sl_gossip sl_gossip;
  * factors applied once a heartbeat; counters below 0.01 become 0. */
 typedef struct sl_gossip_topic_params {
   double topic_weight;
-  double time_in_mesh_weight, time_in_mesh_quantum_ms, time_in_mesh_cap;          /* P1 */
+  double time_in_mesh_weight, time_in_mesh_quantum_ms, time_in_mesh_cap;        /* P1 */
   double first_deliveries_weight, first_deliveries_decay, first_deliveries_cap; /* P2 */
-  double mesh_deliveries_weight, mesh_deliveries_decay, mesh_deliveries_cap,     /* P3 */
+  double mesh_deliveries_weight, mesh_deliveries_decay, mesh_deliveries_cap,    /* P3 */
       mesh_deliveries_threshold, mesh_deliveries_window_ms, mesh_deliveries_activation_ms;
-  double mesh_failure_weight, mesh_failure_decay;      /* P3b */
+  double mesh_failure_weight, mesh_failure_decay;             /* P3b */
   double invalid_deliveries_weight, invalid_deliveries_decay; /* P4 */
 } sl_gossip_topic_params;
 
@@ -750,15 +750,15 @@ typedef struct sl_gossip_params {
   int gossip_retransmission;     /* times a message is sent per peer on IWANT */
   int prune_peers;               /* peers offered in a PRUNE's peer exchange */
   int opportunistic_graft_ticks, opportunistic_graft_peers;
-  int max_peer_topics;           /* topics one peer may subscribe to */
-  uint32_t idontwant_threshold;  /* message bytes from which IDONTWANT is sent */
-  uint32_t max_message_bytes;    /* a message's data */
-  uint32_t max_rpc_bytes;        /* one RPC (the GOSSIP frame's payload) */
-  uint32_t max_pending;          /* messages awaiting the application's validator */
+  int max_peer_topics;          /* topics one peer may subscribe to */
+  uint32_t idontwant_threshold; /* message bytes from which IDONTWANT is sent */
+  uint32_t max_message_bytes;   /* a message's data */
+  uint32_t max_rpc_bytes;       /* one RPC (the GOSSIP frame's payload) */
+  uint32_t max_pending;         /* messages awaiting the application's validator */
   uint32_t validation_timeout_ms;
-  uint32_t retain_score_ms;      /* a disconnected peer's score is kept this long */
-  int flood_publish;             /* own messages go to every subscriber, not only the mesh */
-  int content_id;                /* message id = SHA-256(data), not from || seqno */
+  uint32_t retain_score_ms; /* a disconnected peer's score is kept this long */
+  int flood_publish;        /* own messages go to every subscriber, not only the mesh */
+  int content_id;           /* message id = SHA-256(data), not from || seqno */
   double gossip_threshold, publish_threshold, graylist_threshold, accept_px_threshold,
       opportunistic_graft_threshold;
   double behaviour_penalty_weight, behaviour_penalty_threshold, behaviour_penalty_decay; /* P7 */
@@ -772,23 +772,23 @@ typedef struct sl_gossip_params {
 void sl_gossip_params_default(sl_gossip_params *p);
 
 enum sl_gossip_event_kind {
-  SL_GOSSIP_SEND = 1,     /* peer, data/len: one RPC to write as a GOSSIP frame */
-  SL_GOSSIP_VALIDATE,     /* handle, topic, author, id, data: answer with sl_gossip_validated */
-  SL_GOSSIP_MESSAGE,      /* topic, author, id, data, peer (who forwarded it): deliver */
-  SL_GOSSIP_PEER_EXCHANGE,/* peer (who pruned us), topic, author (the peer offered), data: its signed
-                             peer record Envelope (may be empty) */
-  SL_GOSSIP_REFUSED,      /* peer, code, topic (may be NULL): input from peer was refused */
-  SL_GOSSIP_GRAYLISTED,   /* peer: its score fell below the graylist threshold */
+  SL_GOSSIP_SEND = 1,      /* peer, data/len: one RPC to write as a GOSSIP frame */
+  SL_GOSSIP_VALIDATE,      /* handle, topic, author, id, data: answer with sl_gossip_validated */
+  SL_GOSSIP_MESSAGE,       /* topic, author, id, data, peer (who forwarded it): deliver */
+  SL_GOSSIP_PEER_EXCHANGE, /* peer (who pruned us), topic, author (the peer offered), data: its
+                              signed peer record Envelope (may be empty) */
+  SL_GOSSIP_REFUSED,       /* peer, code, topic (may be NULL): input from peer was refused */
+  SL_GOSSIP_GRAYLISTED,    /* peer: its score fell below the graylist threshold */
 };
 
 enum sl_gossip_verdict { SL_GOSSIP_ACCEPT = 0, SL_GOSSIP_REJECT = 1, SL_GOSSIP_IGNORE = 2 };
 
 typedef struct sl_gossip_event {
-  int kind;            /* enum sl_gossip_event_kind */
-  int code;            /* REFUSED: an SL_EGOSSIP_* code (or another SL_E*) */
-  uint32_t handle;     /* VALIDATE */
+  int kind;        /* enum sl_gossip_event_kind */
+  int code;        /* REFUSED: an SL_EGOSSIP_* code (or another SL_E*) */
+  uint32_t handle; /* VALIDATE */
   uint32_t id_len;
-  const char *peer;    /* NUL-terminated peer ids and topic; NULL when not set */
+  const char *peer; /* NUL-terminated peer ids and topic; NULL when not set */
   const char *topic;
   const char *author;
   const uint8_t *id;
