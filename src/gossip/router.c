@@ -766,14 +766,13 @@ int sl_gossip_add_peer(sl_gossip *g, const char *peer_id, int outbound) {
 }
 
 static void forget_topics(sl_gossip *g, uint32_t i) {
-  sl__peer *p = peer_at(g, i);
-  for (size_t k = 0; k < p->topics.n; k++) {
-    uint32_t t = p->topics.v[k];
+  for (uint32_t t = 0; t < g->n_topics; t++) {
+    if (!g->topics[t].name) continue;
     mesh_remove(g, t, i);
     idx_remove(&g->topics[t].peers, i);
     idx_remove(&g->topics[t].fanout, i);
   }
-  p->topics.n = 0;
+  peer_at(g, i)->topics.n = 0;
 }
 
 int sl_gossip_remove_peer(sl_gossip *g, const char *peer_id) {
@@ -924,6 +923,8 @@ static void handle_msg(sl_gossip *g, uint32_t i, const sl__rpc_msg *m) {
     invalid_delivery(g, i, t);
     return;
   }
+  /* Our own messages come back through the mesh: never delivered to us. */
+  if (!memcmp(m->from.p, g->raw_id, sizeof g->raw_id)) return;
   uint8_t id[SL_GOSSIP_MAX_ID];
   size_t id_len = sl__gossip_message_id(m, g->p.content_id, id);
   char key[HEX_BYTES];
@@ -1082,6 +1083,7 @@ static void handle_graft(sl_gossip *g, uint32_t i, const sl__rpc *rpc) {
     }
     sl__peer *p = peer_at(g, i);
     if (idx_has(&g->topics[t].mesh, i)) continue;
+    if (!idx_has(&p->topics, t)) continue; /* a mesh is made of subscribers */
     if (in_backoff(g, p, t)) {
       /* Grafting during a backoff we asked for is a protocol violation. */
       penalise(g, i, 1);
