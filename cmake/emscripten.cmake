@@ -26,7 +26,12 @@ set(SL_EXPORTS
   _sl_delivery_new _sl_delivery_free _sl_delivery_send _sl_delivery_activate _sl_delivery_deactivate
   _sl_delivery_set_presence _sl_delivery_timer _sl_delivery_ack_now _sl_delivery_close
   _sl_delivery_idle _sl_delivery_held_bytes _sl_delivery_received _sl_delivery_set_sequence
-  _sl_wasm_path_receive _sl_wasm_path_write _sl_wasm_path_goodbye _sl_wasm_delivery_drain)
+  _sl_wasm_path_receive _sl_wasm_path_write _sl_wasm_path_goodbye _sl_wasm_delivery_drain
+  _sl_wasm_gossip_new _sl_gossip_free _sl_gossip_add_peer _sl_gossip_remove_peer _sl_gossip_receive
+  _sl_gossip_subscribe _sl_gossip_unsubscribe _sl_gossip_set_validation _sl_gossip_publish
+  _sl_gossip_validated _sl_wasm_gossip_tick _sl_gossip_set_app_score _sl_gossip_set_peer_record
+  _sl_gossip_next _sl_wasm_gossip_score _sl_wasm_gossip_stats _sl_gossip_mesh _sl_gossip_subscribers
+  _sl_gossip_topics)
 list(JOIN SL_EXPORTS "," SL_EXPORTS_JOINED)
 
 set(SL_WASM_LINK_FLAGS

@@ -9,4 +9,6 @@ export const ERRNO = {
   ESESSION_TOO_LARGE: -42,
   EURL: -70,
   EHUB_AUTH: -72,
+  ENOMEM: -2,
+  EGOSSIP_UNKNOWN_PEER: -98,
 };

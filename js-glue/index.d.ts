@@ -67,8 +67,7 @@ export class Identity {
 export const FrameType: Readonly<{
   DATA: 0x01; FILE_CHUNK: 0x02; FILE_META: 0x03; PRESENCE: 0x04; ACK: 0x05;
   PING: 0x06; PONG: 0x07; DISCONNECT: 0x08; BATCH: 0x09;
-  GOSSIP_SUBSCRIBE: 0x20; GOSSIP_UNSUBSCRIBE: 0x21; GOSSIP_PUBLISH: 0x22; GOSSIP_IHAVE: 0x23;
-  GOSSIP_IWANT: 0x24; GOSSIP_GRAFT: 0x25; GOSSIP_PRUNE: 0x26;
+  GOSSIP: 0x20; SIGNAL: 0x21;
   ORDER_CREATE: 0x30; ORDER_CANCEL: 0x31; ORDER_UPDATE: 0x32; ORDERBOOK_REQUEST: 0x33;
   ORDERBOOK_RESPONSE: 0x34; ORDER_KEEPALIVE: 0x35;
   TRADE_PROPOSE: 0x40; TRADE_ACCEPT: 0x41; TRADE_REJECT: 0x42; TRADE_CANCEL: 0x43; TRADE_SIGNATURE: 0x44;
@@ -264,6 +263,99 @@ export class Peer extends EventTarget {
   metrics(): PeerMetrics;
   /** Waits up to timeoutMs (default 500) for outstanding ACKs, says goodbye, closes everything. */
   close(opts?: { timeoutMs?: number }): Promise<void>;
+}
+
+export interface GossipRouterOptions {
+  /** Signs this router's messages (StrictSign); must stay alive while the router is. */
+  identity: Identity;
+  /** Called with each RPC (one libp2p pubsub RPC) to deliver to peerId, in order. */
+  send: (peerId: string, rpc: Uint8Array) => void;
+  /** Seeds every random choice (mesh selection, gossip targets): same seed, same run. */
+  seed?: number;
+  /** Time at creation in ms (default clock()). */
+  now?: number;
+  /** The time source of tick() and start() (default Date.now). */
+  clock?: () => number;
+  /** Mesh degree and bounds (defaults 6, 4, 12, 6, 4, 2). */
+  D?: number; Dlo?: number; Dhi?: number; Dlazy?: number; Dscore?: number; Dout?: number;
+  heartbeatMs?: number;
+  seenTtlMs?: number;
+  fanoutTtlMs?: number;
+  pruneBackoffMs?: number;
+  /** Own messages go to every subscriber above the publish threshold (default true). */
+  floodPublish?: boolean;
+  /** Message id = SHA-256(data) instead of from || seqno (default false). */
+  contentId?: boolean;
+  /** Largest message data accepted or published (default 131072). */
+  maxMessageBytes?: number;
+  /** Messages this large or larger are announced with IDONTWANT (default 1024). */
+  idontwantThreshold?: number;
+  /** A validator that has not answered by then counts as 'ignore' (default 5000). */
+  validationTimeoutMs?: number;
+  /** Largest RPC sent or accepted (default 262144, one frame). */
+  maxRpcBytes?: number;
+}
+
+export type GossipVerdict = 'accept' | 'reject' | 'ignore';
+
+export interface GossipMessage {
+  topic: string;
+  /** The author's peer id (the signer). */
+  from: string;
+  /** The message id, hex. */
+  id: string;
+  data: Uint8Array;
+  /** The neighbour it arrived from. */
+  peer: string;
+}
+
+export interface GossipStats {
+  rpcsIn: number; rpcsOut: number; bytesIn: number; bytesOut: number;
+  published: number; delivered: number; forwarded: number; duplicates: number;
+  refused: number; rejected: number; ignored: number;
+  ihaveOut: number; iwantOut: number; graftOut: number; pruneOut: number; idontwantOut: number;
+  iwantServed: number; promisesBroken: number; heartbeats: number;
+}
+
+export interface GossipRouterEventMap {
+  'message': CustomEvent<GossipMessage>;
+  /** A peer offered in a PRUNE's peer exchange, with its signed peer record (may be empty). */
+  'peer-exchange': CustomEvent<{ peerId: string; via: string; topic: string; record: Uint8Array }>;
+  /** Input from peerId was refused (GOSSIP_* code). */
+  'refused': CustomEvent<{ peerId: string; code: string; topic: string | null }>;
+  'graylisted': CustomEvent<{ peerId: string }>;
+}
+
+/** The C core's GossipSub v1.2 router over any transport. See docs/api.md. */
+export class GossipRouter extends EventTarget {
+  constructor(opts: GossipRouterOptions);
+  readonly identity: Identity;
+  addEventListener<K extends keyof GossipRouterEventMap>(type: K, listener: (ev: GossipRouterEventMap[K]) => void, options?: boolean | StarlingListenerOptions): void;
+  addEventListener(type: string, listener: StarlingEventListener | null, options?: boolean | StarlingListenerOptions): void;
+  removeEventListener<K extends keyof GossipRouterEventMap>(type: K, listener: (ev: GossipRouterEventMap[K]) => void, options?: boolean | { capture?: boolean }): void;
+  removeEventListener(type: string, listener: StarlingEventListener | null, options?: boolean | { capture?: boolean }): void;
+  addPeer(peerId: string, opts?: { outbound?: boolean }): void;
+  removePeer(peerId: string): void;
+  /** One RPC from peerId; hostile input becomes a 'refused' event, never a throw. */
+  receive(peerId: string, rpc: Uint8Array): void;
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+  /** Only 'reject' costs the forwarder score; throwing or a rejected promise counts as 'ignore'. */
+  addValidator(topic: string, fn: ((msg: GossipMessage) => GossipVerdict | Promise<GossipVerdict>) | null): void;
+  /** Throws GOSSIP_NO_PEERS when no peer can receive it (unless allowNoPeers), GOSSIP_LIMIT over maxMessageBytes. */
+  publish(topic: string, data: string | Uint8Array, opts?: { allowNoPeers?: boolean }): { id: string; recipients: number };
+  tick(now?: number): void;
+  /** Calls tick() every intervalMs (default 100). */
+  start(intervalMs?: number): this;
+  stop(): void;
+  setAppScore(peerId: string, score: number): void;
+  score(peerId: string): number;
+  getTopics(): string[];
+  getSubscribers(topic: string): string[];
+  getMeshPeers(topic: string): string[];
+  stats(): GossipStats;
+  close(): void;
+  [Symbol.dispose](): void;
 }
 
 /** Connects to the hub (like connectHub) and returns a Peer that keeps an

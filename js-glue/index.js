@@ -6,3 +6,4 @@ export { encodeFrame, encodeFrames, FrameDecoder, FrameType, FRAME_HEADER_BYTES,
 export { Handshake, Session, RECORD_MAX_BYTES, RECORD_MAX_PLAINTEXT, RECORD_TAG_BYTES } from './noise.js';
 export { connectHub, HubConnection } from './hub-client.js';
 export { createPeer, Peer } from './peer.js';
+export { GossipRouter } from './gossip.js';

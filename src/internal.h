@@ -245,5 +245,10 @@ int sl_wasm_path_write(sl_session *s, sl_delivery *d, uint8_t *plain, uint8_t *o
 int sl_wasm_path_goodbye(sl_session *s, sl_delivery *d, uint8_t *plain, uint8_t *out,
                          size_t *out_len);
 int sl_wasm_delivery_drain(sl_delivery *d, sl_delivery_event *evs, size_t max);
+int sl_wasm_gossip_new(sl_gossip **out, const sl_identity *id, const double *opts, size_t n,
+                       double seed, double now_ms);
+void sl_wasm_gossip_tick(sl_gossip *g, double now_ms);
+double sl_wasm_gossip_score(sl_gossip *g, const char *peer_id);
+int sl_wasm_gossip_stats(const sl_gossip *g, double *out);
 
 #endif /* STARLING_INTERNAL_H */

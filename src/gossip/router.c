@@ -354,21 +354,16 @@ static void out_topic_ctl(sl_gossip *g, uint32_t i, uint32_t field, const char *
 
 /* IHAVE (field 1: topic, ids in field 2), IWANT (2) and IDONTWANT (5): ids in field 1. */
 static void out_ids(sl_gossip *g, uint32_t i, uint32_t field, const char *topic,
-                    sl__cached *const *msgs, const uint8_t *const *ids, const size_t *lens,
-                    size_t n) {
+                    const sl__bytes *ids, size_t n) {
   uint32_t id_field = topic ? 2 : 1;
   size_t inner = topic ? sl__pb_bytes_len(1, strlen(topic)) : 0;
   for (size_t k = 0; k < n; k++)
-    inner += sl__pb_bytes_len(id_field, msgs ? msgs[k]->id_len : lens[k]);
+    inner += sl__pb_bytes_len(id_field, ids[k].len);
   sl__peer *p = room(g, i, sl__pb_bytes_len(field, inner));
   sl__pbw_header(&p->out_ctl, field, inner);
   if (topic) sl__pbw_bytes(&p->out_ctl, 1, topic, strlen(topic));
-  for (size_t k = 0; k < n; k++) {
-    if (msgs)
-      sl__pbw_bytes(&p->out_ctl, id_field, msgs[k]->id, msgs[k]->id_len);
-    else
-      sl__pbw_bytes(&p->out_ctl, id_field, ids[k], lens[k]);
-  }
+  for (size_t k = 0; k < n; k++)
+    sl__pbw_bytes(&p->out_ctl, id_field, ids[k].p, ids[k].len);
 }
 
 static void send_graft(sl_gossip *g, uint32_t i, uint32_t t) {
@@ -950,12 +945,11 @@ static void handle_msg(sl_gossip *g, uint32_t i, const sl__rpc_msg *m) {
   free(pr);
   /* v1.2: tell the mesh at once, before validation, for large messages. */
   if (m->data.len >= g->p.idontwant_threshold) {
-    const uint8_t *ids[1] = {id};
-    size_t lens[1] = {id_len};
+    const sl__bytes one = {id, id_len};
     sl__topic *tpc = &g->topics[t];
     for (size_t k = 0; k < tpc->mesh.n; k++)
       if (tpc->mesh.v[k] != i) {
-        out_ids(g, tpc->mesh.v[k], 5, NULL, NULL, ids, lens, 1);
+        out_ids(g, tpc->mesh.v[k], 5, NULL, &one, 1);
         g->stats.idontwant_out++;
       }
   }
@@ -999,8 +993,8 @@ oom:
 static void handle_ihave(sl_gossip *g, uint32_t i, const sl__rpc *rpc) {
   sl__peer *p = peer_at(g, i);
   if (!rpc->n_ihave || score_of(g, i) < g->p.gossip_threshold) return;
-  const uint8_t *want[256];
-  size_t lens[256], n = 0;
+  sl__bytes want[256];
+  size_t n = 0;
   for (size_t h = 0; h < rpc->n_ihave; h++) {
     if (++p->ihave_in > (unsigned)g->p.max_ihave_messages) {
       if (p->ihave_in == (unsigned)g->p.max_ihave_messages + 1)
@@ -1034,17 +1028,16 @@ static void handle_ihave(sl_gossip *g, uint32_t i, const sl__rpc *rpc) {
         return;
       }
       p->iasked++;
-      want[n] = id->p;
-      lens[n++] = id->len;
+      want[n++] = *id;
       if (n == 256) {
-        out_ids(g, i, 2, NULL, NULL, want, lens, n);
+        out_ids(g, i, 2, NULL, want, n);
         g->stats.iwant_out++;
         n = 0;
       }
     }
   }
   if (n) {
-    out_ids(g, i, 2, NULL, NULL, want, lens, n);
+    out_ids(g, i, 2, NULL, want, n);
     g->stats.iwant_out++;
   }
 }
@@ -1531,9 +1524,11 @@ static void emit_gossip(sl_gossip *g, uint32_t t) {
       total += g->windows[w][k]->topic == t;
   if (!total) return;
   sl__cached **ids = malloc(total * sizeof *ids);
+  sl__bytes *idb = malloc(total * sizeof *idb);
   uint32_t *peers = malloc((tp->peers.n + 1) * sizeof *peers);
-  if (!ids || !peers) {
+  if (!ids || !idb || !peers) {
     free(ids);
+    free(idb);
     free(peers);
     g->failed = SL_ENOMEM;
     return;
@@ -1560,12 +1555,15 @@ static void emit_gossip(sl_gossip *g, uint32_t t) {
         ids[j] = c;
       }
     }
-    for (size_t x = 0; x < per; x++)
+    for (size_t x = 0; x < per; x++) {
       if (!idx_has(&ids[x]->advertised, peers[k])) idx_add(g, &ids[x]->advertised, peers[k]);
-    out_ids(g, peers[k], 1, tp->name, ids, NULL, NULL, per);
+      idb[x] = (sl__bytes){ids[x]->id, ids[x]->id_len};
+    }
+    out_ids(g, peers[k], 1, tp->name, idb, per);
     g->stats.ihave_out++;
   }
   free(ids);
+  free(idb);
   free(peers);
 }
 

@@ -155,13 +155,8 @@ enum sl_frame_type {
   SL_FRAME_PONG = 0x07,
   SL_FRAME_DISCONNECT = 0x08,
   SL_FRAME_BATCH = 0x09,
-  SL_FRAME_GOSSIP_SUBSCRIBE = 0x20,
-  SL_FRAME_GOSSIP_UNSUBSCRIBE = 0x21,
-  SL_FRAME_GOSSIP_PUBLISH = 0x22,
-  SL_FRAME_GOSSIP_IHAVE = 0x23,
-  SL_FRAME_GOSSIP_IWANT = 0x24,
-  SL_FRAME_GOSSIP_GRAFT = 0x25,
-  SL_FRAME_GOSSIP_PRUNE = 0x26,
+  SL_FRAME_GOSSIP = 0x20, /* one libp2p pubsub RPC (sl_gossip) */
+  SL_FRAME_SIGNAL = 0x21, /* SDP and candidates relayed through a connected peer */
   SL_FRAME_ORDER_CREATE = 0x30,
   SL_FRAME_ORDER_CANCEL = 0x31,
   SL_FRAME_ORDER_UPDATE = 0x32,
@@ -719,7 +714,7 @@ void sl_delivery_set_sequence(sl_delivery *d, uint32_t next_seq, uint32_t receiv
  * drains events: RPCs to write, messages to validate and deliver. It owns
  * no clock, socket or randomness: the time comes with each tick and the
  * generator is seeded at creation, so a run is reproducible. See
- * docs/protocol.md §6. */
+ * docs/protocol.md §8. */
 typedef struct sl_gossip sl_gossip;
 
 #define SL_GOSSIP_MAX_TOPIC 256 /* bytes in a topic name */

@@ -4,6 +4,7 @@
  * whole chunk of frames. */
 #include "internal.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 /* Decodes as many frames as possible from data[0..len). For each frame it
@@ -100,3 +101,120 @@ int sl_wasm_delivery_drain(sl_delivery *d, sl_delivery_event *evs, size_t max) {
   }
   return (int)n;
 }
+
+/* ------------------------------------------------------------------ gossip */
+
+/* The router's options from JS: (key, value) pairs of doubles, keys in
+ * this order (js-glue/gossip.js OPTION mirrors it). uint64_t arguments
+ * become doubles: the module is built without BigInt. */
+enum {
+  OPT_D,
+  OPT_D_LO,
+  OPT_D_HI,
+  OPT_D_LAZY,
+  OPT_D_SCORE,
+  OPT_D_OUT,
+  OPT_HEARTBEAT_MS,
+  OPT_SEEN_TTL_MS,
+  OPT_FANOUT_TTL_MS,
+  OPT_PRUNE_BACKOFF_MS,
+  OPT_FLOOD_PUBLISH,
+  OPT_CONTENT_ID,
+  OPT_MAX_MESSAGE_BYTES,
+  OPT_IDONTWANT_THRESHOLD,
+  OPT_VALIDATION_TIMEOUT_MS,
+  OPT_MAX_RPC_BYTES,
+  OPT_COUNT
+};
+
+static int set_option(sl_gossip_params *p, int key, double v) {
+  if (v != v || v < 0 || v > 4294967295.0) return SL_EINVAL;
+  int i = (int)v;
+  uint32_t u = (uint32_t)v;
+  switch (key) {
+  case OPT_D:
+    p->d = i;
+    break;
+  case OPT_D_LO:
+    p->d_lo = i;
+    break;
+  case OPT_D_HI:
+    p->d_hi = i;
+    break;
+  case OPT_D_LAZY:
+    p->d_lazy = i;
+    break;
+  case OPT_D_SCORE:
+    p->d_score = i;
+    break;
+  case OPT_D_OUT:
+    p->d_out = i;
+    break;
+  case OPT_HEARTBEAT_MS:
+    p->heartbeat_ms = u;
+    break;
+  case OPT_SEEN_TTL_MS:
+    p->seen_ttl_ms = u;
+    break;
+  case OPT_FANOUT_TTL_MS:
+    p->fanout_ttl_ms = u;
+    break;
+  case OPT_PRUNE_BACKOFF_MS:
+    p->prune_backoff_ms = u;
+    break;
+  case OPT_FLOOD_PUBLISH:
+    p->flood_publish = i != 0;
+    break;
+  case OPT_CONTENT_ID:
+    p->content_id = i != 0;
+    break;
+  case OPT_MAX_MESSAGE_BYTES:
+    p->max_message_bytes = u;
+    break;
+  case OPT_IDONTWANT_THRESHOLD:
+    p->idontwant_threshold = u;
+    break;
+  case OPT_VALIDATION_TIMEOUT_MS:
+    p->validation_timeout_ms = u;
+    break;
+  case OPT_MAX_RPC_BYTES:
+    p->max_rpc_bytes = u;
+    break;
+  default:
+    return SL_EINVAL;
+  }
+  return 0;
+}
+
+int sl_wasm_gossip_new(sl_gossip **out, const sl_identity *id, const double *opts, size_t n,
+                       double seed, double now_ms) {
+  sl_gossip_params p;
+  sl_gossip_params_default(&p);
+  for (size_t k = 0; k + 1 < 2 * n; k += 2) {
+    int rc = set_option(&p, (int)opts[k], opts[k + 1]);
+    if (rc) return rc;
+  }
+  return sl_gossip_new(out, id, &p, (uint64_t)seed, (uint64_t)now_ms);
+}
+
+void sl_wasm_gossip_tick(sl_gossip *g, double now_ms) { sl_gossip_tick(g, (uint64_t)now_ms); }
+
+double sl_wasm_gossip_score(sl_gossip *g, const char *peer_id) {
+  return sl_gossip_score(g, peer_id);
+}
+
+/* The stats as doubles, in struct order (19 of them). */
+int sl_wasm_gossip_stats(const sl_gossip *g, double *out) {
+  sl_gossip_stats s;
+  sl_gossip_get_stats(g, &s);
+  const uint64_t *v = &s.rpcs_in;
+  size_t n = sizeof s / sizeof(uint64_t);
+  for (size_t k = 0; k < n; k++)
+    out[k] = (double)v[k];
+  return (int)n;
+}
+
+_Static_assert(sizeof(sl_gossip_stats) == 19 * sizeof(uint64_t), "stats are 19 counters");
+_Static_assert(sizeof(void *) != 4 || sizeof(sl_gossip_event) == 40, "JS reads 40-byte events");
+_Static_assert(sizeof(void *) != 4 || offsetof(sl_gossip_event, peer) == 16, "event.peer at 16");
+_Static_assert(sizeof(void *) != 4 || offsetof(sl_gossip_event, len) == 36, "event.len at 36");

@@ -29,7 +29,7 @@ static void test_encode(void) {
 
 /* Builds a stream of frames with varied sizes (including 0). */
 static size_t build_stream(uint8_t *buf, size_t count) {
-  static const unsigned types[] = {0x01, 0x02, 0x05, 0x09, 0x22, 0x35, 0x44, 0x54, 0x60};
+  static const unsigned types[] = {0x01, 0x02, 0x05, 0x09, 0x21, 0x35, 0x44, 0x54, 0x60};
   size_t pos = 0;
   for (size_t i = 0; i < count; i++) {
     uint8_t payload[300];

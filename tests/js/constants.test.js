@@ -10,6 +10,7 @@ import { ERRNO } from '../../js-glue/errno.js';
 import { SETTINGS, OUTPUT, CLOSE_CODE } from '../../js-glue/hub.js';
 import { PATH, REASON, ACTION } from '../../js-glue/link-state.js';
 import { EVENT } from '../../js-glue/delivery.js';
+import { GOSSIP_EVENT, VERDICT } from '../../js-glue/gossip.js';
 import { SESSION_EVENT } from '../../js-glue/hub-client.js';
 import { RECORD_MAX_BYTES, RECORD_TAG_BYTES } from '../../js-glue/noise.js';
 
@@ -69,4 +70,9 @@ test('delivery event kinds match starling.h', () => {
 test('record sizes match starling.h', () => {
   assert.equal(RECORD_MAX_BYTES, define('SL_RECORD_MAX_BYTES'));
   assert.equal(RECORD_TAG_BYTES, define('SL_RECORD_TAG_BYTES'));
+});
+
+test('gossip event kinds and verdicts match starling.h', () => {
+  sameAs(GOSSIP_EVENT, cEnum('sl_gossip_event_kind'), 'SL_GOSSIP_');
+  sameAs(VERDICT, cEnum('sl_gossip_verdict'), 'SL_GOSSIP_', (k) => k.toUpperCase());
 });
