@@ -536,9 +536,7 @@ static sl__seen *seen_add(sl_gossip *g, const char *key, uint64_t expire_ms) {
   }
   s->first_ms = g->now_ms;
   s->expire_ms = expire_ms;
-  /* Entries expire in the order they are added, except replay-guarded ones
-   * that must outlive their timestamp: those go in order too, so the
-   * list is walked with a "skip the long ones" rule (seen_expire). */
+  /* A list in the order added: expiry walks it from the head (seen_expire). */
   if (g->seen_tail)
     g->seen_tail->next = s;
   else
@@ -1392,6 +1390,36 @@ static void prune_mesh_peer(sl_gossip *g, uint32_t t, uint32_t i, bool px) {
   mesh_remove(g, t, i);
 }
 
+/* The mesh of t with each member's score, best first (equal scores in a
+ * random order). NULL on ENOMEM (latched). */
+static scored *mesh_by_score(sl_gossip *g, uint32_t t) {
+  const sl__idx *mesh = &g->topics[t].mesh;
+  size_t n = mesh->n;
+  scored *sc = malloc((n ? n : 1) * sizeof *sc);
+  if (!sc) {
+    g->failed = SL_ENOMEM;
+    return NULL;
+  }
+  for (size_t k = 0; k < n; k++)
+    sc[k] = (scored){mesh->v[k], score_of(g, mesh->v[k])};
+  for (size_t k = n; k > 1; k--) {
+    size_t j = rng_below(g, k);
+    scored x = sc[k - 1];
+    sc[k - 1] = sc[j];
+    sc[j] = x;
+  }
+  qsort(sc, n, sizeof *sc, cmp_scored);
+  return sc;
+}
+
+/* Grafts candidates in order until `count` were added or the list ends. */
+static void graft_some(sl_gossip *g, uint32_t t, const uint32_t *cand, size_t n, size_t count) {
+  for (size_t k = 0; k < n && k < count; k++) {
+    mesh_add(g, t, cand[k]);
+    send_graft(g, cand[k], t);
+  }
+}
+
 /* v1.1's mesh maintenance for one subscribed topic. */
 static void maintain_mesh(sl_gossip *g, uint32_t t) {
   const sl_gossip_params *P = &g->p;
@@ -1399,38 +1427,22 @@ static void maintain_mesh(sl_gossip *g, uint32_t t) {
   /* Negative scores leave, without peer exchange. */
   for (size_t k = 0; k < tp->mesh.n;) {
     uint32_t i = tp->mesh.v[k];
-    if (score_of(g, i) < 0) {
+    if (score_of(g, i) < 0)
       prune_mesh_peer(g, t, i, false);
-    } else {
+    else
       k++;
-    }
   }
   uint32_t cand[1024];
   if (tp->mesh.n < (size_t)P->d_lo) {
     size_t n = candidates(g, t, &tp->mesh, 0, false, cand, 1024);
-    for (size_t k = 0; k < n && tp->mesh.n < (size_t)P->d; k++) {
-      mesh_add(g, t, cand[k]);
-      send_graft(g, cand[k], t);
-    }
+    graft_some(g, t, cand, n, (size_t)P->d - tp->mesh.n);
   }
   if (tp->mesh.n > (size_t)P->d_hi) {
     /* Keep the D_score best, then a random fill to D, with at least D_out
      * outbound peers among the kept. */
     size_t n = tp->mesh.n;
-    scored *sc = malloc(n * sizeof *sc);
-    if (!sc) {
-      g->failed = SL_ENOMEM;
-      return;
-    }
-    for (size_t k = 0; k < n; k++)
-      sc[k] = (scored){tp->mesh.v[k], score_of(g, tp->mesh.v[k])};
-    for (size_t k = n; k > 1; k--) { /* random order among equal scores */
-      size_t j = rng_below(g, k);
-      scored x = sc[k - 1];
-      sc[k - 1] = sc[j];
-      sc[j] = x;
-    }
-    qsort(sc, n, sizeof *sc, cmp_scored);
+    scored *sc = mesh_by_score(g, t);
+    if (!sc) return;
     for (size_t k = n; k > (size_t)P->d_score + 1; k--) { /* the rest in random order */
       size_t j = (size_t)P->d_score + rng_below(g, k - (size_t)P->d_score);
       scored x = sc[k - 1];
@@ -1462,32 +1474,19 @@ static void maintain_mesh(sl_gossip *g, uint32_t t) {
       outbound += g->peers[tp->mesh.v[k]].outbound;
     if (outbound < (size_t)P->d_out) {
       size_t n = candidates(g, t, &tp->mesh, 0, true, cand, 1024);
-      for (size_t k = 0; k < n && outbound < (size_t)P->d_out; k++, outbound++) {
-        mesh_add(g, t, cand[k]);
-        send_graft(g, cand[k], t);
-      }
+      graft_some(g, t, cand, n, (size_t)P->d_out - outbound);
     }
   }
   /* Opportunistic grafting: a mesh whose median score is poor takes in a
    * few better-scored peers. */
   if (g->heartbeats % (uint64_t)P->opportunistic_graft_ticks == 0 && tp->mesh.n > 1) {
-    size_t n = tp->mesh.n;
-    scored *sc = malloc(n * sizeof *sc);
-    if (!sc) {
-      g->failed = SL_ENOMEM;
-      return;
-    }
-    for (size_t k = 0; k < n; k++)
-      sc[k] = (scored){tp->mesh.v[k], score_of(g, tp->mesh.v[k])};
-    qsort(sc, n, sizeof *sc, cmp_scored);
-    double median = sc[n / 2].s;
+    scored *sc = mesh_by_score(g, t);
+    if (!sc) return;
+    double median = sc[tp->mesh.n / 2].s;
     free(sc);
     if (median < P->opportunistic_graft_threshold) {
-      size_t c = candidates(g, t, &tp->mesh, median + 1e-9, false, cand, 1024), added = 0;
-      for (size_t k = 0; k < c && added < (size_t)P->opportunistic_graft_peers; k++, added++) {
-        mesh_add(g, t, cand[k]);
-        send_graft(g, cand[k], t);
-      }
+      size_t n = candidates(g, t, &tp->mesh, median + 1e-9, false, cand, 1024);
+      graft_some(g, t, cand, n, (size_t)P->opportunistic_graft_peers);
     }
   }
 }
