@@ -157,8 +157,9 @@ typedef struct sl__cached {
   uint32_t topic;
   uint8_t *msg; /* the encoded Message, signature included */
   size_t msg_len;
-  sl__idx served;     /* peer indices, once per retransmission on IWANT */
-  sl__idx advertised; /* peers we sent an IHAVE for it */
+  size_t data_off, data_len; /* its data field, inside msg */
+  sl__idx served;            /* peer indices, once per retransmission on IWANT */
+  sl__idx advertised;        /* peers we sent an IHAVE for it */
 } sl__cached;
 
 /* A message we saw: kept seen_ttl_ms. */

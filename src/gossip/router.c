@@ -98,6 +98,12 @@ static bool topic_name_ok(const char *t) {
   return n >= 1 && n <= SL_GOSSIP_MAX_TOPIC;
 }
 
+/* A topic from an RPC (1..256 bytes, no NUL: checked by the decoder) as a C string. */
+static void topic_cstr(const sl__bytes *b, char out[SL_GOSSIP_MAX_TOPIC + 1]) {
+  memcpy(out, b->p, b->len);
+  out[b->len] = '\0';
+}
+
 static char *dupstr(const char *s) {
   size_t n = strlen(s) + 1;
   char *d = malloc(n);
@@ -465,8 +471,10 @@ static void cached_free(sl_gossip *g, sl__cached *c) {
   free(c);
 }
 
+/* msg is the encoded Message; its data field is msg[data_off, +data_len). */
 static sl__cached *cached_new(sl_gossip *g, const uint8_t *id, size_t id_len, const char *key,
-                              uint32_t t, const uint8_t *msg, size_t msg_len) {
+                              uint32_t t, const uint8_t *msg, size_t msg_len, size_t data_off,
+                              size_t data_len) {
   sl__cached *c = calloc(1, sizeof *c);
   if (c) {
     c->key = dupstr(key);
@@ -483,6 +491,8 @@ static sl__cached *cached_new(sl_gossip *g, const uint8_t *id, size_t id_len, co
   c->topic = t;
   memcpy(c->msg, msg, msg_len);
   c->msg_len = msg_len;
+  c->data_off = data_off;
+  c->data_len = data_len;
   g->topics[t].n_cached++;
   return c;
 }
@@ -789,8 +799,7 @@ int sl_gossip_remove_peer(sl_gossip *g, const char *peer_id) {
 
 static void handle_sub(sl_gossip *g, uint32_t i, const sl__rpc_sub *s) {
   char name[SL_GOSSIP_MAX_TOPIC + 1];
-  memcpy(name, s->topic.p, s->topic.len);
-  name[s->topic.len] = '\0';
+  topic_cstr(&s->topic, name);
   uint32_t t = s->subscribe ? topic_get(g, name) : topic_find(g, name);
   if (t == SL__NONE) {
     if (s->subscribe) refuse(g, i, SL_EGOSSIP_LIMIT, name);
@@ -827,8 +836,6 @@ static void forward(sl_gossip *g, const sl__cached *c, uint32_t source, const sl
 
 static void deliver(sl_gossip *g, sl__cached *c, uint32_t source, const sl__idx *also,
                     const char *author) {
-  sl__rpc_msg m;
-  if (sl__rpc_message_decode(c->msg, c->msg_len, NULL, &m) != 0) return;
   g->stats.delivered++;
   /* P2 and P3 count valid messages only: the first to bring it. */
   if (source != SL__NONE) {
@@ -839,7 +846,8 @@ static void deliver(sl_gossip *g, sl__cached *c, uint32_t source, const sl__idx 
       st->mesh_deliveries += 1;
   }
   emit(g, SL_GOSSIP_MESSAGE, 0, 0, source == SL__NONE ? NULL : g->peers[source].id,
-       g->topics[c->topic].name, author, c->id, c->id_len, m.data.p, m.data.len, false);
+       g->topics[c->topic].name, author, c->id, c->id_len, c->msg + c->data_off, c->data_len,
+       false);
   forward(g, c, source, also);
   cache_put(g, c);
 }
@@ -895,8 +903,7 @@ static int replay_check(const sl_gossip *g, const sl__rpc_msg *m, uint64_t *expi
 
 static void handle_msg(sl_gossip *g, uint32_t i, const sl__rpc_msg *m) {
   char name[SL_GOSSIP_MAX_TOPIC + 1];
-  memcpy(name, m->topic.p, m->topic.len);
-  name[m->topic.len] = '\0';
+  topic_cstr(&m->topic, name);
   uint32_t t = topic_find(g, name);
   if (t == SL__NONE || !g->topics[t].subscribed) {
     refuse(g, i, SL_EGOSSIP_UNSUBSCRIBED, name);
@@ -951,7 +958,8 @@ static void handle_msg(sl_gossip *g, uint32_t i, const sl__rpc_msg *m) {
         g->stats.idontwant_out++;
       }
   }
-  sl__cached *c = cached_new(g, id, id_len, key, t, m->raw.p, m->raw.len);
+  size_t data_off = m->data.len ? (size_t)(m->data.p - m->raw.p) : 0;
+  sl__cached *c = cached_new(g, id, id_len, key, t, m->raw.p, m->raw.len, data_off, m->data.len);
   if (!c) return;
   char author[SL_PEER_ID_BYTES];
   if (sl_peer_id_from_public_key(pk, author) != 0) author[0] = '\0';
@@ -1001,8 +1009,7 @@ static void handle_ihave(sl_gossip *g, uint32_t i, const sl__rpc *rpc) {
     }
     const sl__rpc_ihave *ih = &rpc->ihave[h];
     char name[SL_GOSSIP_MAX_TOPIC + 1];
-    memcpy(name, ih->topic.p, ih->topic.len);
-    name[ih->topic.len] = '\0';
+    topic_cstr(&ih->topic, name);
     uint32_t t = topic_find(g, name);
     if (t == SL__NONE || !g->topics[t].subscribed) continue;
     for (size_t k = 0; k < ih->count; k++) {
@@ -1065,8 +1072,7 @@ static void handle_iwant(sl_gossip *g, uint32_t i, const sl__rpc *rpc) {
 static void handle_graft(sl_gossip *g, uint32_t i, const sl__rpc *rpc) {
   for (size_t k = 0; k < rpc->n_graft; k++) {
     char name[SL_GOSSIP_MAX_TOPIC + 1];
-    memcpy(name, rpc->graft[k].p, rpc->graft[k].len);
-    name[rpc->graft[k].len] = '\0';
+    topic_cstr(&rpc->graft[k], name);
     uint32_t t = topic_find(g, name);
     if (t == SL__NONE || !g->topics[t].subscribed) {
       /* Not a topic of ours: nothing to prune with a backoff for. */
@@ -1099,8 +1105,7 @@ static void handle_prune(sl_gossip *g, uint32_t i, const sl__rpc *rpc) {
   for (size_t k = 0; k < rpc->n_prune; k++) {
     const sl__rpc_prune *pr = &rpc->prune[k];
     char name[SL_GOSSIP_MAX_TOPIC + 1];
-    memcpy(name, pr->topic.p, pr->topic.len);
-    name[pr->topic.len] = '\0';
+    topic_cstr(&pr->topic, name);
     uint32_t t = topic_find(g, name);
     if (t == SL__NONE) continue;
     mesh_remove(g, t, i);
@@ -1315,7 +1320,9 @@ int sl_gossip_publish(sl_gossip *g, const char *topic, const uint8_t *data, size
     return SL_EGOSSIP_NO_PEERS;
   }
   sl__seen *s = seen_add(g, key, g->now_ms + g->p.seen_ttl_ms);
-  sl__cached *c = s ? cached_new(g, id, id_len, key, t, w.buf, w.len) : NULL;
+  /* Our encoding puts data right after from (sl__rpc_message_write). */
+  size_t data_off = sl__pb_bytes_len(1, sizeof g->raw_id) + sl__pb_bytes_len(2, len) - len;
+  sl__cached *c = s ? cached_new(g, id, id_len, key, t, w.buf, w.len, data_off, len) : NULL;
   sl__pbw_free(&w);
   if (!c) return g->failed ? g->failed : SL_ENOMEM;
   s->state = SL__SEEN_ACCEPTED;
