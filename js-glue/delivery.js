@@ -9,6 +9,8 @@ import { RECORD_MAX_BYTES, RECORD_MAX_PLAINTEXT } from './noise.js';
 
 /** enum sl_delivery_event_kind (starling.h). */
 export const EVENT = { MESSAGE: 1, SENT: 2, FAILED: 3, PRESENCE: 4, DISCONNECT: 5, WRITE: 6, TIMER: 7, OUT_OF_ORDER: 8 };
+/** enum sl_delivery_kind: what a message is. */
+export const KIND = { BYTES: 0, TEXT: 1, GOSSIP: 0x20, SIGNAL: 0x21 };
 const EVENT_BYTES = 24; // sl_delivery_event: int kind, u32 arg, ptr data, u32 len, double ms
 const MAX_EVENTS = 256; // drained per call
 
@@ -36,13 +38,13 @@ export class Delivery {
     this.#ptr = slot(0);
   }
 
-  /** Queues a copy of body; returns its handle. Throws QUEUE_FULL past the cap. */
-  send(body, isText, high) {
+  /** Queues a copy of body (kind: KIND); returns its handle. Throws QUEUE_FULL past the cap. */
+  send(body, kind, high) {
     const m = wasm();
     const b = scratch().body;
     const at = b.reserve(body.length);
     heap().set(body, at);
-    const rc = m._sl_delivery_send(this.#ptr, at, body.length, isText ? 1 : 0, high ? 1 : 0, slotPtr(0));
+    const rc = m._sl_delivery_send(this.#ptr, at, body.length, kind, high ? 1 : 0, slotPtr(0));
     if (rc < 0) throw errorFor(rc);
     return slot(0);
   }
@@ -89,7 +91,7 @@ export class Delivery {
           const at = u32[w + 2];
           const len = u32[w + 3];
           ev.len = len;
-          ev.data = kind === EVENT.PRESENCE || ev.arg === 1 ? decoder.decode(h.subarray(at, at + len)) : h.slice(at, at + len);
+          ev.data = kind === EVENT.PRESENCE || ev.arg === KIND.TEXT ? decoder.decode(h.subarray(at, at + len)) : h.slice(at, at + len);
         } else if (kind === EVENT.TIMER) {
           ev.ms = m.HEAPF64[(base + i * EVENT_BYTES + 16) >> 3];
         }

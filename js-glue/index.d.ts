@@ -204,6 +204,8 @@ export interface CreatePeerOptions extends Omit<ConnectHubOptions, 'token'> {
   reconnectDelaysMs?: number[];
   /** After a reconnect, how long a peer missing from a room may take to re-join (default 60000). */
   absentTimeoutMs?: number;
+  /** GossipSub parameters for peer.pubsub (see GossipRouterOptions), or false for no pubsub. */
+  gossip?: false | Omit<GossipRouterOptions, 'identity' | 'send' | 'clock' | 'now'>;
 }
 
 export type PathKind = 'direct' | 'relay';
@@ -226,6 +228,26 @@ export interface PeerMetrics {
   /** Messages written again on a new path because the old one had them unacknowledged. */
   resent: number;
   hub: { connected: boolean; connects: number; disconnects: number };
+  /** The router's counters; dropped: RPCs a link's queue refused; topics: subscribed. Null without pubsub. */
+  gossip: (GossipStats & { dropped: number; topics: number }) | null;
+}
+
+/** peer.pubsub: GossipSub over the peer's links. See docs/api.md. */
+export interface PubSub {
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+  /** Resolves to the message id (hex) and how many peers it went to. Rejects with
+   *  GOSSIP_NO_PEERS when no connected peer would receive it (unless allowNoPeers),
+   *  GOSSIP_LIMIT over maxMessageBytes, GOSSIP_TOPIC_INVALID for a bad topic. */
+  publish(topic: string, data: string | Uint8Array, opts?: { allowNoPeers?: boolean }): Promise<{ id: string; recipients: number }>;
+  /** One validator per topic; only 'reject' costs the forwarder score. null removes it. */
+  addValidator(topic: string, fn: ((msg: GossipMessage) => GossipVerdict | Promise<GossipVerdict>) | null): void;
+  getTopics(): string[];
+  getSubscribers(topic: string): string[];
+  getMeshPeers(topic: string): string[];
+  score(peerId: string): number;
+  /** P5, the application's own score for a peer. */
+  setAppScore(peerId: string, score: number): void;
 }
 
 export interface PeerEventMap {
@@ -239,12 +261,17 @@ export interface PeerEventMap {
   'hub:connect': CustomEvent<{ peerId: string; reconnect: boolean }>;
   'hub:disconnect': CustomEvent<{ code: number }>;
   'hub:error': CustomEvent<{ code: string; message?: string; peerId?: string; id?: string }>;
+  'gossip:message': CustomEvent<{ topic: string; from: string; id: string; data: Uint8Array }>;
+  'gossip:refused': CustomEvent<{ peerId: string; code: string; topic: string | null }>;
+  'gossip:graylisted': CustomEvent<{ peerId: string }>;
 }
 
 /** A peer: sessions with every peer in its rooms, direct or relayed. See docs/api.md. */
 export class Peer extends EventTarget {
   private constructor();
   readonly peerId: string;
+  /** GossipSub over this peer's links; null with `gossip: false`. */
+  readonly pubsub: PubSub | null;
   addEventListener<K extends keyof PeerEventMap>(type: K, listener: (ev: PeerEventMap[K]) => void, options?: boolean | StarlingListenerOptions): void;
   addEventListener(type: string, listener: StarlingEventListener | null, options?: boolean | StarlingListenerOptions): void;
   removeEventListener<K extends keyof PeerEventMap>(type: K, listener: (ev: PeerEventMap[K]) => void, options?: boolean | { capture?: boolean }): void;

@@ -11,7 +11,7 @@ import { StarlingError } from './errors.js';
 import { Identity } from './identity.js';
 import { DirectPath, RelayPath, HIGH_WATER } from './paths.js';
 import { LinkState, PATH, REASON, ACTION, reasonOf } from './link-state.js';
-import { Delivery, EVENT } from './delivery.js';
+import { Delivery, EVENT, KIND } from './delivery.js';
 
 /** Resolves when promise does, or after ms, whichever is first. */
 async function withTimeout(promise, ms) {
@@ -182,12 +182,12 @@ export class Link {
 
   // ------------------------------------------------------------- outbound
 
-  /** Queues a copy of a message (isText: deliver as a string); resolves
-   * when the receiver acknowledged it. */
-  send(body, isText, priority) {
+  /** Queues a copy of a message (kind: KIND); resolves when the receiver
+   * acknowledged it. */
+  send(body, kind, priority) {
     let handle;
     try {
-      handle = this.delivery.send(body, isText, priority === 'high');
+      handle = this.delivery.send(body, kind, priority === 'high');
     } catch (err) {
       if (err.code !== 'QUEUE_FULL') return Promise.reject(err);
       this.peer.countRejected();
@@ -197,6 +197,20 @@ export class Link {
       this.pending.set(handle, { resolve, reject, len: body.length });
       this.pumpSoon();
     });
+  }
+
+  /** Queues a message for a layer above the link (a gossip RPC, a
+   * signalling message) that needs no acknowledgement back: false if the
+   * queue refused it (full, or the link closing). */
+  sendQuiet(body, kind) {
+    if (this.closed) return false;
+    try {
+      this.delivery.send(body, kind, false);
+    } catch {
+      return false;
+    }
+    this.pumpSoon();
+    return true;
   }
 
   /** Our presence changed: it goes out now on the active path, or on the next. */
@@ -257,7 +271,11 @@ export class Link {
     let acked = false;
     for (const ev of events) {
       switch (ev.kind) {
-        case EVENT.MESSAGE: this.peer.deliver(this.remoteId, ev.data, ev.len, pathKind); break;
+        case EVENT.MESSAGE:
+          if (ev.arg === KIND.GOSSIP) this.peer.pubsub?.receive(this.remoteId, ev.data);
+          else if (ev.arg === KIND.SIGNAL) this.peer.meshSignal(this, ev.data);
+          else this.peer.deliver(this.remoteId, ev.data, ev.len, pathKind);
+          break;
         case EVENT.SENT: acked = this.settle1(ev.arg, null) || acked; break;
         case EVENT.FAILED: this.settle1(ev.arg, this.closeReason); break;
         case EVENT.PRESENCE: this.peer.emit('presence', { peerId: this.remoteId, status: ev.data }); break;

@@ -7,6 +7,8 @@ import { connectHub } from './hub-client.js';
 import { Identity } from './identity.js';
 import { StarlingError } from './errors.js';
 import { Link } from './link.js';
+import { KIND } from './delivery.js';
+import { PubSub } from './pubsub.js';
 
 const RECONNECT_DELAYS_MS = [1000, 2000, 4000, 8000, 16000, 30000];
 const RECONNECT_JITTER = 0.2;
@@ -77,6 +79,8 @@ export class Peer extends EventTarget {
     this.absentTimeoutMs = positive(opts.absentTimeoutMs, 60000, 'absentTimeoutMs');
     this.RTCPeerConnection = RTCPeerConnection;
     this.presence = undefined;
+    /** GossipSub over this peer's links (null with `gossip: false`). */
+    this.pubsub = opts.gossip === false ? null : new PubSub(this, opts.gossip ?? {});
     this.#attach(hub);
   }
 
@@ -222,7 +226,7 @@ export class Peer extends EventTarget {
     const body = isText ? new TextEncoder().encode(data) : data;
     if (body.length > FRAME_PAYLOAD_MAX) return Promise.reject(new StarlingError('FRAME_TOO_LARGE', 'message exceeds the 256 KiB frame cap'));
     this.#stats.messagesOut++;
-    return link.send(body, isText, priority);
+    return link.send(body, isText ? KIND.TEXT : KIND.BYTES, priority);
   }
 
   /** Sets this peer's presence status (a string ≤ 1 KiB) and tells every connected peer. */
@@ -242,6 +246,9 @@ export class Peer extends EventTarget {
 
   // ----------------------------------------------------- link callbacks
 
+  /** @internal a SIGNAL frame from a connected peer: mesh signalling comes next. */
+  meshSignal() {}
+
   /** @internal */ countSent(n) { this.#stats.bytesOut += n; }
   /** @internal */ countRelayed(n) { this.#stats.relayBytesOut += n; }
   /** @internal */ countRejected() { this.#stats.queueRejected++; }
@@ -256,6 +263,7 @@ export class Peer extends EventTarget {
   }
   /** @internal */ connected(link, path, setupMs) {
     this.#stats.setupMs.push(setupMs);
+    this.pubsub?.peerUp(link);
     this.emit('peer:connect', { peerId: link.remoteId, path });
   }
   /** @internal */ pathChanged(link) {
@@ -271,6 +279,7 @@ export class Peer extends EventTarget {
     if (this.#links.get(link.remoteId) !== link) return;
     this.#links.delete(link.remoteId);
     this.#byKey.delete(hex(link.remoteKey));
+    if (link.everConnected) this.pubsub?.peerDown(link);
     if (link.everConnected) this.emit('peer:disconnect', { peerId: link.remoteId, reason: reason?.code });
   }
 
@@ -289,6 +298,7 @@ export class Peer extends EventTarget {
       outOfOrder: s.outOfOrder,
       resent: s.resent,
       hub: { connected: !!this.hub.open, connects: s.hubConnects, disconnects: s.hubDisconnects },
+      gossip: this.pubsub?.metrics() ?? null,
     };
   }
 
@@ -310,6 +320,7 @@ export class Peer extends EventTarget {
     await Promise.all([...this.#links.values()].map((link) => link.settle(timeoutMs)));
     await Promise.all([...this.#links.values()].map((link) => link.leave(timeoutMs)));
     for (const link of [...this.#links.values()]) link.close(new StarlingError('PEER_CLOSED', 'peer closed'));
+    this.pubsub?.close();
     this.hub.close(); // idempotent
   }
 }

@@ -639,7 +639,7 @@ int sl_link_fallback_reason(const sl_link *l); /* 0 until a direct path failed *
 typedef struct sl_delivery sl_delivery;
 
 enum sl_delivery_event_kind {
-  SL_DELIVERY_MESSAGE = 1, /* data/len: a message for the application; arg: 1 text, 0 bytes */
+  SL_DELIVERY_MESSAGE = 1, /* data/len: a message; arg: its enum sl_delivery_kind */
   SL_DELIVERY_SENT,        /* arg: handle. The receiver acknowledged the message */
   SL_DELIVERY_FAILED,      /* arg: handle. Dropped by sl_delivery_close, not acknowledged */
   SL_DELIVERY_PRESENCE,    /* data/len: the other end's presence status */
@@ -651,13 +651,24 @@ enum sl_delivery_event_kind {
 
 typedef struct sl_delivery_event {
   int kind;            /* enum sl_delivery_event_kind */
-  uint32_t arg;        /* handle, or 1 for a text message */
+  uint32_t arg;        /* handle, or a MESSAGE's enum sl_delivery_kind */
   const uint8_t *data; /* valid until the next event is queued after the queue ran empty */
   uint32_t len;
   double ms;
 } sl_delivery_event;
 
-/* DATA frame: [u32 BE seq][u8 kind: 0 bytes, 1 text][body]. */
+/* What a delivered message is: the application's bytes or text (DATA
+ * frames), or one pubsub RPC (GOSSIP) or signalling message (SIGNAL) for
+ * the layers above the link. All share the link's sequence and ACKs. */
+enum sl_delivery_kind {
+  SL_DELIVERY_BYTES = 0,
+  SL_DELIVERY_TEXT = 1,
+  SL_DELIVERY_GOSSIP = SL_FRAME_GOSSIP,
+  SL_DELIVERY_SIGNAL = SL_FRAME_SIGNAL
+};
+
+/* DATA frame: [u32 BE seq][u8 kind: 0 bytes, 1 text][body]; GOSSIP and
+ * SIGNAL frames: [u32 BE seq][u8 0][body]. */
 #define SL_DATA_HEADER_BYTES 5
 #define SL_DELIVERY_MAX_BODY (SL_FRAME_DEFAULT_MAX_PAYLOAD - SL_DATA_HEADER_BYTES)
 
@@ -665,10 +676,11 @@ typedef struct sl_delivery_event {
  * the message bytes held (queued, in flight or waiting to be resent). */
 SL_MUST_CHECK int sl_delivery_new(sl_delivery **out, size_t max_held_bytes);
 void sl_delivery_free(sl_delivery *d);
-/* Queues a copy of body. *handle names it in the SENT / FAILED event.
- * SL_EQUEUE_FULL past the byte cap, SL_EINVAL above SL_DELIVERY_MAX_BODY,
- * SL_ESTATE once closed or leaving. */
-SL_MUST_CHECK int sl_delivery_send(sl_delivery *d, const uint8_t *body, size_t len, int is_text,
+/* Queues a copy of body (kind: enum sl_delivery_kind). *handle names it
+ * in the SENT / FAILED event. SL_EQUEUE_FULL past the byte cap, SL_EINVAL
+ * above SL_DELIVERY_MAX_BODY or for an unknown kind, SL_ESTATE once closed
+ * or leaving. */
+SL_MUST_CHECK int sl_delivery_send(sl_delivery *d, const uint8_t *body, size_t len, int kind,
                                    int high, uint32_t *handle);
 /* Writes the next plaintext for the active path into out (at most cap
  * bytes; cap >= 64): control frames (ACK, PRESENCE) first unless a frame

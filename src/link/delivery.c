@@ -17,7 +17,7 @@
 #define SEQ_HALF 0x80000000u
 #define PRESENCE_MAX 1024
 
-enum { KIND_BYTES = 0, KIND_TEXT = 1 };
+
 
 #if UINTPTR_MAX == 0xffffffffu
 /* js-glue/delivery.js reads sl_delivery_event at these offsets on wasm32. */
@@ -196,9 +196,31 @@ size_t sl_delivery_close(sl_delivery *d) {
 
 /* --------------------------------------------------------------- outbound */
 
-int sl_delivery_send(sl_delivery *d, const uint8_t *body, size_t len, int is_text, int high,
+/* A message's frame: DATA carries the kind byte (bytes or text); GOSSIP
+ * and SIGNAL frames have the same sequenced header with a zero byte, so
+ * that every kind shares one sequence, one ACK and one resend queue. */
+static bool frame_of(int kind, unsigned *type, uint8_t *kind_byte) {
+  switch (kind) {
+  case SL_DELIVERY_BYTES:
+  case SL_DELIVERY_TEXT:
+    *type = SL_FRAME_DATA;
+    *kind_byte = (uint8_t)kind;
+    return true;
+  case SL_DELIVERY_GOSSIP:
+  case SL_DELIVERY_SIGNAL:
+    *type = (unsigned)kind;
+    *kind_byte = 0;
+    return true;
+  default:
+    return false;
+  }
+}
+
+int sl_delivery_send(sl_delivery *d, const uint8_t *body, size_t len, int kind, int high,
                      uint32_t *handle) {
-  if (!d || (!body && len) || !handle) return SL_EINVAL;
+  unsigned type;
+  uint8_t kind_byte;
+  if (!d || (!body && len) || !handle || !frame_of(kind, &type, &kind_byte)) return SL_EINVAL;
   if (len > SL_DELIVERY_MAX_BODY) return SL_EINVAL;
   if (d->closed || d->leaving) return SL_ESTATE;
   if (d->held + len > d->max_held) return SL_EQUEUE_FULL;
@@ -208,8 +230,8 @@ int sl_delivery_send(sl_delivery *d, const uint8_t *body, size_t len, int is_tex
   *m = (msg){.handle = d->next_handle++, .body_len = len, .frame_len = frame_len};
   if (!d->next_handle) d->next_handle = 1; /* 0 is never a handle */
   sl__put_u32be(m->frame, (uint32_t)(1 + SL_DATA_HEADER_BYTES + len));
-  m->frame[4] = SL_FRAME_DATA;
-  m->frame[SL_FRAME_HEADER_BYTES + 4] = is_text ? KIND_TEXT : KIND_BYTES;
+  m->frame[4] = (uint8_t)type;
+  m->frame[SL_FRAME_HEADER_BYTES + 4] = kind_byte;
   if (len) memcpy(m->frame + SL_FRAME_HEADER_BYTES + SL_DATA_HEADER_BYTES, body, len);
   push(high ? &d->high : &d->normal, m);
   d->held += len;
@@ -348,13 +370,16 @@ void sl_delivery_ack_now(sl_delivery *d) {
   if (d && d->ack_due && !d->closed) emit(d, SL_DELIVERY_WRITE, 0, NULL, 0, 0);
 }
 
-static void on_data(sl_delivery *d, const uint8_t *p, size_t len) {
+/* kind: what the frame carries (enum sl_delivery_kind), given by its type
+ * for GOSSIP and SIGNAL and by the DATA header's kind byte otherwise. */
+static void on_data(sl_delivery *d, unsigned type, const uint8_t *p, size_t len) {
   /* After our goodbye nothing more is delivered: it could not be acknowledged. */
   if (d->leaving || len < SL_DATA_HEADER_BYTES) return;
   uint32_t seq = sl__get_u32be(p), expected = d->received + 1;
   if (seq == expected) {
     d->received = seq;
-    emit(d, SL_DELIVERY_MESSAGE, p[4] == KIND_TEXT, p + SL_DATA_HEADER_BYTES,
+    uint32_t kind = type == SL_FRAME_DATA ? (p[4] == SL_DELIVERY_TEXT) : type;
+    emit(d, SL_DELIVERY_MESSAGE, kind, p + SL_DATA_HEADER_BYTES,
          len - SL_DATA_HEADER_BYTES, 0);
   } else if (after(seq, expected)) {
     /* A gap cannot happen on one ordered path whose resends start at the
@@ -389,7 +414,9 @@ int sl_delivery_frame(sl_delivery *d, unsigned type, const uint8_t *payload, siz
   if (d->closed) return 0;
   switch (type) {
   case SL_FRAME_DATA:
-    on_data(d, payload, len);
+  case SL_FRAME_GOSSIP:
+  case SL_FRAME_SIGNAL:
+    on_data(d, type, payload, len);
     break;
   case SL_FRAME_ACK:
     if (len >= 4) on_ack(d, sl__get_u32be(payload));
@@ -400,7 +427,7 @@ int sl_delivery_frame(sl_delivery *d, unsigned type, const uint8_t *payload, siz
   case SL_FRAME_DISCONNECT:
     emit(d, SL_DELIVERY_DISCONNECT, 0, NULL, 0, 0);
     break;
-  default: /* other frame types belong to later layers (gossip, orderbook, ...) */
+  default: /* other frame types belong to later layers (orderbook, ...) */
     break;
   }
   return d->failed ? SL_ENOMEM : 0;

@@ -13,6 +13,7 @@ typedef struct end {
   sl_delivery *d;
   sl_frame_decoder *dec;
   char got[64][32]; /* delivered messages, as text */
+  uint32_t kinds[64]; /* and their enum sl_delivery_kind */
   int ngot, sent, failed, writes, timers, disconnects, out_of_order;
   uint32_t sent_handles[64];
 } end;
@@ -34,6 +35,7 @@ static void drain(end *e) {
     switch (ev.kind) {
     case SL_DELIVERY_MESSAGE:
       if (e->ngot < 64) {
+        e->kinds[e->ngot] = ev.arg;
         snprintf(e->got[e->ngot], sizeof e->got[0], "%.*s", (int)(ev.len < 31 ? ev.len : 31),
                  (const char *)ev.data);
         e->ngot++;
@@ -231,10 +233,46 @@ static void test_wrap_goodbye_close(void) {
   free_end(&a), free_end(&b);
 }
 
+/* GOSSIP and SIGNAL messages share the DATA sequence: in order with the
+ * application's messages, acknowledged together, marked by their kind. */
+static void test_kinds(void) {
+  end a, b;
+  new_end(&a, 1 << 20);
+  new_end(&b, 1 << 20);
+  sl_delivery_activate(a.d);
+  sl_delivery_activate(b.d);
+  uint32_t h = 0;
+  send_text(&a, "text", 0);
+  CHECK_EQ(sl_delivery_send(a.d, (const uint8_t *)"rpc", 3, SL_DELIVERY_GOSSIP, 0, &h), 0);
+  CHECK_EQ(sl_delivery_send(a.d, (const uint8_t *)"sig", 3, SL_DELIVERY_SIGNAL, 0, &h), 0);
+  CHECK_EQ(sl_delivery_send(a.d, (const uint8_t *)"raw", 3, SL_DELIVERY_BYTES, 0, &h), 0);
+  CHECK_EQ(sl_delivery_send(a.d, (const uint8_t *)"x", 1, 7, 0, &h), SL_EINVAL);
+  CHECK_EQ(sl_delivery_send(a.d, (const uint8_t *)"x", 1, SL_FRAME_ACK, 0, &h), SL_EINVAL);
+  pump(&a, &b, SL_RECORD_MAX_PLAINTEXT);
+  CHECK_EQ(b.ngot, 4);
+  CHECK(strcmp(b.got[1], "rpc") == 0 && strcmp(b.got[2], "sig") == 0);
+  CHECK(b.kinds[0] == SL_DELIVERY_TEXT && b.kinds[1] == SL_DELIVERY_GOSSIP &&
+        b.kinds[2] == SL_DELIVERY_SIGNAL && b.kinds[3] == SL_DELIVERY_BYTES);
+  sl_delivery_timer(b.d);
+  drain(&b);
+  pump(&b, &a, SL_RECORD_MAX_PLAINTEXT);
+  CHECK_EQ(a.sent, 4);
+  /* A GOSSIP frame carries its own type on the wire. */
+  uint8_t out[64];
+  size_t n = 0;
+  CHECK_EQ(sl_delivery_send(a.d, (const uint8_t *)"g", 1, SL_DELIVERY_GOSSIP, 0, &h), 0);
+  CHECK_EQ(sl_delivery_write(a.d, out, sizeof out, &n), 0);
+  CHECK(n == SL_FRAME_HEADER_BYTES + SL_DATA_HEADER_BYTES + 1 && out[4] == SL_FRAME_GOSSIP &&
+        out[SL_FRAME_HEADER_BYTES + 4] == 0);
+  free_end(&a);
+  free_end(&b);
+}
+
 int main(void) {
   if (sl_init() != 0) return 1;
   test_in_order_and_acks();
   test_path_change();
   test_wrap_goodbye_close();
+  test_kinds();
   return check_summary("delivery");
 }

@@ -33,6 +33,7 @@ typedef struct pipe {
 typedef struct msg_model {
   uint32_t handle;
   uint16_t len;
+  uint8_t kind; /* enum sl_delivery_kind */
   bool high, delivered, sent, failed;
 } msg_model;
 
@@ -74,7 +75,8 @@ static void on_events(int at) {
       bool high = ev.data[1];
       if (index >= other->nmsgs) abort();
       msg_model *m = &other->msgs[index];
-      if (m->high != high || m->len != ev.len || m->delivered) abort(); /* twice */
+      if (m->high != high || m->len != ev.len || m->kind != ev.arg || m->delivered)
+        abort(); /* altered, or twice */
       static uint8_t want[SL_DELIVERY_MAX_BODY];
       body_for(index, high, m->len, want);
       if (memcmp(want, ev.data, ev.len) != 0) abort();
@@ -153,11 +155,14 @@ static void send(int at, uint8_t a, uint8_t b) {
   uint16_t len = (uint16_t)(2 + (a & 0x40 ? (unsigned)b * 160 : b % 40));
   static uint8_t body[SL_DELIVERY_MAX_BODY];
   body_for(e->nmsgs, high, len, body);
+  static const uint8_t kinds[4] = {SL_DELIVERY_BYTES, SL_DELIVERY_TEXT, SL_DELIVERY_GOSSIP,
+                                   SL_DELIVERY_SIGNAL};
+  uint8_t kind = kinds[(a >> 1) & 3];
   uint32_t h = 0;
-  int rc = sl_delivery_send(e->d, body, len, 0, high, &h);
+  int rc = sl_delivery_send(e->d, body, len, kind, high, &h);
   if (rc == SL_EQUEUE_FULL) return;
   if (rc != 0) abort();
-  e->msgs[e->nmsgs++] = (msg_model){.handle = h, .len = len, .high = high};
+  e->msgs[e->nmsgs++] = (msg_model){.handle = h, .len = len, .kind = kind, .high = high};
 }
 
 static void setup(void) {
