@@ -7,3 +7,4 @@ export { Handshake, Session, RECORD_MAX_BYTES, RECORD_MAX_PLAINTEXT, RECORD_TAG_
 export { connectHub, HubConnection } from './hub-client.js';
 export { createPeer, Peer } from './peer.js';
 export { GossipRouter } from './gossip.js';
+export { DISCOVERY_TOPIC, multiaddrToBytes, multiaddrFromBytes, encodeAnnouncement, decodeAnnouncement, sealPeerRecord, openPeerRecord } from './discovery-codec.js';

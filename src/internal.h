@@ -250,5 +250,7 @@ int sl_wasm_gossip_new(sl_gossip **out, const sl_identity *id, const double *opt
 void sl_wasm_gossip_tick(sl_gossip *g, double now_ms);
 double sl_wasm_gossip_score(sl_gossip *g, const char *peer_id);
 int sl_wasm_gossip_stats(const sl_gossip *g, double *out);
+int sl_wasm_peer_record_seal(const sl_identity *id, double seq, const char *addrs, uint8_t *out,
+                             size_t cap, size_t *len);
 
 #endif /* STARLING_INTERNAL_H */

@@ -63,6 +63,9 @@ static const sl_error_entry errors[] = {
     {SL_EGOSSIP_UNSUBSCRIBED, "GOSSIP_UNSUBSCRIBED", "message on a topic we are not subscribed to"},
     {SL_EGOSSIP_NO_PEERS, "GOSSIP_NO_PEERS", "no peer could receive the message"},
     {SL_EGOSSIP_UNKNOWN_PEER, "GOSSIP_UNKNOWN_PEER", "no such gossip peer"},
+    {SL_EMULTIADDR, "MULTIADDR_INVALID", "not a multiaddr, or a protocol Starling does not read"},
+    {SL_EDISCOVERY, "DISCOVERY_MALFORMED", "malformed peer discovery announcement"},
+    {SL_EPEER_RECORD, "PEER_RECORD_INVALID", "signed peer record malformed or badly signed"},
     {SL_EGOSSIP_GRAYLISTED, "GOSSIP_GRAYLISTED", "the peer is graylisted for its low score"},
 };
 

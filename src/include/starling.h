@@ -84,6 +84,9 @@ extern "C" {
 #define SL_EGOSSIP_NO_PEERS -97     /* publish: no peer could receive the message */
 #define SL_EGOSSIP_UNKNOWN_PEER -98 /* no such peer was added */
 #define SL_EGOSSIP_GRAYLISTED -99   /* the peer's score is below the graylist threshold */
+#define SL_EMULTIADDR -100          /* not a multiaddr, or a protocol we do not read */
+#define SL_EDISCOVERY -101          /* malformed peer discovery announcement */
+#define SL_EPEER_RECORD -102        /* signed peer record malformed or badly signed */
 
 /* Human-readable description of a code; never NULL. */
 const char *sl_strerror(int code);
@@ -856,6 +859,47 @@ int sl_gossip_subscribers(const sl_gossip *g, const char *topic, char *out, size
 /* Topics we are subscribed to, NUL-separated. */
 int sl_gossip_topics(const sl_gossip *g, char *out, size_t cap);
 int sl_gossip_is_subscribed(const sl_gossip *g, const char *topic);
+
+/* --------------------------------------------------------------- discovery */
+
+/* Multiaddrs (text <-> binary) for the protocols Starling announces and
+ * dials: ip4, tcp, udp, dns, dns4, dns6, tls, ws, wss, quic-v1, p2p,
+ * p2p-circuit, webrtc, webrtc-direct. Anything else is SL_EMULTIADDR. */
+#define SL_MULTIADDR_MAX_BYTES 256
+#define SL_MULTIADDR_MAX_TEXT 2048 /* the longest text of SL_MULTIADDR_MAX_BYTES */
+SL_MUST_CHECK int sl_multiaddr_from_string(const char *text, size_t text_len, uint8_t *out,
+                                           size_t cap, size_t *len);
+/* Writes the text form, NUL-terminated; returns its length, SL_EMULTIADDR
+ * or SL_EBUFSIZE. */
+SL_MUST_CHECK int sl_multiaddr_to_string(const uint8_t *bytes, size_t len, char *out, size_t cap);
+
+/* Pubsub peer discovery (libp2p): the topic, and its announcement
+ * Peer { publicKey, addrs }. Address lists are text: '\n'-separated in,
+ * NUL-separated out (addresses we do not read are skipped). */
+#define SL_DISCOVERY_TOPIC "_peer-discovery._p2p._pubsub"
+#define SL_DISCOVERY_MAX_ADDRS 16
+#define SL_DISCOVERY_MAX_BYTES 8192
+/* SL_EMULTIADDR for an address that does not parse, SL_EINVAL past
+ * SL_DISCOVERY_MAX_ADDRS, SL_EBUFSIZE if out is too small. */
+SL_MUST_CHECK int sl_discovery_encode(const uint8_t pk[SL_PUBLIC_KEY_BYTES], const char *addrs,
+                                      uint8_t *out, size_t cap, size_t *len);
+/* The number of addresses written to addrs, or SL_EDISCOVERY (not a Peer
+ * with an Ed25519 key, more than SL_DISCOVERY_MAX_ADDRS addresses, too
+ * large) / SL_EBUFSIZE. The key is not checked to be a curve point. */
+SL_MUST_CHECK int sl_discovery_decode(const uint8_t *in, size_t len,
+                                      uint8_t pk[SL_PUBLIC_KEY_BYTES], char *addrs, size_t cap);
+
+/* libp2p signed peer records (Envelope, domain "libp2p-peer-record"), as
+ * carried in peer exchange. seal: this identity's record of its addresses
+ * with sequence number seq. open: checks the signature with the key the
+ * envelope carries and that the record names that key's peer id; returns
+ * the number of addresses written, or SL_EPEER_RECORD / SL_EBUFSIZE. */
+#define SL_PEER_RECORD_MAX_BYTES 8192
+SL_MUST_CHECK int sl_peer_record_seal(const sl_identity *id, uint64_t seq, const char *addrs,
+                                      uint8_t *out, size_t cap, size_t *len);
+SL_MUST_CHECK int sl_peer_record_open(const uint8_t *in, size_t len,
+                                      uint8_t pk[SL_PUBLIC_KEY_BYTES], uint64_t *seq,
+                                      char *addrs, size_t cap);
 
 #ifdef __cplusplus
 }

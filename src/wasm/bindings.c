@@ -218,3 +218,10 @@ _Static_assert(sizeof(sl_gossip_stats) == 19 * sizeof(uint64_t), "stats are 19 c
 _Static_assert(sizeof(void *) != 4 || sizeof(sl_gossip_event) == 40, "JS reads 40-byte events");
 _Static_assert(sizeof(void *) != 4 || offsetof(sl_gossip_event, peer) == 16, "event.peer at 16");
 _Static_assert(sizeof(void *) != 4 || offsetof(sl_gossip_event, len) == 36, "event.len at 36");
+
+/* seq as a double: JS numbers carry it without BigInt (exact to 2^53). */
+int sl_wasm_peer_record_seal(const sl_identity *id, double seq, const char *addrs, uint8_t *out,
+                             size_t cap, size_t *len) {
+  if (!(seq >= 0 && seq <= 9007199254740992.0)) return SL_EINVAL;
+  return sl_peer_record_seal(id, (uint64_t)seq, addrs, out, cap, len);
+}
