@@ -206,6 +206,24 @@ export interface CreatePeerOptions extends Omit<ConnectHubOptions, 'token'> {
   absentTimeoutMs?: number;
   /** GossipSub parameters for peer.pubsub (see GossipRouterOptions), or false for no pubsub. */
   gossip?: false | Omit<GossipRouterOptions, 'identity' | 'send' | 'clock' | 'now'>;
+  /** Pubsub peer discovery: announce every announceMs (default 10000), forget after ttlMs
+   *  (default 90000), keep at most maxPeers (default 1000); false turns it off. */
+  discovery?: false | { announceMs?: number; ttlMs?: number; maxPeers?: number };
+  /** Forward other peers' signalling between our links, for their mesh dials (default true). */
+  forwardSignals?: boolean;
+}
+
+/** A discovered peer: how we learned of it ('gossip': its announcement; 'hub': a shared room). */
+export interface DiscoveredPeer { peerId: string; multiaddrs: string[]; how: 'gossip' | 'hub' }
+
+/** peer.discovery: the bounded store of discovered peers. */
+export interface PeerDiscovery {
+  /** The record while fresh; via: the neighbour its announcement first came through. */
+  get(peerId: string): { multiaddrs: string[]; how: 'gossip' | 'hub'; via: string | null; expires: number } | undefined;
+  list(): DiscoveredPeer[];
+  readonly size: number;
+  /** Publishes our announcement now (it also goes out on connect and every announceMs). */
+  announce(): void;
 }
 
 export type PathKind = 'direct' | 'relay';
@@ -230,6 +248,10 @@ export interface PeerMetrics {
   hub: { connected: boolean; connects: number; disconnects: number };
   /** The router's counters; dropped: RPCs a link's queue refused; topics: subscribed. Null without pubsub. */
   gossip: (GossipStats & { dropped: number; topics: number }) | null;
+  /** peers: in the store now; announced: our announcements published. Null without discovery. */
+  discovery: { peers: number; announced: number } | null;
+  /** SIGNAL frames forwarded for others and refused (malformed, no route, over the rate), dials made. */
+  signalling: { forwarded: number; refused: number; meshDials: number };
 }
 
 /** peer.pubsub: GossipSub over the peer's links. See docs/api.md. */
@@ -264,6 +286,8 @@ export interface PeerEventMap {
   'gossip:message': CustomEvent<{ topic: string; from: string; id: string; data: Uint8Array }>;
   'gossip:refused': CustomEvent<{ peerId: string; code: string; topic: string | null }>;
   'gossip:graylisted': CustomEvent<{ peerId: string }>;
+  /** A new peer, or new addresses for one (not every repeated announcement). */
+  'peer:discovery': CustomEvent<DiscoveredPeer>;
 }
 
 /** A peer: sessions with every peer in its rooms, direct or relayed. See docs/api.md. */
@@ -272,6 +296,12 @@ export class Peer extends EventTarget {
   readonly peerId: string;
   /** GossipSub over this peer's links; null with `gossip: false`. */
   readonly pubsub: PubSub | null;
+  /** Discovered peers; null with `gossip: false` or `discovery: false`. */
+  readonly discovery: PeerDiscovery | null;
+  /** Opens a session without the hub: signalling goes through connected peers (SIGNAL frames).
+   *  Rejects with PEER_NOT_DISCOVERED (no connected peer to ask) or DIAL_TIMEOUT
+   *  (default timeoutMs: twice directTimeoutMs). */
+  dial(peerId: string, opts?: { timeoutMs?: number }): Promise<void>;
   addEventListener<K extends keyof PeerEventMap>(type: K, listener: (ev: PeerEventMap[K]) => void, options?: boolean | StarlingListenerOptions): void;
   addEventListener(type: string, listener: StarlingEventListener | null, options?: boolean | StarlingListenerOptions): void;
   removeEventListener<K extends keyof PeerEventMap>(type: K, listener: (ev: PeerEventMap[K]) => void, options?: boolean | { capture?: boolean }): void;
@@ -384,6 +414,20 @@ export class GossipRouter extends EventTarget {
   close(): void;
   [Symbol.dispose](): void;
 }
+
+/** The pubsub peer discovery topic, "_peer-discovery._p2p._pubsub". */
+export const DISCOVERY_TOPIC: string;
+/** A multiaddr's binary form; throws MULTIADDR_INVALID (also for protocols Starling does not read). */
+export function multiaddrToBytes(text: string): Uint8Array;
+export function multiaddrFromBytes(bytes: Uint8Array): string;
+/** libp2p pubsub peer discovery's Peer { publicKey, addrs } for this identity. */
+export function encodeAnnouncement(identity: Identity, multiaddrs: string[]): Uint8Array;
+/** Throws DISCOVERY_MALFORMED; addresses in protocols Starling does not read are left out. */
+export function decodeAnnouncement(bytes: Uint8Array): { peerId: string; multiaddrs: string[] };
+/** A libp2p signed peer record (Envelope, domain "libp2p-peer-record"). */
+export function sealPeerRecord(identity: Identity, seq: number, multiaddrs: string[]): Uint8Array;
+/** Checks the signature and that the record names the signer; throws PEER_RECORD_INVALID. */
+export function openPeerRecord(bytes: Uint8Array): { peerId: string; seq: number; multiaddrs: string[] };
 
 /** Connects to the hub (like connectHub) and returns a Peer that keeps an
  *  end-to-end encrypted session with every peer in its rooms. */

@@ -22,9 +22,11 @@ async function withTimeout(promise, ms) {
 const pathKind = (path) => (path.kind === 'direct' ? PATH.DIRECT : PATH.RELAY);
 
 export class Link {
-  constructor(peer, remoteId) {
+  /** via: the connected peer that forwards our signalling (mesh dials). */
+  constructor(peer, remoteId, via = null) {
     this.peer = peer;
     this.remoteId = remoteId;
+    this.via = via;
     this.remoteKey = Identity.publicKeyFromPeerId(remoteId);
     this.offerer = peer.peerId < remoteId; // the smaller id offers and asks for relays
     this.rooms = new Set();                // rooms we share, as the hub last said
@@ -45,8 +47,22 @@ export class Link {
     this.event((s) => s.start());
   }
 
+  /** Sends one signalling message: through the hub while it is up and we
+   * share a room, else as a SIGNAL frame through `via`, a connected peer
+   * that forwards it (mesh signalling). Relays are only ever the hub's. */
   signal(type, payload) {
-    try { this.peer.hub?.signal(type, this.remoteId, payload); } catch { /* hub down: the path times out and is retried */ }
+    const hub = this.peer.hub;
+    if (this.via && type !== 'relay-open' && !(hub?.open && this.rooms.size > 0)) {
+      this.peer.sendMeshSignal(this.via, this.remoteId, type, payload);
+      return;
+    }
+    try { hub?.signal(type, this.remoteId, payload); } catch { /* hub down: the path times out and is retried */ }
+  }
+
+  /** Signalling can reach the other end: the hub is up, or a connected
+   * peer forwards for us. */
+  canSignal() {
+    return !!this.peer.hub?.open || !!(this.via && this.peer._link(this.via)?.active);
   }
 
   // ---------------------------------------------------------------- paths
@@ -56,7 +72,7 @@ export class Link {
    * further events (a path failing at once); those run nested, in order. */
   event(fn) {
     if (this.closed) return;
-    this.state.setHub(!!this.peer.hub?.open);
+    this.state.setHub(this.canSignal()); // the C machine's "hub": a way to signal
     fn(this.state);
     this.perform();
   }
@@ -357,7 +373,7 @@ export class Link {
   close(reason) {
     if (this.closed) return;
     this.closed = true;
-    for (const t of [...this.timers.values(), this.ackTimer, this.absentTimer]) clearTimeout(t);
+    for (const t of [...this.timers.values(), this.ackTimer, this.absentTimer, this.meshTimer]) clearTimeout(t);
     this.timers.clear();
     this.state.free();
     this.closeReason = reason ?? new StarlingError('PEER_DISCONNECTED', 'peer disconnected');

@@ -9,11 +9,20 @@ import { StarlingError } from './errors.js';
 import { Link } from './link.js';
 import { KIND } from './delivery.js';
 import { PubSub } from './pubsub.js';
+import { Discovery } from './discovery.js';
 
 const RECONNECT_DELAYS_MS = [1000, 2000, 4000, 8000, 16000, 30000];
 const RECONNECT_JITTER = 0.2;
 const FRAME_PAYLOAD_MAX = 256 * 1024 - 5; // the frame cap less the DATA header
 const PRESENCE_MAX = 1024;
+const SIGNAL_MAX_BYTES = 16 * 1024;   // one SDP with candidates fits in a few KiB
+const SIGNAL_TYPES = new Set(['connect', 'offer', 'answer', 'ice-candidate']);
+const FORWARD_RATE = 20;              // signals forwarded per second per source ...
+const FORWARD_BURST = 100;            // ... after a burst of this many
+const DIAL_FORWARDERS = 3;            // neighbours a dial asks to forward
+const MESH_PENDING_MAX = 32;          // links opened by mesh signalling, not yet connected
+const textDecoder = new TextDecoder();
+const textEncoder = new TextEncoder();
 
 async function defaultRTCPeerConnection() {
   if (typeof globalThis.RTCPeerConnection === 'function') return globalThis.RTCPeerConnection;
@@ -57,7 +66,9 @@ export class Peer extends EventTarget {
   #closing = false;
   #closed = null; // the promise of close()
   #reconnectTimer = 0;
+  #buckets = new WeakMap(); // link -> { tokens, at }: its forwarding budget
   #stats = {
+    signalsForwarded: 0, signalsRefused: 0, meshDials: 0,
     connectionsOpened: { direct: 0, relay: 0 }, setupMs: [], fallbacks: 0,
     messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0,
     relayBytesOut: 0, relayMessagesIn: 0, queueRejected: 0, queueDropped: 0, outOfOrder: 0, resent: 0,
@@ -77,10 +88,15 @@ export class Peer extends EventTarget {
     this.maxQueueBytes = positive(opts.maxQueueBytes, 8 * 1024 * 1024, 'maxQueueBytes');
     this.reconnectDelaysMs = opts.reconnectDelaysMs ?? RECONNECT_DELAYS_MS;
     this.absentTimeoutMs = positive(opts.absentTimeoutMs, 60000, 'absentTimeoutMs');
+    this.hubUrl = opts.hubUrl;
+    /** Forward other peers' signalling between our links (default true). */
+    this.forwardSignals = opts.forwardSignals !== false;
     this.RTCPeerConnection = RTCPeerConnection;
     this.presence = undefined;
     /** GossipSub over this peer's links (null with `gossip: false`). */
     this.pubsub = opts.gossip === false ? null : new PubSub(this, opts.gossip ?? {});
+    /** Peers found through gossip and hub rooms (null without pubsub or with `discovery: false`). */
+    this.discovery = this.pubsub && opts.discovery !== false ? new Discovery(this, this.pubsub, opts.discovery ?? {}) : null;
     this.#attach(hub);
   }
 
@@ -165,9 +181,9 @@ export class Peer extends EventTarget {
 
   // ---------------------------------------------------------------- links
 
-  #link(remoteId) {
+  #link(remoteId, via = null) {
     let link;
-    try { link = new Link(this, remoteId); } catch { return null; } // not a valid peer id
+    try { link = new Link(this, remoteId, via); } catch { return null; } // not a valid peer id
     this.#links.set(remoteId, link);
     this.#byKey.set(hex(link.remoteKey), link);
     return link;
@@ -179,6 +195,7 @@ export class Peer extends EventTarget {
     if (!link) return;
     link.rooms.add(room);
     clearTimeout(link.absentTimer);
+    if (this.discovery && !this.discovery.get(remoteId)) this.discovery.found(remoteId, [], 'hub');
     link.remotePresent();
   }
 
@@ -246,8 +263,119 @@ export class Peer extends EventTarget {
 
   // ----------------------------------------------------- link callbacks
 
-  /** @internal a SIGNAL frame from a connected peer: mesh signalling comes next. */
-  meshSignal() {}
+  // ------------------------------------------------------ mesh signalling
+
+  /**
+   * Connects to a peer without the hub: the offer, answer and candidates
+   * travel as SIGNAL frames through connected peers that forward them
+   * (the neighbour that passed on the peer's announcement first). Resolves
+   * when the session is up; rejects with PEER_NOT_DISCOVERED when we know
+   * no route, DIAL_TIMEOUT after timeoutMs (default directTimeoutMs * 2).
+   */
+  async dial(peerId, { timeoutMs = this.directTimeoutMs * 2 } = {}) {
+    if (typeof peerId !== 'string' || peerId === this.peerId) throw new TypeError('peerId must be another peer\'s id');
+    const existing = this.#links.get(peerId);
+    if (existing?.active) return;
+    const forwarders = this.#forwardersFor(peerId);
+    if (!existing && forwarders.length === 0) throw new StarlingError('PEER_NOT_DISCOVERED', `no connected peer can forward to ${peerId}`);
+    const link = existing ?? this.#meshLink(peerId, forwarders[0]);
+    if (!link) throw new StarlingError('PEER_ID_INVALID', 'not a peer id');
+    this.#stats.meshDials++;
+    link.via ??= forwarders[0] ?? null;
+    const up = new Promise((resolve) => {
+      const on = (e) => { if (e.detail.peerId === peerId) { this.removeEventListener('peer:connect', on); resolve(); } };
+      this.addEventListener('peer:connect', on);
+    });
+    for (const f of forwarders) this.sendMeshSignal(f, peerId, 'connect', {});
+    link.remotePresent();
+    let timer;
+    const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new StarlingError('DIAL_TIMEOUT', `no session with ${peerId} after ${timeoutMs} ms`)), timeoutMs); });
+    try { await Promise.race([up, late]); } finally { clearTimeout(timer); }
+  }
+
+  /** A link opened by mesh signalling: if it has not connected (and met
+   * no one in a hub room) within twice the direct timeout, it closes, so
+   * signals naming made-up peers cannot pile up links. */
+  #meshLink(peerId, via) {
+    const link = this.#link(peerId, via);
+    if (!link) return null;
+    link.meshTimer = setTimeout(() => {
+      if (!link.everConnected && link.rooms.size === 0) link.close(new StarlingError('DIAL_TIMEOUT', 'mesh dial did not connect'));
+    }, this.directTimeoutMs * 2);
+    return link;
+  }
+
+  #meshPending() {
+    let n = 0;
+    for (const l of this.#links.values()) if (l.meshTimer && !l.everConnected) n++;
+    return n;
+  }
+
+  /** Connected neighbours to ask: the one that passed on the peer's
+   * announcement first, then others, at most DIAL_FORWARDERS. */
+  #forwardersFor(peerId) {
+    const first = this.discovery?.get(peerId)?.via;
+    const active = [...this.#links.values()].filter((l) => l.active && l.remoteId !== peerId).map((l) => l.remoteId);
+    const order = first && active.includes(first) ? [first, ...active.filter((id) => id !== first)] : active;
+    return order.slice(0, DIAL_FORWARDERS);
+  }
+
+  /** @internal one signalling message for `to`, through neighbour `via`. */
+  sendMeshSignal(via, to, type, payload) {
+    const link = this.#links.get(via);
+    const body = textEncoder.encode(JSON.stringify({ to, type, payload }));
+    if (body.length > SIGNAL_MAX_BYTES || !link?.sendQuiet(body, KIND.SIGNAL)) this.#stats.signalsRefused++;
+  }
+
+  /** @internal a SIGNAL frame from a connected peer: either for us
+   * (`from` set by the neighbour that forwarded it) or for a peer of ours
+   * (`to`), which we forward with `from` set to the sender's
+   * authenticated id. Anything malformed, too large, too frequent or
+   * without a route is dropped and counted. */
+  meshSignal(link, bytes) {
+    let msg = null;
+    if (bytes.length <= SIGNAL_MAX_BYTES) {
+      try { msg = JSON.parse(textDecoder.decode(bytes)); } catch { /* refused below */ }
+    }
+    const ok = msg && typeof msg === 'object' && SIGNAL_TYPES.has(msg.type) && (msg.payload === undefined || typeof msg.payload === 'object');
+    if (ok && typeof msg.to === 'string' && msg.from === undefined) return this.#forward(link, msg);
+    if (ok && typeof msg.from === 'string' && msg.to === undefined) return this.#fromMesh(link, msg);
+    this.#stats.signalsRefused++;
+  }
+
+  #forward(source, msg) {
+    const target = this.#links.get(msg.to);
+    if (!this.forwardSignals || !this.#spend(source) || !target?.active || target === source) {
+      this.#stats.signalsRefused++;
+      return;
+    }
+    const body = textEncoder.encode(JSON.stringify({ from: source.remoteId, type: msg.type, payload: msg.payload }));
+    if (body.length <= SIGNAL_MAX_BYTES && target.sendQuiet(body, KIND.SIGNAL)) this.#stats.signalsForwarded++;
+    else this.#stats.signalsRefused++;
+  }
+
+  /** A token bucket per source link. */
+  #spend(link) {
+    const now = performance.now();
+    const b = this.#buckets.get(link) ?? { tokens: FORWARD_BURST, at: now };
+    b.tokens = Math.min(FORWARD_BURST, b.tokens + ((now - b.at) / 1000) * FORWARD_RATE);
+    b.at = now;
+    this.#buckets.set(link, b);
+    if (b.tokens < 1) return false;
+    b.tokens--;
+    return true;
+  }
+
+  #fromMesh(via, msg) {
+    const from = msg.from;
+    if (from === this.peerId || from === via.remoteId) { this.#stats.signalsRefused++; return; }
+    let link = this.#links.get(from);
+    if (!link && this.#meshPending() < MESH_PENDING_MAX) link = this.#meshLink(from, via.remoteId);
+    if (!link) { this.#stats.signalsRefused++; return; } // not a peer id, or too many pending
+    link.via = via.remoteId; // the route that reached us answers
+    if (msg.type === 'connect') link.remotePresent();
+    else link.onSignal(msg);
+  }
 
   /** @internal */ countSent(n) { this.#stats.bytesOut += n; }
   /** @internal */ countRelayed(n) { this.#stats.relayBytesOut += n; }
@@ -264,6 +392,7 @@ export class Peer extends EventTarget {
   /** @internal */ connected(link, path, setupMs) {
     this.#stats.setupMs.push(setupMs);
     this.pubsub?.peerUp(link);
+    this.discovery?.announceSoon();
     this.emit('peer:connect', { peerId: link.remoteId, path });
   }
   /** @internal */ pathChanged(link) {
@@ -299,6 +428,8 @@ export class Peer extends EventTarget {
       resent: s.resent,
       hub: { connected: !!this.hub.open, connects: s.hubConnects, disconnects: s.hubDisconnects },
       gossip: this.pubsub?.metrics() ?? null,
+      discovery: this.discovery ? { peers: this.discovery.size, announced: this.discovery.announced } : null,
+      signalling: { forwarded: s.signalsForwarded, refused: s.signalsRefused, meshDials: s.meshDials },
     };
   }
 
@@ -320,6 +451,7 @@ export class Peer extends EventTarget {
     await Promise.all([...this.#links.values()].map((link) => link.settle(timeoutMs)));
     await Promise.all([...this.#links.values()].map((link) => link.leave(timeoutMs)));
     for (const link of [...this.#links.values()]) link.close(new StarlingError('PEER_CLOSED', 'peer closed'));
+    this.discovery?.close();
     this.pubsub?.close();
     this.hub.close(); // idempotent
   }

@@ -5,7 +5,7 @@
 // only come through the mesh.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, Identity, createPeer } from '../../js-glue/index.js';
+import { init, Identity, createPeer, DISCOVERY_TOPIC } from '../../js-glue/index.js';
 import { startHub } from '../../js-glue/hub.js';
 import { hs256, claimsFor } from './helpers/jwt.js';
 import { within, until } from './helpers/wait.js';
@@ -66,7 +66,7 @@ test('12 peers in 3 rooms: 1,000 messages from 4 publishers reach every subscrib
   // Every link's subscription is known and every mesh has formed.
   await within(20000, until(() => list.every((p, i) => p.pubsub.getSubscribers(TOPIC).length === neighbours[i].size && p.pubsub.getMeshPeers(TOPIC).length > 0)),
     () => `mesh stalled: ${JSON.stringify(list.map((p) => [p.pubsub.getSubscribers(TOPIC).length, p.pubsub.getMeshPeers(TOPIC).length]))}`);
-  for (const p of list) assert.deepEqual(p.pubsub.getTopics(), [TOPIC]);
+  for (const p of list) assert.deepEqual(p.pubsub.getTopics(), [DISCOVERY_TOPIC, TOPIC]);
 
   const publishers = [0, 3, 6, 9];
   const sent = new Map(); // id -> author index
@@ -96,6 +96,8 @@ test('12 peers in 3 rooms: 1,000 messages from 4 publishers reach every subscrib
   const g = list[2].metrics().gossip;
   assert.ok(g.delivered >= 1000 && g.rpcsIn > 0 && g.heartbeats > 0, JSON.stringify(g));
   assert.equal(g.dropped, 0);
+  // Discovery ran on the side: peer 2 learned of peer 6 from its announcement.
+  assert.equal(list[2].discovery.get(list[6].peerId)?.how, 'gossip');
 });
 
 test('publish rejects with GOSSIP_NO_PEERS when nobody subscribes, unless allowNoPeers', async () => {

@@ -3,6 +3,7 @@
 import {
   init, Identity, Handshake, Session, encodeFrame, encodeFrames, FrameDecoder, FrameType,
   FrameError, StarlingError, RECORD_MAX_PLAINTEXT, type Frame, connectHub, type HubSignal, createPeer,
+  DISCOVERY_TOPIC, multiaddrToBytes, multiaddrFromBytes, sealPeerRecord, openPeerRecord, type DiscoveredPeer,
 } from 'starling';
 import { startHub, mintToken, type Hub } from 'starling/hub';
 
@@ -48,6 +49,20 @@ async function main(): Promise<void> {
   await p2p.send('12D3KooW...', new Uint8Array(1), { priority: 'high' });
   p2p.setPresence('away');
   console.log(p2p.metrics().connections.direct, p2p.metrics().queue.rejected, p2p.connections());
+  const ps = p2p.pubsub;
+  if (ps) {
+    ps.subscribe('chat');
+    ps.addValidator('chat', async (m) => (m.data.length > 0 ? 'accept' : 'reject'));
+    const { id, recipients }: { id: string; recipients: number } = await ps.publish('chat', 'hi', { allowNoPeers: true });
+    console.log(id, recipients, ps.getMeshPeers('chat'), ps.getSubscribers(DISCOVERY_TOPIC), p2p.metrics().gossip?.delivered);
+  }
+  p2p.addEventListener('gossip:message', (e) => { const data: Uint8Array = e.detail.data; console.log(e.detail.topic, data); });
+  p2p.addEventListener('peer:discovery', (e) => { const d: DiscoveredPeer = e.detail; console.log(d.how, d.multiaddrs); });
+  await p2p.dial('12D3KooW...', { timeoutMs: 5000 });
+  console.log(p2p.discovery?.list(), p2p.metrics().signalling.forwarded);
+  const opened = openPeerRecord(sealPeerRecord(me, 1, [multiaddrFromBytes(multiaddrToBytes('/webrtc'))]));
+  console.log(opened.peerId, opened.seq);
+  await createPeer({ hubUrl: hub.url, token: 't', identity: me, gossip: { D: 8, floodPublish: false }, discovery: { announceMs: 5000 }, forwardSignals: false });
   const refreshing = await createPeer({ hubUrl: hub.url, token: async () => 't', identity: me, directTimeoutMs: 5000, maxQueueBytes: 1 << 20 });
   await refreshing.close();
   await p2p.close();
