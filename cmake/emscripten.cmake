@@ -31,7 +31,7 @@ set(SL_EXPORTS
   _sl_gossip_subscribe _sl_gossip_unsubscribe _sl_gossip_set_validation _sl_gossip_publish
   _sl_gossip_validated _sl_wasm_gossip_tick _sl_gossip_set_app_score _sl_gossip_set_peer_record
   _sl_gossip_next _sl_wasm_gossip_score _sl_wasm_gossip_stats _sl_gossip_mesh _sl_gossip_subscribers
-  _sl_gossip_topics
+  _sl_gossip_topics _sl_gossip_prune_order
   _sl_multiaddr_from_string _sl_multiaddr_to_string _sl_discovery_encode _sl_discovery_decode
   _sl_wasm_peer_record_seal _sl_peer_record_open)
 list(JOIN SL_EXPORTS "," SL_EXPORTS_JOINED)

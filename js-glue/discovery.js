@@ -5,7 +5,10 @@
 // after 90 s without a fresh announcement. The formats are checked in C
 // (discovery-codec.js); an announcement must be signed by the peer it
 // announces (its gossip author), so no peer can announce another.
-import { DISCOVERY_TOPIC, encodeAnnouncement, decodeAnnouncement } from './discovery-codec.js';
+// Each link also carries its peer's signed peer record once, which the
+// router offers to others in peer exchange when it prunes them; records
+// that arrive in peer exchange feed the same store.
+import { DISCOVERY_TOPIC, encodeAnnouncement, decodeAnnouncement, sealPeerRecord, openPeerRecord } from './discovery-codec.js';
 
 const ANNOUNCE_MS = 10000;
 const TTL_MS = 90000;
@@ -37,7 +40,9 @@ export class Discovery {
   #soon = null;
   #ttlMs;
   #maxPeers;
+  #record = null; // our own signed peer record, sealed once
   announced = 0;
+  records = { received: 0, refused: 0 };
 
   constructor(peer, pubsub, { announceMs = ANNOUNCE_MS, ttlMs = TTL_MS, maxPeers = MAX_PEERS } = {}) {
     this.#peer = peer;
@@ -48,6 +53,7 @@ export class Discovery {
     pubsub.addValidator(DISCOVERY_TOPIC, (msg) => this.#validate(msg));
     // The router's own event names the neighbour it came through (`peer`).
     pubsub.router.addEventListener('message', (e) => { if (e.detail.topic === DISCOVERY_TOPIC) this.#heard(e.detail); });
+    pubsub.router.addEventListener('peer-exchange', (e) => this.#exchanged(e.detail));
     this.#timer = setInterval(() => { this.#expire(); this.announce(); }, announceMs);
     this.#timer.unref?.();
   }
@@ -65,6 +71,46 @@ export class Discovery {
     let ann;
     try { ann = decodeAnnouncement(data); } catch { return; } // the validator refused it already
     this.found(ann.peerId, ann.multiaddrs, 'gossip', via);
+  }
+
+  /** Peer exchange: a pruning neighbour suggests peerId, with its signed
+   * record when it had one (a record naming anyone else is refused). */
+  #exchanged({ peerId, via, record }) {
+    if (peerId === this.#peer.peerId) return;
+    let multiaddrs = [];
+    if (record?.length) {
+      try {
+        const r = openPeerRecord(record);
+        if (r.peerId !== peerId) throw new Error('record of another peer');
+        multiaddrs = r.multiaddrs;
+      } catch {
+        this.records.refused++;
+        return;
+      }
+    }
+    this.found(peerId, multiaddrs, 'px', via);
+  }
+
+  /** @internal Our signed peer record (libp2p Envelope), sealed on first use. */
+  ownRecord() {
+    const p = this.#peer;
+    this.#record ??= sealPeerRecord(p.identity, Date.now(), addressesFor(p.hubUrl, p.peerId));
+    return this.#record;
+  }
+
+  /** @internal A neighbour's own record, sent once over its link: kept by
+   * the router for peer exchange. False when it is not the neighbour's. */
+  recordFrom(link, envelope) {
+    try {
+      if (openPeerRecord(envelope).peerId !== link.remoteId) throw new Error('record of another peer');
+    } catch {
+      this.records.refused++;
+      return false;
+    }
+    this.records.received++;
+    link.peerRecord = envelope;
+    this.#pubsub.setPeerRecord(link.remoteId, envelope);
+    return true;
   }
 
   /** @internal A peer became known (from gossip, or met in a hub room). */

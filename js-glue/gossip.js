@@ -16,7 +16,7 @@ export const VERDICT = { accept: 0, reject: 1, ignore: 2 };
 export const OPTION = [
   'D', 'Dlo', 'Dhi', 'Dlazy', 'Dscore', 'Dout', 'heartbeatMs', 'seenTtlMs', 'fanoutTtlMs',
   'pruneBackoffMs', 'floodPublish', 'contentId', 'maxMessageBytes', 'idontwantThreshold',
-  'validationTimeoutMs', 'maxRpcBytes',
+  'validationTimeoutMs', 'maxRpcBytes', 'acceptPxThreshold',
 ];
 const STATS = [
   'rpcsIn', 'rpcsOut', 'bytesIn', 'bytesOut', 'published', 'delivered', 'forwarded', 'duplicates',
@@ -201,6 +201,21 @@ export class GossipRouter extends EventTarget {
   setAppScore(peerId, score) {
     check(wasm()._sl_gossip_set_app_score(this.#live(), cstr(peerId, scratch().a), score));
   }
+
+  /** The signed peer record (a libp2p Envelope) of a connected peer,
+   * offered to others in peer exchange when we prune them. */
+  setPeerRecord(peerId, envelope) {
+    const s = scratch();
+    const bytes = bytesOf(envelope);
+    const at = s.data.reserve(bytes.length);
+    heap().set(bytes, at);
+    check(wasm()._sl_gossip_set_peer_record(this.#live(), cstr(peerId, s.a), at, bytes.length));
+  }
+
+  /** Connected peers in the order a connection manager should drop them:
+   * lowest score first, leaving out the last mesh member of any topic we
+   * subscribe to. */
+  pruneOrder() { return this.#list((out, cap) => wasm()._sl_gossip_prune_order(this.#live(), out, cap)); }
 
   score(peerId) { return wasm()._sl_wasm_gossip_score(this.#live(), cstr(peerId, scratch().a)); }
 

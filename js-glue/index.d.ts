@@ -211,15 +211,41 @@ export interface CreatePeerOptions extends Omit<ConnectHubOptions, 'token'> {
   discovery?: false | { announceMs?: number; ttlMs?: number; maxPeers?: number };
   /** Forward other peers' signalling between our links, for their mesh dials (default true). */
   forwardSignals?: boolean;
+  /** The connection manager's water marks (defaults low 4, high 16, max 64), or false for none. */
+  connections?: false | ConnectionManagerOptions;
 }
 
-/** A discovered peer: how we learned of it ('gossip': its announcement; 'hub': a shared room). */
-export interface DiscoveredPeer { peerId: string; multiaddrs: string[]; how: 'gossip' | 'hub' }
+export interface ConnectionManagerOptions {
+  /** Below this many connected peers, dial peers found through gossip (default 4). */
+  low?: number;
+  /** Above this many, prune the lowest-scored spare links (default 16). */
+  high?: number;
+  /** Hard cap on links: dial() rejects CONNECTION_LIMIT and mesh signalling opens no more (default 64). */
+  max?: number;
+  /** How often the marks are checked, in ms (default 5000; also soon after a discovery or a disconnect). */
+  intervalMs?: number;
+}
+
+/** peer.connectionManager. Room peers and links with messages in flight are never pruned. */
+export interface ConnectionManager {
+  low: number;
+  high: number;
+  readonly max: number;
+  /** One round now: dial up to low, prune down to high. */
+  check(): void;
+  readonly stats: { dials: number; dialsFailed: number; pruned: number };
+}
+
+/** How a peer was found: 'gossip' its announcement, 'hub' a shared room, 'px' a pruning neighbour's peer exchange. */
+export type DiscoveryHow = 'gossip' | 'hub' | 'px';
+
+/** A discovered peer. */
+export interface DiscoveredPeer { peerId: string; multiaddrs: string[]; how: DiscoveryHow }
 
 /** peer.discovery: the bounded store of discovered peers. */
 export interface PeerDiscovery {
   /** The record while fresh; via: the neighbour its announcement first came through. */
-  get(peerId: string): { multiaddrs: string[]; how: 'gossip' | 'hub'; via: string | null; expires: number } | undefined;
+  get(peerId: string): { multiaddrs: string[]; how: DiscoveryHow; via: string | null; expires: number } | undefined;
   list(): DiscoveredPeer[];
   readonly size: number;
   /** Publishes our announcement now (it also goes out on connect and every announceMs). */
@@ -249,9 +275,10 @@ export interface PeerMetrics {
   /** The router's counters; dropped: RPCs a link's queue refused; topics: subscribed. Null without pubsub. */
   gossip: (GossipStats & { dropped: number; topics: number }) | null;
   /** peers: in the store now; announced: our announcements published. Null without discovery. */
-  discovery: { peers: number; announced: number } | null;
+  discovery: { peers: number; announced: number; records: { received: number; refused: number } } | null;
   /** SIGNAL frames forwarded for others and refused (malformed, no route, over the rate), dials made. */
   signalling: { forwarded: number; refused: number; meshDials: number };
+  connectionManager: { dials: number; dialsFailed: number; pruned: number } | null;
 }
 
 /** peer.pubsub: GossipSub over the peer's links. See docs/api.md. */
@@ -298,9 +325,11 @@ export class Peer extends EventTarget {
   readonly pubsub: PubSub | null;
   /** Discovered peers; null with `gossip: false` or `discovery: false`. */
   readonly discovery: PeerDiscovery | null;
+  /** Keeps connected peers between the water marks; null with `connections: false`. */
+  readonly connectionManager: ConnectionManager | null;
   /** Opens a session without the hub: signalling goes through connected peers (SIGNAL frames).
-   *  Rejects with PEER_NOT_DISCOVERED (no connected peer to ask) or DIAL_TIMEOUT
-   *  (default timeoutMs: twice directTimeoutMs). */
+   *  Rejects with PEER_NOT_DISCOVERED (no connected peer to ask), CONNECTION_LIMIT (connections.max
+   *  links already) or DIAL_TIMEOUT (default timeoutMs: twice directTimeoutMs). */
   dial(peerId: string, opts?: { timeoutMs?: number }): Promise<void>;
   addEventListener<K extends keyof PeerEventMap>(type: K, listener: (ev: PeerEventMap[K]) => void, options?: boolean | StarlingListenerOptions): void;
   addEventListener(type: string, listener: StarlingEventListener | null, options?: boolean | StarlingListenerOptions): void;
@@ -351,6 +380,8 @@ export interface GossipRouterOptions {
   validationTimeoutMs?: number;
   /** Largest RPC sent or accepted (default 262144, one frame). */
   maxRpcBytes?: number;
+  /** Peer exchange (PRUNE's peer list) is acted on only from peers scoring at least this (default 10). */
+  acceptPxThreshold?: number;
 }
 
 export type GossipVerdict = 'accept' | 'reject' | 'ignore';
@@ -406,6 +437,10 @@ export class GossipRouter extends EventTarget {
   start(intervalMs?: number): this;
   stop(): void;
   setAppScore(peerId: string, score: number): void;
+  /** A connected peer's signed peer record (libp2p Envelope, at most 4 KiB), offered in peer exchange. */
+  setPeerRecord(peerId: string, envelope: Uint8Array): void;
+  /** Connected peers, lowest score first, without the last mesh member of any subscribed topic. */
+  pruneOrder(): string[];
   score(peerId: string): number;
   getTopics(): string[];
   getSubscribers(topic: string): string[];

@@ -10,6 +10,7 @@ import { Link } from './link.js';
 import { KIND } from './delivery.js';
 import { PubSub } from './pubsub.js';
 import { Discovery } from './discovery.js';
+import { ConnectionManager } from './connections.js';
 
 const RECONNECT_DELAYS_MS = [1000, 2000, 4000, 8000, 16000, 30000];
 const RECONNECT_JITTER = 0.2;
@@ -17,6 +18,7 @@ const FRAME_PAYLOAD_MAX = 256 * 1024 - 5; // the frame cap less the DATA header
 const PRESENCE_MAX = 1024;
 const SIGNAL_MAX_BYTES = 16 * 1024;   // one SDP with candidates fits in a few KiB
 const SIGNAL_TYPES = new Set(['connect', 'offer', 'answer', 'ice-candidate']);
+const RECORD_MAX_BYTES = 4096;        // a neighbour's signed peer record (the router's cap)
 const FORWARD_RATE = 20;              // signals forwarded per second per source ...
 const FORWARD_BURST = 100;            // ... after a burst of this many
 const DIAL_FORWARDERS = 3;            // neighbours a dial asks to forward
@@ -43,6 +45,8 @@ function cleanupAtExit(cleanup) {
 }
 
 const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+const fromHex = (s) => (typeof s === 'string' && s.length % 2 === 0 && /^[0-9a-f]*$/.test(s)
+  ? Uint8Array.from(s.match(/../g) ?? [], (h) => parseInt(h, 16)) : null);
 
 /** A token option is a string or a function returning one (called on every (re)connect). */
 async function resolveToken(token) {
@@ -97,6 +101,8 @@ export class Peer extends EventTarget {
     this.pubsub = opts.gossip === false ? null : new PubSub(this, opts.gossip ?? {});
     /** Peers found through gossip and hub rooms (null without pubsub or with `discovery: false`). */
     this.discovery = this.pubsub && opts.discovery !== false ? new Discovery(this, this.pubsub, opts.discovery ?? {}) : null;
+    /** Keeps connections between low and high water marks (null with `connections: false`). */
+    this.connectionManager = opts.connections === false ? null : new ConnectionManager(this, opts.connections ?? {});
     this.#attach(hub);
   }
 
@@ -277,6 +283,7 @@ export class Peer extends EventTarget {
     const existing = this.#links.get(peerId);
     if (existing?.active) return;
     const forwarders = this.#forwardersFor(peerId);
+    if (!existing && !this.#hasRoom()) throw new StarlingError('CONNECTION_LIMIT', `already ${this.#links.size} links (connections.max)`);
     if (!existing && forwarders.length === 0) throw new StarlingError('PEER_NOT_DISCOVERED', `no connected peer can forward to ${peerId}`);
     const link = existing ?? this.#meshLink(peerId, forwarders[0]);
     if (!link) throw new StarlingError('PEER_ID_INVALID', 'not a peer id');
@@ -304,6 +311,8 @@ export class Peer extends EventTarget {
     }, this.directTimeoutMs * 2);
     return link;
   }
+
+  #hasRoom() { return this.connectionManager?.hasRoom(this.#links.size) ?? true; }
 
   #meshPending() {
     let n = 0;
@@ -338,9 +347,23 @@ export class Peer extends EventTarget {
       try { msg = JSON.parse(textDecoder.decode(bytes)); } catch { /* refused below */ }
     }
     const ok = msg && typeof msg === 'object' && SIGNAL_TYPES.has(msg.type) && (msg.payload === undefined || typeof msg.payload === 'object');
+    if (msg?.type === 'record' && msg.to === undefined && msg.from === undefined) return this.#recordFrom(link, msg.payload);
     if (ok && typeof msg.to === 'string' && msg.from === undefined) return this.#forward(link, msg);
     if (ok && typeof msg.from === 'string' && msg.to === undefined) return this.#fromMesh(link, msg);
     this.#stats.signalsRefused++;
+  }
+
+  /** A neighbour's own signed peer record (once per link), for peer exchange. */
+  #recordFrom(link, payload) {
+    const envelope = fromHex(payload?.envelope);
+    if (!this.discovery || link.peerRecord || !envelope || envelope.length > RECORD_MAX_BYTES || !this.discovery.recordFrom(link, envelope)) {
+      this.#stats.signalsRefused++;
+    }
+  }
+
+  #sendRecord(link) {
+    const body = textEncoder.encode(JSON.stringify({ type: 'record', payload: { envelope: hex(this.discovery.ownRecord()) } }));
+    link.sendQuiet(body, KIND.SIGNAL);
   }
 
   #forward(source, msg) {
@@ -370,7 +393,7 @@ export class Peer extends EventTarget {
     const from = msg.from;
     if (from === this.peerId || from === via.remoteId) { this.#stats.signalsRefused++; return; }
     let link = this.#links.get(from);
-    if (!link && this.#meshPending() < MESH_PENDING_MAX) link = this.#meshLink(from, via.remoteId);
+    if (!link && this.#meshPending() < MESH_PENDING_MAX && this.#hasRoom()) link = this.#meshLink(from, via.remoteId);
     if (!link) { this.#stats.signalsRefused++; return; } // not a peer id, or too many pending
     link.via = via.remoteId; // the route that reached us answers
     if (msg.type === 'connect') link.remotePresent();
@@ -392,7 +415,10 @@ export class Peer extends EventTarget {
   /** @internal */ connected(link, path, setupMs) {
     this.#stats.setupMs.push(setupMs);
     this.pubsub?.peerUp(link);
-    this.discovery?.announceSoon();
+    if (this.discovery) {
+      this.#sendRecord(link);
+      this.discovery.announceSoon();
+    }
     this.emit('peer:connect', { peerId: link.remoteId, path });
   }
   /** @internal */ pathChanged(link) {
@@ -428,8 +454,9 @@ export class Peer extends EventTarget {
       resent: s.resent,
       hub: { connected: !!this.hub.open, connects: s.hubConnects, disconnects: s.hubDisconnects },
       gossip: this.pubsub?.metrics() ?? null,
-      discovery: this.discovery ? { peers: this.discovery.size, announced: this.discovery.announced } : null,
+      discovery: this.discovery ? { peers: this.discovery.size, announced: this.discovery.announced, records: { ...this.discovery.records } } : null,
       signalling: { forwarded: s.signalsForwarded, refused: s.signalsRefused, meshDials: s.meshDials },
+      connectionManager: this.connectionManager ? { ...this.connectionManager.stats } : null,
     };
   }
 
@@ -451,6 +478,7 @@ export class Peer extends EventTarget {
     await Promise.all([...this.#links.values()].map((link) => link.settle(timeoutMs)));
     await Promise.all([...this.#links.values()].map((link) => link.leave(timeoutMs)));
     for (const link of [...this.#links.values()]) link.close(new StarlingError('PEER_CLOSED', 'peer closed'));
+    this.connectionManager?.close();
     this.discovery?.close();
     this.pubsub?.close();
     this.hub.close(); // idempotent
@@ -465,5 +493,10 @@ export async function createPeer(opts) {
   if (!(opts?.identity instanceof Identity)) throw new TypeError('identity must be an Identity');
   const RTCPeerConnection = opts.RTCPeerConnection ?? (await defaultRTCPeerConnection());
   const hub = await connectHub({ ...opts, token: await resolveToken(opts.token) });
-  return new Peer(hub, opts, RTCPeerConnection);
+  try {
+    return new Peer(hub, opts, RTCPeerConnection);
+  } catch (err) {
+    hub.close(); // a bad option: leave no connection behind
+    throw err;
+  }
 }

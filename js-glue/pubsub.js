@@ -53,10 +53,23 @@ export class PubSub {
   getSubscribers(topic) { return this.#router.getSubscribers(topic); }
   getMeshPeers(topic) { return this.#router.getMeshPeers(topic); }
   score(peerId) { return this.#router.score(peerId); }
+  /** @internal for the connection manager. */
+  pruneOrder() { return this.#router.pruneOrder(); }
+  /** @internal a neighbour's signed peer record, for peer exchange. */
+  setPeerRecord(peerId, envelope) {
+    try {
+      this.#router.setPeerRecord(peerId, envelope);
+    } catch (err) {
+      if (err.code !== 'GOSSIP_UNKNOWN_PEER') throw err; // kept on the link until peerUp()
+    }
+  }
   setAppScore(peerId, score) { this.#router.setAppScore(peerId, score); }
 
   /** @internal a link connected for the first time / closed. */
-  peerUp(link) { this.#router.addPeer(link.remoteId, { outbound: link.offerer }); }
+  peerUp(link) {
+    this.#router.addPeer(link.remoteId, { outbound: link.offerer });
+    if (link.peerRecord) this.#router.setPeerRecord(link.remoteId, link.peerRecord);
+  }
   peerDown(link) { this.#router.removePeer(link.remoteId); }
 
   /** @internal one GOSSIP frame from a link. */

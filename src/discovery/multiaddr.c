@@ -19,10 +19,10 @@ typedef struct proto {
 } proto;
 
 static const proto protos[] = {
-    {"ip4", 4, 4},         {"tcp", 6, 2},     {"udp", 273, 2},       {"dns", 53, VAR},
-    {"dns4", 54, VAR},     {"dns6", 55, VAR}, {"p2p-circuit", 290, 0}, {"webrtc-direct", 280, 0},
-    {"webrtc", 281, 0},    {"p2p", 421, VAR}, {"tls", 448, 0},        {"quic-v1", 461, 0},
-    {"ws", 477, 0},        {"wss", 478, 0},
+    {"ip4", 4, 4},      {"tcp", 6, 2},     {"udp", 273, 2},         {"dns", 53, VAR},
+    {"dns4", 54, VAR},  {"dns6", 55, VAR}, {"p2p-circuit", 290, 0}, {"webrtc-direct", 280, 0},
+    {"webrtc", 281, 0}, {"p2p", 421, VAR}, {"tls", 448, 0},         {"quic-v1", 461, 0},
+    {"ws", 477, 0},     {"wss", 478, 0},
 };
 #define NPROTOS (sizeof protos / sizeof protos[0])
 #define VALUE_MAX 255 /* a DNS name's limit */

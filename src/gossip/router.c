@@ -1726,6 +1726,42 @@ int sl_gossip_topics(const sl_gossip *g, char *out, size_t cap) {
   return n;
 }
 
+/* Is i the only mesh member of a topic we subscribe to? */
+static bool last_mesh_path(const sl_gossip *g, uint32_t i) {
+  for (size_t t = 0; t < g->n_topics; t++) {
+    const sl__idx *mesh = &g->topics[t].mesh;
+    if (g->topics[t].name && g->topics[t].subscribed && mesh->n == 1 && mesh->v[0] == i)
+      return true;
+  }
+  return false;
+}
+
+static int cmp_scored_up(const void *a, const void *b) { return cmp_scored(b, a); }
+
+int sl_gossip_prune_order(sl_gossip *g, char *out, size_t cap) {
+  if (!g || (!out && cap)) return SL_EINVAL;
+  scored *sc = malloc((g->n_peers ? g->n_peers : 1) * sizeof *sc);
+  if (!sc) return SL_ENOMEM;
+  size_t n = 0;
+  for (uint32_t i = 0; i < g->n_peers; i++)
+    if (g->peers[i].used && g->peers[i].connected && !last_mesh_path(g, i))
+      sc[n++] = (scored){i, score_of(g, i)};
+  qsort(sc, n, sizeof *sc, cmp_scored_up);
+  size_t at = 0;
+  int rc = (int)n;
+  for (size_t k = 0; k < n && rc >= 0; k++) {
+    const char *id = g->peers[sc[k].i].id;
+    size_t len = strlen(id) + 1;
+    if (at + len > cap)
+      rc = SL_EBUFSIZE;
+    else
+      memcpy(out + at, id, len);
+    at += len;
+  }
+  free(sc);
+  return rc;
+}
+
 int sl_gossip_is_subscribed(const sl_gossip *g, const char *topic) {
   uint32_t t = g && topic ? topic_find(g, topic) : SL__NONE;
   return t != SL__NONE && g->topics[t].subscribed;

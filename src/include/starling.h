@@ -859,6 +859,11 @@ int sl_gossip_subscribers(const sl_gossip *g, const char *topic, char *out, size
 /* Topics we are subscribed to, NUL-separated. */
 int sl_gossip_topics(const sl_gossip *g, char *out, size_t cap);
 int sl_gossip_is_subscribed(const sl_gossip *g, const char *topic);
+/* For a connection manager: connected peers in the order to drop them,
+ * lowest score first, leaving out any peer that is the last mesh member of
+ * a topic we subscribe to (dropping it would cut us off from the topic).
+ * NUL-separated into out; returns how many, or SL_EBUFSIZE. */
+int sl_gossip_prune_order(sl_gossip *g, char *out, size_t cap);
 
 /* --------------------------------------------------------------- discovery */
 
@@ -898,8 +903,8 @@ SL_MUST_CHECK int sl_discovery_decode(const uint8_t *in, size_t len,
 SL_MUST_CHECK int sl_peer_record_seal(const sl_identity *id, uint64_t seq, const char *addrs,
                                       uint8_t *out, size_t cap, size_t *len);
 SL_MUST_CHECK int sl_peer_record_open(const uint8_t *in, size_t len,
-                                      uint8_t pk[SL_PUBLIC_KEY_BYTES], uint64_t *seq,
-                                      char *addrs, size_t cap);
+                                      uint8_t pk[SL_PUBLIC_KEY_BYTES], uint64_t *seq, char *addrs,
+                                      size_t cap);
 
 #ifdef __cplusplus
 }

@@ -17,8 +17,6 @@
 #define SEQ_HALF 0x80000000u
 #define PRESENCE_MAX 1024
 
-
-
 #if UINTPTR_MAX == 0xffffffffu
 /* js-glue/delivery.js reads sl_delivery_event at these offsets on wasm32. */
 _Static_assert(offsetof(sl_delivery_event, kind) == 0 && offsetof(sl_delivery_event, arg) == 4 &&
@@ -379,8 +377,7 @@ static void on_data(sl_delivery *d, unsigned type, const uint8_t *p, size_t len)
   if (seq == expected) {
     d->received = seq;
     uint32_t kind = type == SL_FRAME_DATA ? (p[4] == SL_DELIVERY_TEXT) : type;
-    emit(d, SL_DELIVERY_MESSAGE, kind, p + SL_DATA_HEADER_BYTES,
-         len - SL_DATA_HEADER_BYTES, 0);
+    emit(d, SL_DELIVERY_MESSAGE, kind, p + SL_DATA_HEADER_BYTES, len - SL_DATA_HEADER_BYTES, 0);
   } else if (after(seq, expected)) {
     /* A gap cannot happen on one ordered path whose resends start at the
      * oldest unacknowledged message; were it to, the message is dropped

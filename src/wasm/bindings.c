@@ -124,6 +124,7 @@ enum {
   OPT_IDONTWANT_THRESHOLD,
   OPT_VALIDATION_TIMEOUT_MS,
   OPT_MAX_RPC_BYTES,
+  OPT_ACCEPT_PX_THRESHOLD,
   OPT_COUNT
 };
 
@@ -179,6 +180,9 @@ static int set_option(sl_gossip_params *p, int key, double v) {
     break;
   case OPT_MAX_RPC_BYTES:
     p->max_rpc_bytes = u;
+    break;
+  case OPT_ACCEPT_PX_THRESHOLD:
+    p->accept_px_threshold = v;
     break;
   default:
     return SL_EINVAL;

@@ -12,7 +12,7 @@
 typedef struct end {
   sl_delivery *d;
   sl_frame_decoder *dec;
-  char got[64][32]; /* delivered messages, as text */
+  char got[64][32];   /* delivered messages, as text */
   uint32_t kinds[64]; /* and their enum sl_delivery_kind */
   int ngot, sent, failed, writes, timers, disconnects, out_of_order;
   uint32_t sent_handles[64];

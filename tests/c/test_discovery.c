@@ -5,8 +5,7 @@
 #include "check.h"
 #include "internal.h"
 
-static const uint8_t loopback_wss[] = {0x04, 0x7f, 0x00, 0x00, 0x01, 0x06,
-                                       0x01, 0xbb, 0xde, 0x03};
+static const uint8_t loopback_wss[] = {0x04, 0x7f, 0x00, 0x00, 0x01, 0x06, 0x01, 0xbb, 0xde, 0x03};
 
 static void roundtrip(const char *text) {
   uint8_t bin[SL_MULTIADDR_MAX_BYTES];
@@ -164,7 +163,7 @@ static void test_peer_record(const sl_identity *id, const sl_identity *other, co
    * names the first peer, so it does not open. */
   uint8_t forged[SL_PEER_RECORD_MAX_BYTES];
   memcpy(forged, env, len);
-  memcpy(forged + 6, env2 + 6, 32);      /* the key */
+  memcpy(forged + 6, env2 + 6, 32);                /* the key */
   memcpy(forged + len - 64, env2 + len2 - 64, 64); /* its signature is over its own payload */
   CHECK_EQ(sl_peer_record_open(forged, len, pk, &seq, out, sizeof out), SL_EPEER_RECORD);
   /* Empty addresses; the size cap. */

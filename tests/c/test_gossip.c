@@ -953,6 +953,37 @@ static void test_broken_promise(void) {
 }
 
 /* Bad arguments and the publish contract. */
+/* The connection manager's order: lowest score first, never the last mesh
+ * member of a subscribed topic. */
+static void test_prune_order(void) {
+  net *N = calloc(1, sizeof *N);
+  net_init(N, 4, NULL);
+  for (int i = 0; i < 4; i++)
+    CHECK_EQ(sl_gossip_subscribe(N->g[i], "a"), 0);
+  CHECK_EQ(sl_gossip_subscribe(N->g[0], "b"), 0);
+  CHECK_EQ(sl_gossip_subscribe(N->g[3], "b"), 0);
+  for (int i = 1; i < 4; i++)
+    connect(N, 0, i);
+  advance(N, 2000);
+  CHECK(in_mesh(N, 0, 3, "b"));
+  CHECK_EQ(sl_gossip_set_app_score(N->g[0], sl_identity_peer_id(N->ids[2]), -5), 0);
+  char buf[4 * SL_PEER_ID_BYTES];
+  CHECK_EQ(sl_gossip_prune_order(N->g[0], buf, sizeof buf), 2);
+  CHECK(!strcmp(buf, sl_identity_peer_id(N->ids[2])));
+  CHECK(!strcmp(buf + strlen(buf) + 1, sl_identity_peer_id(N->ids[1])));
+  CHECK_EQ(sl_gossip_prune_order(N->g[0], buf, 10), SL_EBUFSIZE);
+  /* A second member of b's mesh: now 3 may go too. */
+  CHECK_EQ(sl_gossip_subscribe(N->g[1], "b"), 0);
+  advance(N, 2000);
+  CHECK_EQ(mesh_size(N, 0, "b"), 2);
+  CHECK_EQ(sl_gossip_prune_order(N->g[0], buf, sizeof buf), 3);
+  disconnect(N, 0, 1);
+  CHECK_EQ(sl_gossip_prune_order(N->g[0], buf, sizeof buf), 1); /* 2; 3 is b's last again */
+  CHECK(!strcmp(buf, sl_identity_peer_id(N->ids[2])));
+  net_free(N);
+  free(N);
+}
+
 static void test_api(void) {
   uint8_t seed[32] = {46};
   sl_identity *me;
@@ -997,6 +1028,7 @@ int main(void) {
   test_idontwant();
   test_score_maths();
   test_broken_promise();
+  test_prune_order();
   test_api();
   return check_summary("gossip");
 }

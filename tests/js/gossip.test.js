@@ -6,7 +6,7 @@
 // js-libp2p's StrictSign validation.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, Identity, GossipRouter } from '../../js-glue/index.js';
+import { init, Identity, GossipRouter, sealPeerRecord, openPeerRecord } from '../../js-glue/index.js';
 import { RPC } from '@chainsafe/libp2p-gossipsub/message';
 import { generateKeyPair, publicKeyToProtobuf } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
@@ -88,6 +88,46 @@ test('a ring of 8 routers: meshes form and every message reaches every subscribe
   const s = net.routers[0].stats();
   assert.equal(s.published, 25);
   assert.ok(s.heartbeats >= 3);
+  net.close();
+});
+
+test('peer exchange carries signed peer records: a pruned peer learns the others with their addresses', () => {
+  // Router 0 keeps at most 2 mesh peers; five others graft it, so it
+  // prunes three, offering the rest with the records it was given.
+  const net = network(6, { D: 2, Dlo: 1, Dhi: 2, Dscore: 1, Dout: 0, Dlazy: 2, acceptPxThreshold: 0 });
+  for (let i = 1; i < 6; i++) net.link(0, i);
+  for (let i = 1; i < 6; i++) {
+    const addrs = [`/ip4/10.0.0.${i}/tcp/443/wss/p2p-circuit/p2p/${net.ids[i].peerId}`, `/webrtc/p2p/${net.ids[i].peerId}`];
+    net.routers[0].setPeerRecord(net.ids[i].peerId, sealPeerRecord(net.ids[i], 1000 + i, addrs));
+  }
+  assert.throws(() => net.routers[0].setPeerRecord(net.ids[1].peerId, new Uint8Array(5000)), { code: 'INVALID_ARGUMENT' });
+  const offered = [];
+  for (let i = 1; i < 6; i++) net.routers[i].addEventListener('peer-exchange', (e) => offered.push({ to: i, ...e.detail }));
+  for (const r of net.routers) r.subscribe('t');
+  net.flush();
+  net.advance(3000);
+  assert.ok(net.routers[0].getMeshPeers('t').length <= 2);
+  assert.ok(offered.length > 0, 'someone was pruned with peer exchange');
+  for (const o of offered) {
+    assert.equal(o.via, net.ids[0].peerId);
+    assert.notEqual(o.peerId, net.ids[o.to].peerId, 'a peer is not offered itself');
+    const rec = openPeerRecord(o.record);
+    assert.equal(rec.peerId, o.peerId, 'the record is the offered peer\'s own');
+    assert.equal(rec.multiaddrs[0], `/ip4/10.0.0.${net.ids.findIndex((id) => id.peerId === o.peerId)}/tcp/443/wss/p2p-circuit/p2p/${o.peerId}`);
+  }
+  net.close();
+});
+
+test('pruneOrder: lowest score first, never the last mesh peer of a subscribed topic', () => {
+  const net = network(4);
+  for (let i = 1; i < 4; i++) net.link(0, i);
+  for (const r of net.routers) r.subscribe('a');
+  net.routers[0].subscribe('b');
+  net.routers[3].subscribe('b');
+  net.flush();
+  net.advance(2000);
+  net.routers[0].setAppScore(net.ids[2].peerId, -5);
+  assert.deepEqual(net.routers[0].pruneOrder(), [net.ids[2].peerId, net.ids[1].peerId]);
   net.close();
 });
 

@@ -6,7 +6,7 @@
 // messages both ways.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, Identity, createPeer, DISCOVERY_TOPIC } from '../../js-glue/index.js';
+import { init, Identity, createPeer, DISCOVERY_TOPIC, sealPeerRecord } from '../../js-glue/index.js';
 import { KIND } from '../../js-glue/delivery.js';
 import { startHub } from '../../js-glue/hub.js';
 import { hs256, claimsFor } from './helpers/jwt.js';
@@ -26,7 +26,7 @@ after(async () => {
 
 async function makePeer() {
   const identity = Identity.generate();
-  const p = await createPeer({ hubUrl: hub.url, token: hs256(claimsFor(identity), SECRET), identity, directTimeoutMs: 5000 });
+  const p = await createPeer({ hubUrl: hub.url, token: hs256(claimsFor(identity), SECRET), identity, directTimeoutMs: 5000, connections: false }); // dials here are the test's own
   created.push(p);
   return p;
 }
@@ -68,9 +68,13 @@ test('a peer found through gossip is dialled through a common peer after the hub
 test('mesh signalling refuses what it cannot use: bad frames, unknown routes, and unknown peers to dial', { timeout: 60000 }, async () => {
   hub = await startHub({ jwtSecret: SECRET });
   const [a, b] = [await makePeer(), await makePeer()];
+  const someoneElse = sealPeerRecord(Identity.generate(), 1, []);
+  a.discovery.ownRecord = () => someoneElse;
   a.join('pair');
   b.join('pair');
   await within(20000, until(() => connectedTo(a, b.peerId) && connectedTo(b, a.peerId)), () => 'no link');
+  await within(5000, until(() => b.metrics().discovery.records.refused === 1), () => JSON.stringify(b.metrics().discovery));
+  assert.equal(b.metrics().discovery.records.received, 0);
   const link = a._link(b.peerId);
   const before = b.metrics().signalling.refused;
   const enc = (o) => new TextEncoder().encode(typeof o === 'string' ? o : JSON.stringify(o));
@@ -79,6 +83,14 @@ test('mesh signalling refuses what it cannot use: bad frames, unknown routes, an
   }
   await within(5000, until(() => b.metrics().signalling.refused - before === 6), () => `refused ${b.metrics().signalling.refused - before}`);
   assert.equal(b.metrics().signalling.forwarded, 0);
+  // A sent a signed peer record of someone else when the link opened:
+  // refused. Its own is taken, once; a second one and a mangled one are not.
+  const hexOf = (u8) => Buffer.from(u8).toString('hex');
+  link.sendQuiet(enc({ type: 'record', payload: { envelope: hexOf(sealPeerRecord(a.identity, 2, [])) } }), KIND.SIGNAL);
+  link.sendQuiet(enc({ type: 'record', payload: { envelope: hexOf(sealPeerRecord(a.identity, 3, [])) } }), KIND.SIGNAL);
+  link.sendQuiet(enc({ type: 'record', payload: { envelope: 'zz' } }), KIND.SIGNAL);
+  await within(5000, until(() => b.metrics().signalling.refused - before === 8), () => `refused ${b.metrics().signalling.refused - before}`);
+  assert.deepEqual(b.metrics().discovery.records, { received: 1, refused: 1 });
   await assert.rejects(a.dial(Identity.generate().peerId, { timeoutMs: 1500 }), { code: 'DIAL_TIMEOUT' });
   const lone = await makePeer();
   await assert.rejects(lone.dial(a.peerId), { code: 'PEER_NOT_DISCOVERED' });

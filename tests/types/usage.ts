@@ -3,7 +3,8 @@
 import {
   init, Identity, Handshake, Session, encodeFrame, encodeFrames, FrameDecoder, FrameType,
   FrameError, StarlingError, RECORD_MAX_PLAINTEXT, type Frame, connectHub, type HubSignal, createPeer,
-  DISCOVERY_TOPIC, multiaddrToBytes, multiaddrFromBytes, sealPeerRecord, openPeerRecord, type DiscoveredPeer,
+  DISCOVERY_TOPIC, multiaddrToBytes, multiaddrFromBytes, sealPeerRecord, openPeerRecord, type DiscoveredPeer, type DiscoveryHow,
+  GossipRouter,
 } from 'starling';
 import { startHub, mintToken, type Hub } from 'starling/hub';
 
@@ -60,9 +61,17 @@ async function main(): Promise<void> {
   p2p.addEventListener('peer:discovery', (e) => { const d: DiscoveredPeer = e.detail; console.log(d.how, d.multiaddrs); });
   await p2p.dial('12D3KooW...', { timeoutMs: 5000 });
   console.log(p2p.discovery?.list(), p2p.metrics().signalling.forwarded);
+  const cm = p2p.connectionManager;
+  if (cm) { cm.high = 8; cm.check(); console.log(cm.stats.pruned, p2p.metrics().connectionManager?.dials, p2p.metrics().discovery?.records.received); }
+  const how: DiscoveryHow = 'px'; console.log(how);
+  const router = new GossipRouter({ identity: me, send: (to: string, rpc: Uint8Array) => console.log(to, rpc.length), acceptPxThreshold: 5 });
+  router.setPeerRecord('12D3KooW...', sealPeerRecord(me, 2, []));
+  const order: string[] = router.pruneOrder();
+  console.log(order);
   const opened = openPeerRecord(sealPeerRecord(me, 1, [multiaddrFromBytes(multiaddrToBytes('/webrtc'))]));
   console.log(opened.peerId, opened.seq);
-  await createPeer({ hubUrl: hub.url, token: 't', identity: me, gossip: { D: 8, floodPublish: false }, discovery: { announceMs: 5000 }, forwardSignals: false });
+  await createPeer({ hubUrl: hub.url, token: 't', identity: me, gossip: { D: 8, floodPublish: false }, discovery: { announceMs: 5000 }, forwardSignals: false, connections: { low: 2, high: 8, max: 32, intervalMs: 1000 } });
+  await createPeer({ hubUrl: hub.url, token: 't', identity: me, connections: false });
   const refreshing = await createPeer({ hubUrl: hub.url, token: async () => 't', identity: me, directTimeoutMs: 5000, maxQueueBytes: 1 << 20 });
   await refreshing.close();
   await p2p.close();
