@@ -15,8 +15,11 @@ die() { printf '\033[31m[build] FAILED:\033[0m %s\n' "$*" >&2; exit 1; }
 
 configure() { # $1 = build dir, rest = cmake args
   local dir=$1; shift
-  [ -f "$dir/CMakeCache.txt" ] && return
-  "$@" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log" >&2; die "cmake configure for $dir (log: $dir.configure.log)"; }
+  [ -f "$dir/Makefile" ] && return
+  # A configure that failed half way (say, before setup had built the wasm
+  # deps) leaves a cache and no Makefile: start that directory afresh.
+  rm -rf "$dir"
+  "$@" >"$dir.configure.log" 2>&1 || { rm -rf "$dir"; cat "$dir.configure.log" >&2; die "cmake configure for $dir (log: $dir.configure.log)"; }
 }
 
 mkdir -p build
