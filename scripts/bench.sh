@@ -15,6 +15,9 @@ node bench/connectivity.js
 node bench/hub-load.js "${HUB_CLIENTS:-2000}" "${HUB_MESSAGES:-100}"
 # The hub under each attack of issue #12 beside two honest clients.
 node bench/hub-abuse.js "${ABUSE_SECONDS:-5}"
+# Gossip: Starling's router (wasm) vs js-libp2p's GossipSub, same process,
+# topology and load; then the heartbeat at 50 peers and 10 topics.
+node bench/gossip.js
 # The gossip simulator (docs/simulator.md): 1,000 peers, 10 % churn a
 # minute, 1 % RPC loss; goals: delivery >= 99.9 %, p99 <= 6 hops. Then the
 # same network with every link at 50 ms, where the first copy's path is the

@@ -122,6 +122,7 @@ typedef struct sl__backoff {
 
 typedef struct sl__peer {
   char id[SL_PEER_ID_BYTES];
+  uint8_t raw_id[SL__PEER_ID_RAW_BYTES]; /* its id as bytes, for peer exchange */
   bool used, connected, outbound, graylisted;
   uint64_t gone_ms; /* when it disconnected: the score is kept retain_score_ms */
   sl__idx topics;   /* topics it subscribes to */

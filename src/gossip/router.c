@@ -384,16 +384,18 @@ static void send_prune(sl_gossip *g, uint32_t i, uint32_t t, bool px, uint32_t b
   uint32_t cand[64];
   size_t n = 0;
   if (px) {
-    for (size_t k = 0; k < tp->peers.n && n < 64; k++) {
-      uint32_t j = tp->peers.v[k];
-      if (j != i && score_of(g, j) >= 0) cand[n++] = j;
-    }
-    shuffle(g, cand, n);
-    if (n > (size_t)g->p.prune_peers) n = (size_t)g->p.prune_peers;
+    /* A random sample of the topic's peers, scored only until enough are
+     * found: a heartbeat that prunes many peers at once (a burst of
+     * GRAFTs) would otherwise score every subscriber for every PRUNE. */
+    size_t m = 0;
+    for (size_t k = 0; k < tp->peers.n && m < 64; k++)
+      if (tp->peers.v[k] != i) cand[m++] = tp->peers.v[k];
+    shuffle(g, cand, m);
+    for (size_t k = 0; k < m && n < (size_t)g->p.prune_peers; k++)
+      if (score_of(g, cand[k]) >= 0) cand[n++] = cand[k];
   }
   size_t tl = strlen(tp->name), inner = sl__pb_bytes_len(1, tl);
   size_t info_len[64];
-  uint8_t raw[SL__PEER_ID_RAW_BYTES];
   for (size_t k = 0; k < n; k++) {
     const sl__peer *q = &g->peers[cand[k]];
     info_len[k] = sl__pb_bytes_len(1, SL__PEER_ID_RAW_BYTES) +
@@ -407,11 +409,8 @@ static void send_prune(sl_gossip *g, uint32_t i, uint32_t t, bool px, uint32_t b
   sl__pbw_bytes(&p->out_ctl, 1, tp->name, tl);
   for (size_t k = 0; k < n; k++) {
     const sl__peer *q = &g->peers[cand[k]];
-    uint8_t pk[32];
-    if (sl__peer_id_decode(q->id, strlen(q->id), pk) != 0) memset(pk, 0, sizeof pk);
-    sl__peer_id_raw(pk, raw);
     sl__pbw_header(&p->out_ctl, 2, info_len[k]);
-    sl__pbw_bytes(&p->out_ctl, 1, raw, sizeof raw);
+    sl__pbw_bytes(&p->out_ctl, 1, q->raw_id, sizeof q->raw_id);
     if (q->record_len) sl__pbw_bytes(&p->out_ctl, 2, q->record, q->record_len);
   }
   sl__pbw_uint(&p->out_ctl, 3, backoff_s);
@@ -751,6 +750,7 @@ int sl_gossip_add_peer(sl_gossip *g, const char *peer_id, int outbound) {
       return SL_ENOMEM;
     }
     strcpy(p->id, peer_id);
+    sl__peer_id_raw(pk, p->raw_id);
     p->used = true;
     sl__map_init(&p->dont_send);
     sl__pbw_init(&p->out_subs, g->p.max_rpc_bytes);
