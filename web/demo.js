@@ -1,13 +1,16 @@
 // demo.js — the chat page `npm start` serves. One peer per tab: it gets a
 // token from the hub's dev-only endpoint, joins a room, and chats with every
 // peer there over end-to-end encrypted sessions, showing each peer's path
-// (direct WebRTC or hub relay), the hub's state and a log.
+// (direct WebRTC or hub relay), the hub's state and a log. The topic view
+// shows pubsub: peers discovered (through a hub room or gossip), the mesh
+// peers of the topic, and a chat published on the topic.
 import { init, Identity, createPeer } from '../js-glue/index.js';
 
 const $ = (id) => document.getElementById(id);
 const short = (id) => `${id.slice(0, 12)}…${id.slice(-4)}`;
 const params = new URLSearchParams(location.search);
-const room = params.get('room') ?? 'demo';
+const rooms = (params.get('room') ?? 'demo').split(',').filter(Boolean);
+const topic = params.get('topic') ?? 'starling/demo/chat';
 const forceRelay = params.get('relay') === '1';
 const paths = new Map(); // peer id -> 'direct' | 'relay' | null
 
@@ -24,6 +27,37 @@ function chat(from, text, mine = false) {
   who.textContent = mine ? 'you' : short(from);
   li.append(who, document.createTextNode(` ${text}`));
   $('chat').append(li);
+}
+
+function gossipLine(from, text, mine = false) {
+  const li = document.createElement('li');
+  li.className = mine ? 'mine' : '';
+  const who = document.createElement('strong');
+  who.textContent = mine ? 'you' : short(from);
+  li.append(who, document.createTextNode(` ${text}`));
+  $('gossip').append(li);
+}
+
+/** Discovered peers (and how) and the topic's mesh, redrawn each second. */
+function renderTopic(peer) {
+  const found = peer.discovery?.list() ?? [];
+  const list = $('discovered');
+  list.replaceChildren(...found.map(({ peerId, how }) => {
+    const li = document.createElement('li');
+    const badge = document.createElement('span');
+    badge.className = `how ${how}`;
+    badge.textContent = how === 'hub' ? 'hub room' : how;
+    li.append(badge, document.createTextNode(short(peerId)));
+    return li;
+  }));
+  if (!found.length) list.innerHTML = '<li class="empty">none yet</li>';
+  const mesh = peer.pubsub.getMeshPeers(topic);
+  $('mesh').replaceChildren(...mesh.map((id) => Object.assign(document.createElement('li'), { textContent: short(id) })));
+  if (!mesh.length) $('mesh').innerHTML = '<li class="empty">none yet</li>';
+  document.body.dataset.discovered = String(found.length);
+  document.body.dataset.mesh = String(mesh.length);
+  $('gossip-message').disabled = !mesh.length;
+  document.querySelector('#publish button').disabled = !mesh.length;
 }
 
 function hubState(text, cls) {
@@ -57,7 +91,8 @@ async function main() {
   await init();
   const identity = Identity.generate();
   $('me').textContent = short(identity.peerId);
-  $('room').textContent = room;
+  $('room').textContent = rooms.join(', ');
+  $('topic').textContent = topic;
   const publicKey = btoa(String.fromCharCode(...identity.publicKey)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
   // A real application gets its token from its own auth service.
   const getToken = async () => (await (await fetch('/dev/token', { method: 'POST', body: JSON.stringify({ publicKey }) })).json()).token;
@@ -94,8 +129,30 @@ async function main() {
     const results = await Promise.allSettled(targets.map((id) => peer.send(id, text)));
     results.forEach((r, i) => log(r.status === 'fulfilled' ? `delivered to ${short(targets[i])}` : `not delivered to ${short(targets[i])}: ${r.reason.code}`));
   });
-  peer.join(room);
-  log(`joined room "${room}"`);
+  peer.addEventListener('peer:discovery', (e) => log(`discovered ${short(e.detail.peerId)} (${e.detail.how})`));
+  peer.addEventListener('gossip:message', (e) => {
+    if (e.detail.topic === topic) gossipLine(e.detail.from, new TextDecoder().decode(e.detail.data));
+  });
+  $('publish').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const text = $('gossip-message').value.trim();
+    if (!text) return;
+    $('gossip-message').value = '';
+    gossipLine(peer.peerId, text, true);
+    try {
+      const { recipients } = await peer.pubsub.publish(topic, text);
+      log(`published on ${topic} to ${recipients} peer(s)`);
+    } catch (err) {
+      log(`not published: ${err.code}`);
+    }
+  });
+  peer.pubsub.subscribe(topic);
+  setInterval(() => renderTopic(peer), 1000);
+  renderTopic(peer);
+  for (const room of rooms) {
+    peer.join(room);
+    log(`joined room "${room}"`);
+  }
   document.body.dataset.ready = 'true';
 }
 

@@ -2,7 +2,9 @@
 // loads in a page served on localhost, runs a handshake and an encrypted
 // round trip; the chat demo connects two tabs (direct, and relayed); two
 // pages connect over real RTCPeerConnection, and over the relay when ICE
-// cannot connect.
+// cannot connect; two pages and two Node peers form one gossip mesh;
+// the demo's topic view finds a peer in another room through gossip,
+// dials it through the tab in between, and chats on the topic.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -13,10 +15,14 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { staticHandler } from '../../scripts/dev-server.js';
 import { startHub } from '../../js-glue/hub.js';
+import { init, Identity, createPeer } from '../../js-glue/index.js';
+import { hs256, claimsFor } from '../js/helpers/jwt.js';
+import { within, until } from '../js/helpers/wait.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let tmp, server, browser;
+const SECRET = 'browser-test-secret-0123456789abcdef';
 
 before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'starling-browser-'));
@@ -26,8 +32,9 @@ before(async () => {
   execFileSync('tar', ['-xzf', join(tmp, tarball), '-C', join(tmp, 'pkg'), '--strip-components=1']);
   // The hub serves the pages too (as `npm start` does), so the page's
   // WebSocket and /dev/token requests are same-origin.
+  await init();
   server = await startHub({
-    jwtSecret: 'browser-test-secret-0123456789abcdef',
+    jwtSecret: SECRET,
     dev: true,
     requestHandler: staticHandler({
       '/pkg/': join(tmp, 'pkg'),
@@ -164,4 +171,67 @@ test('two pages whose ICE cannot connect fall back to the hub relay and exchange
     assert.equal(r.relayMessagesIn, 50);
     assert.ok(r.inOrder);
   }
+});
+
+test('two pages and two Node peers in one gossip mesh: every member hears every other, across rooms', { timeout: 90000 }, async () => {
+  // A chain of rooms: page 1 - node 1 - node 2 - page 2. The pages share
+  // no room with each other: what they hear of each other crossed the mesh.
+  const topic = 'browser/mesh';
+  const nodes = [];
+  for (const rooms of [['g-a', 'g-b'], ['g-b', 'g-c']]) {
+    const identity = Identity.generate();
+    const p = await createPeer({ hubUrl: server.url, token: hs256(claimsFor(identity), SECRET), identity });
+    p.pubsub.subscribe(topic);
+    for (const r of rooms) p.join(r);
+    nodes.push(p);
+  }
+  const heardByNodes = nodes.map(() => new Set());
+  nodes.forEach((p, i) => p.addEventListener('gossip:message', (e) => {
+    if (e.detail.topic === topic) heardByNodes[i].add(new TextDecoder().decode(e.detail.data).split(' #')[0]);
+  }));
+  const publishing = setInterval(() => nodes.forEach((p, i) => p.pubsub.publish(topic, `node${i + 1} #x`).catch(() => {})), 300);
+  const contexts = [await browser.newContext(), await browser.newContext()];
+  const pages = await Promise.all(contexts.map((c) => c.newPage()));
+  const errors = [];
+  pages.forEach((p) => p.on('pageerror', (e) => errors.push(e.message)));
+  await pages[0].goto(`${server.httpUrl}/test/gossip.html?name=page1&room=g-a&topic=${topic}&expect=page2,node1,node2`);
+  await pages[1].goto(`${server.httpUrl}/test/gossip.html?name=page2&room=g-c&topic=${topic}&expect=page1,node1,node2`);
+  try {
+    const results = await Promise.all(pages.map((p) => resultOf(p, () => window.__result, 60000)));
+    for (const r of results) assert.equal(r.error, undefined, r.error);
+    assert.equal(results[0].heard.page2, results[1].peerId, 'page 1 heard page 2, signed by page 2');
+    assert.equal(results[1].heard.page1, results[0].peerId);
+    assert.equal(results[0].heard.node2, nodes[1].peerId);
+    await within(20000, until(() => heardByNodes.every((h) => h.has('page1') && h.has('page2'))), () => `the Node peers heard ${JSON.stringify(heardByNodes.map((h) => [...h]))}`);
+    // Discovery ran beside it: page 1 learned of page 2 from its announcement.
+    await pages[0].waitForFunction((id) => window.__peer.discovery.list().some((d) => d.peerId === id && d.how === 'gossip'), results[1].peerId, { timeout: 20000 });
+    assert.deepEqual(errors, []);
+  } finally {
+    clearInterval(publishing);
+    for (const c of contexts) await c.close();
+    await Promise.all(nodes.map((p) => p.close()));
+  }
+});
+
+test('demo topic view: a tab finds a peer of another room through gossip, dials it through the tab between them, and chats on the topic; screenshot kept', { timeout: 90000 }, async () => {
+  const contexts = [await browser.newContext(), await browser.newContext(), await browser.newContext()];
+  const pages = await Promise.all(contexts.map((c) => c.newPage()));
+  const rooms = ['topic-a', 'topic-a,topic-b', 'topic-b'];
+  for (const [i, p] of pages.entries()) await p.goto(`${server.httpUrl}/index.html?room=${rooms[i]}&topic=demo/topic`);
+  const third = await pages[2].evaluate(() => document.getElementById('me').textContent);
+  // Tab 1 learns of tab 3 through gossip, and its connection manager
+  // (below 4 peers) dials it through tab 2: two direct peers.
+  await pages[0].waitForFunction((id) => [...document.querySelectorAll('#discovered li')].some((li) => li.textContent.includes('gossip') && li.textContent.includes(id)), third, { timeout: 40000 });
+  await pages[0].waitForFunction(() => document.body.dataset.peers === '2', null, { timeout: 40000 });
+  await pages[0].waitForFunction(() => Number(document.body.dataset.mesh) >= 1, null, { timeout: 20000 });
+  await pages[2].waitForFunction(() => Number(document.body.dataset.mesh) >= 1, null, { timeout: 20000 });
+  await pages[0].fill('#gossip-message', 'hello topic, from tab one');
+  await pages[0].click('#publish button');
+  for (const p of pages.slice(1)) {
+    await p.waitForFunction(() => document.getElementById('gossip').textContent.includes('hello topic, from tab one'), null, { timeout: 15000 });
+  }
+  assert.match(await pages[0].textContent('#log'), /published on demo\/topic to \d+ peer/);
+  mkdirSync(join(root, 'test-results'), { recursive: true });
+  await pages[0].screenshot({ path: join(root, 'test-results', 'demo-topic.png'), fullPage: true });
+  for (const c of contexts) await c.close();
 });
