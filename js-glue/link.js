@@ -140,7 +140,7 @@ export class Link {
 
   /** A path's handshake completed. */
   pathReady(path) {
-    if (path.kind === 'direct') clearTimeout(path.timer);
+    clearTimeout(path.timer); // the path's handshake deadline
     if (path === this.direct || path === this.relay) this.event((s) => s.pathReady(pathKind(path)));
   }
 

@@ -9,6 +9,7 @@ import { StarlingError } from './errors.js';
 
 export const HIGH_WATER = 1024 * 1024; // buffered above this: wait until it drains
 export const LOW_WATER = 256 * 1024;
+const RELAY_HANDSHAKE_MIN_MS = 5000;
 
 /** The DTLS fingerprint line of an SDP ("sha-256 AB:CD:…"). */
 function fingerprint(sdp) {
@@ -206,6 +207,19 @@ export class RelayPath extends Path {
     super(link, 'relay');
     this.sessionId = sessionId;
     this.hub = link.peer.hub; // a relay path lives and dies with one hub connection
+    // A handshake message lost on the way (the other end had no relay path
+    // for this session yet, say) would leave the path waiting forever: it
+    // fails instead, and the link asks for a new relay.
+    const ms = Math.max(RELAY_HANDSHAKE_MIN_MS, 2 * link.peer.directTimeoutMs);
+    this.timer = setTimeout(() => {
+      if (!this.session) this.fail(new StarlingError('RELAY_TIMEOUT', `no relayed session within ${ms} ms`));
+    }, ms);
+  }
+
+  close() {
+    if (this.closed) return;
+    super.close();
+    clearTimeout(this.timer);
   }
 
   /** Same roles as the direct path: the answerer initiates. */

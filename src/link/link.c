@@ -121,7 +121,15 @@ static void start_direct(sl_link *l) {
 
 static void request_relay(sl_link *l) {
   emit(l, SL_LINK_SET_TIMER, SL_LINK_TIMER_RELAY_RETRY, -1);
-  if (l->closed || !l->offerer || l->state[SL_LINK_PATH_RELAY] != NONE || !l->hub_open) return;
+  if (l->closed || !l->offerer || l->state[SL_LINK_PATH_RELAY] != NONE) return;
+  if (!l->hub_open) {
+    /* No way to ask now: ask again later, unless a direct path carries
+     * the session (the other end's return to the hub is not the only
+     * thing that can bring us back here). */
+    if (l->active != SL_LINK_PATH_DIRECT)
+      emit(l, SL_LINK_SET_TIMER, SL_LINK_TIMER_RELAY_RETRY, RELAY_RETRY_MS);
+    return;
+  }
   emit(l, SL_LINK_REQUEST_RELAY, 0, 0);
 }
 

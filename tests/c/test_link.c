@@ -156,8 +156,13 @@ static void test_hub_loss_and_promotion(void) {
   CHECK_EQ(sl_link_active(l), 0);
   sl_link_set_hub(l, 0);
   sl_link_timer(l, SL_LINK_TIMER_RELAY_RETRY);
-  EXPECT(l, "timer:2:-1"); /* no hub: nothing to ask */
+  EXPECT(l, "timer:2:-1 timer:2:1000"); /* no hub: ask again in a second */
+  sl_link_timer(l, SL_LINK_TIMER_RELAY_RETRY);
+  EXPECT(l, "timer:2:-1 timer:2:1000");
+  /* The hub is back: the next retry asks, with no presence event needed. */
   sl_link_set_hub(l, 1);
+  sl_link_timer(l, SL_LINK_TIMER_RELAY_RETRY);
+  EXPECT(l, "timer:2:-1 request-relay");
   sl_link_present(l);
   EXPECT(l, "timer:1:-1 start-direct:2 timer:2:-1 request-relay");
   /* Both paths ready, direct active: when it fails the relay takes over. */
