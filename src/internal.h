@@ -253,4 +253,12 @@ int sl_wasm_gossip_stats(const sl_gossip *g, double *out);
 int sl_wasm_peer_record_seal(const sl_identity *id, double seq, const char *addrs, uint8_t *out,
                              size_t cap, size_t *len);
 
+/* ------------------------------------------------------------- orders */
+
+/* Decodes an order message and checks its shape, without the signature
+ * (the fuzzer's way in); *body gets the signed part's length. */
+int sl__order_decode(const uint8_t *in, size_t len, sl_order *o, size_t *body);
+/* The canonical body of o; returns its length. */
+size_t sl__order_body(const sl_order *o, uint8_t out[SL_ORDER_MAX_BYTES]);
+
 #endif /* STARLING_INTERNAL_H */

@@ -66,6 +66,17 @@ static const sl_error_entry errors[] = {
     {SL_EMULTIADDR, "MULTIADDR_INVALID", "not a multiaddr, or a protocol Starling does not read"},
     {SL_EDISCOVERY, "DISCOVERY_MALFORMED", "malformed peer discovery announcement"},
     {SL_EPEER_RECORD, "PEER_RECORD_INVALID", "signed peer record malformed or badly signed"},
+    {SL_EORDER_MALFORMED, "ORDER_MALFORMED", "not an order message in the canonical encoding"},
+    {SL_EORDER_SIGNATURE, "ORDER_SIGNATURE", "order message not signed by its maker"},
+    {SL_EORDER_PAIR, "ORDER_PAIR", "asset ids must be 1-12 of A-Z and 0-9, and differ"},
+    {SL_EORDER_RANGE, "ORDER_RANGE",
+     "price and amount must be positive, min fill at most the amount"},
+    {SL_EORDER_EXPIRED, "ORDER_EXPIRED", "order expired, or expires more than 24 h after creation"},
+    {SL_EORDER_SKEW, "ORDER_SKEW", "order created too far from now"},
+    {SL_EORDER_LIMIT, "ORDER_LIMIT", "past a maker's cap on open orders or messages"},
+    {SL_EORDER_STALE, "ORDER_STALE", "sequence number not above the maker's last"},
+    {SL_EORDER_UNKNOWN, "ORDER_UNKNOWN", "no such order in the book"},
+    {SL_EORDER_CANCELLED, "ORDER_CANCELLED", "the order was cancelled"},
     {SL_EGOSSIP_GRAYLISTED, "GOSSIP_GRAYLISTED", "the peer is graylisted for its low score"},
 };
 

@@ -87,6 +87,16 @@ extern "C" {
 #define SL_EMULTIADDR -100          /* not a multiaddr, or a protocol we do not read */
 #define SL_EDISCOVERY -101          /* malformed peer discovery announcement */
 #define SL_EPEER_RECORD -102        /* signed peer record malformed or badly signed */
+#define SL_EORDER_MALFORMED -110    /* not an order message in the canonical encoding */
+#define SL_EORDER_SIGNATURE -111    /* order message not signed by its maker */
+#define SL_EORDER_PAIR -112         /* asset ids empty, too long, not [A-Z0-9] or equal */
+#define SL_EORDER_RANGE -113        /* price or amount zero, min fill above the amount */
+#define SL_EORDER_EXPIRED -114      /* expired, or expiry more than 24 h after creation */
+#define SL_EORDER_SKEW -115         /* created beyond the clock skew window from now */
+#define SL_EORDER_LIMIT -116        /* past a maker's cap (open orders, messages a second) */
+#define SL_EORDER_STALE -117        /* sequence not above the maker's last, or a replay */
+#define SL_EORDER_UNKNOWN -118      /* cancel or update of an order not in the book */
+#define SL_EORDER_CANCELLED -119    /* the order was cancelled (its tombstone is live) */
 
 /* Human-readable description of a code; never NULL. */
 const char *sl_strerror(int code);
@@ -905,6 +915,51 @@ SL_MUST_CHECK int sl_peer_record_seal(const sl_identity *id, uint64_t seq, const
 SL_MUST_CHECK int sl_peer_record_open(const uint8_t *in, size_t len,
                                       uint8_t pk[SL_PUBLIC_KEY_BYTES], uint64_t *seq, char *addrs,
                                       size_t cap);
+
+/* ----------------------------------------------------------------- orders */
+
+/* Signed orderbook messages (docs/protocol.md §9): an order, an update (a
+ * new order replacing one of the same maker's) and a cancel, in one
+ * canonical big-endian encoding, signed by the maker's Ed25519 key over
+ * "starling-order/1" || body. An order's id is SHA-256(body). Amounts and
+ * prices are integers in minor units; there is no floating point. */
+#define SL_ORDER_ASSET_MAX 12 /* asset id: 1-12 of A-Z, 0-9 */
+#define SL_ORDER_DATA_MAX 256 /* the opaque application field */
+#define SL_ORDER_ID_BYTES 32
+#define SL_ORDER_MAX_BYTES 512 /* the largest encoded message */
+#define SL_ORDER_MAX_LIFE_MS 86400000ull
+#define SL_ORDER_SKEW_MS 120000ull /* default clock skew window */
+
+enum sl_order_kind { SL_ORDER_CREATE = 1, SL_ORDER_CANCEL = 2, SL_ORDER_UPDATE = 3 };
+enum sl_order_side { SL_ORDER_BID = 0, SL_ORDER_ASK = 1 };
+
+typedef struct sl_order {
+  int kind;                           /* enum sl_order_kind */
+  uint8_t maker[SL_PUBLIC_KEY_BYTES]; /* set by sl_order_seal from the identity */
+  char base[SL_ORDER_ASSET_MAX + 1];  /* create/update */
+  char quote[SL_ORDER_ASSET_MAX + 1];
+  int side;                             /* enum sl_order_side */
+  uint64_t price, amount, min_fill;     /* minor units; price per whole base unit */
+  uint64_t created_ms, expires_ms, seq; /* seq: per maker, rising */
+  uint8_t target[SL_ORDER_ID_BYTES]; /* update: the order replaced; cancel: the order cancelled */
+  uint8_t data[SL_ORDER_DATA_MAX];
+  size_t data_len;
+  uint8_t id[SL_ORDER_ID_BYTES];         /* SHA-256 of the body (set by seal and open) */
+  uint8_t signature[SL_SIGNATURE_BYTES]; /* set by seal, checked by open */
+} sl_order;
+
+/* Encodes o (its maker taken from id) into out and signs it; sets
+ * o->maker, o->id and o->signature. SL_EORDER_* if a field is out of its
+ * shape (sl_order_check's shape rules), SL_EBUFSIZE if cap is short. */
+SL_MUST_CHECK int sl_order_seal(sl_order *o, const sl_identity *id, uint8_t *out, size_t cap,
+                                size_t *len);
+/* Decodes and verifies one message: SL_EORDER_MALFORMED (encoding, or
+ * trailing bytes), SL_EORDER_PAIR / SL_EORDER_RANGE (shape),
+ * SL_EORDER_SIGNATURE. */
+SL_MUST_CHECK int sl_order_open(const uint8_t *in, size_t len, sl_order *o);
+/* The checks that need the time: expiry (past, or more than 24 h after
+ * creation) and creation within skew_ms of now. 0 or SL_EORDER_*. */
+SL_MUST_CHECK int sl_order_check_time(const sl_order *o, uint64_t now_ms, uint64_t skew_ms);
 
 #ifdef __cplusplus
 }
