@@ -961,6 +961,85 @@ SL_MUST_CHECK int sl_order_open(const uint8_t *in, size_t len, sl_order *o);
  * creation) and creation within skew_ms of now. 0 or SL_EORDER_*. */
 SL_MUST_CHECK int sl_order_check_time(const sl_order *o, uint64_t now_ms, uint64_t skew_ms);
 
+/* ------------------------------------------------------------------ book */
+
+/* One pair's book (sans-IO: the time comes in with every call). Orders are
+ * kept in price-time priority, time being the maker's created_ms (ties by
+ * id), so that every peer holding the same orders holds the same book
+ * whatever the order they arrived in. */
+typedef struct sl_book sl_book;
+
+typedef struct sl_book_limits {
+  uint32_t max_orders;         /* in the book (default 100000) */
+  uint32_t max_open_per_maker; /* default 100 */
+  uint32_t maker_rate;         /* messages a second per maker (default 20) ... */
+  uint32_t maker_burst;        /* ... after a burst of this many (default 100) */
+  uint64_t maker_silence_ms;   /* no message or keep-alive this long: its orders go (90000) */
+} sl_book_limits;
+
+void sl_book_limits_default(sl_book_limits *l);
+
+enum sl_book_reason {
+  SL_BOOK_CANCELLED = 1,
+  SL_BOOK_EXPIRED,
+  SL_BOOK_REPLACED,
+  SL_BOOK_FILLED,
+  SL_BOOK_MAKER_GONE,
+};
+
+typedef struct sl_book_removal {
+  uint8_t id[SL_ORDER_ID_BYTES];
+  int reason; /* enum sl_book_reason */
+} sl_book_removal;
+
+typedef struct sl_book_level {
+  uint64_t price, amount; /* amount: what rests at this price */
+  uint32_t orders;
+} sl_book_level;
+
+typedef struct sl_book_fill {
+  uint8_t id[SL_ORDER_ID_BYTES];
+  uint64_t price, amount;
+} sl_book_fill;
+
+/* base and quote: the pair's asset ids. lim NULL = defaults. */
+SL_MUST_CHECK int sl_book_new(sl_book **out, const char *base, const char *quote,
+                              const sl_book_limits *lim);
+void sl_book_free(sl_book *b);
+/* An opened message (sl_order_open) for this pair. Create: added unless
+ * known, cancelled or replaced already. Update: replaces its target (the
+ * same maker's; a later-arriving target stays out) unless a higher seq
+ * replaced it first. Cancel: removes its target, and keeps a tombstone
+ * until the order would have expired. 0, or the reason it was refused:
+ * SL_EORDER_PAIR, _EXPIRED, _LIMIT, _STALE, _UNKNOWN (cancel of an order
+ * of another maker), _CANCELLED; 1 if it was known already. */
+int sl_book_apply(sl_book *b, const sl_order *o, uint64_t now_ms);
+/* A maker's keep-alive (any accepted message counts as one too). */
+void sl_book_keepalive(sl_book *b, const uint8_t maker[SL_PUBLIC_KEY_BYTES], uint64_t now_ms);
+/* Expiry, tombstones and silent makers, as of now_ms. */
+void sl_book_tick(sl_book *b, uint64_t now_ms);
+/* 1 and *out filled while removals are queued (reason and id), else 0. */
+int sl_book_next_removed(sl_book *b, sl_book_removal *out);
+
+const sl_order *sl_book_get(const sl_book *b, const uint8_t id[SL_ORDER_ID_BYTES]);
+/* What still rests of an order (its amount less fills), 0 if absent. */
+uint64_t sl_book_remaining(const sl_book *b, const uint8_t id[SL_ORDER_ID_BYTES]);
+size_t sl_book_count(const sl_book *b);
+/* The order at position k of side in priority order (0 = best), or NULL. */
+const sl_order *sl_book_at(const sl_book *b, int side, size_t k);
+/* Up to max price levels of side, best first; returns how many. */
+size_t sl_book_depth(const sl_book *b, int side, sl_book_level *out, size_t max);
+/* The resting orders a taker's order would fill, in priority order: the
+ * taker buys (taker_side BID) from asks priced at most limit, or sells to
+ * bids priced at least limit (limit 0: any price), up to amount; orders of
+ * `taker` are skipped, and an order is filled partly only down to its
+ * min fill. Writes up to cap fills; returns how many. The book is not
+ * changed (sl_book_filled does that once a trade completes). */
+size_t sl_book_match(const sl_book *b, int taker_side, uint64_t amount, uint64_t limit,
+                     const uint8_t taker[SL_PUBLIC_KEY_BYTES], sl_book_fill *out, size_t cap);
+/* amount of an order traded: it rests with less, or goes (FILLED). */
+SL_MUST_CHECK int sl_book_filled(sl_book *b, const uint8_t id[SL_ORDER_ID_BYTES], uint64_t amount);
+
 #ifdef __cplusplus
 }
 #endif

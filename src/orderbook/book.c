@@ -1,0 +1,600 @@
+/*
+ * book.c — one pair's orderbook, sans-IO: opened order messages and the
+ * time in; the book, matches and removal events out.
+ *
+ * Convergence is the design rule: two peers that received the same
+ * messages, in any order, hold the same book. So priority within a price
+ * is the maker's created time (then the id), not arrival; a cancel that
+ * arrives before its order leaves a tombstone that refuses the order
+ * later; an update records which order it replaced, so the replaced one
+ * arriving late stays out, and of two updates of one order the higher
+ * seq wins wherever it arrives first. Rate and open-order caps are the
+ * exception (they are about what a peer is willing to hold).
+ *
+ * Structures: orders live in a pool of nodes, linked per price level in
+ * priority order; each side is a sorted array of levels (bids high to
+ * low, asks low to high); 32-byte ids and maker keys are found through
+ * one open-addressing table type.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NIL UINT32_MAX
+#define TOMBSTONE_LIFE_MS SL_ORDER_MAX_LIFE_MS /* a cancel of an order we never saw */
+
+/* ------------------------------------------------- 32-byte keyed table */
+
+typedef struct tab {
+  uint8_t (*keys)[32];
+  uint32_t *vals;
+  uint8_t *used;
+  size_t cap, n; /* cap a power of two, n <= cap / 2 */
+} tab;
+
+static size_t slot_of(const tab *t, const uint8_t k[32]) {
+  uint64_t h;
+  memcpy(&h, k, 8); /* ids are hashes and keys are random: the first bytes will do */
+  h ^= h >> 29;
+  h *= 0xbf58476d1ce4e5b9ull;
+  return (size_t)(h ^ (h >> 32)) & (t->cap - 1);
+}
+
+static uint32_t tab_get(const tab *t, const uint8_t k[32]) {
+  if (!t->cap) return NIL;
+  for (size_t s = slot_of(t, k);; s = (s + 1) & (t->cap - 1)) {
+    if (!t->used[s]) return NIL;
+    if (!memcmp(t->keys[s], k, 32)) return t->vals[s];
+  }
+}
+
+static int tab_put(tab *t, const uint8_t k[32], uint32_t v);
+
+static int tab_grow(tab *t) {
+  tab bigger = {0};
+  bigger.cap = t->cap ? t->cap * 2 : 64;
+  bigger.keys = malloc(bigger.cap * sizeof *bigger.keys);
+  bigger.vals = malloc(bigger.cap * sizeof *bigger.vals);
+  bigger.used = calloc(bigger.cap, 1);
+  if (!bigger.keys || !bigger.vals || !bigger.used) {
+    free(bigger.keys);
+    free(bigger.vals);
+    free(bigger.used);
+    return SL_ENOMEM;
+  }
+  for (size_t s = 0; s < t->cap; s++)
+    if (t->used[s]) (void)tab_put(&bigger, t->keys[s], t->vals[s]);
+  free(t->keys);
+  free(t->vals);
+  free(t->used);
+  *t = bigger;
+  return 0;
+}
+
+static int tab_put(tab *t, const uint8_t k[32], uint32_t v) {
+  if ((t->n + 1) * 2 > t->cap) {
+    int rc = tab_grow(t);
+    if (rc) return rc;
+  }
+  size_t s = slot_of(t, k);
+  while (t->used[s] && memcmp(t->keys[s], k, 32))
+    s = (s + 1) & (t->cap - 1);
+  if (!t->used[s]) t->n++;
+  t->used[s] = 1;
+  memcpy(t->keys[s], k, 32);
+  t->vals[s] = v;
+  return 0;
+}
+
+/* Linear probing's deletion: shift later entries of the run back. */
+static void tab_del(tab *t, const uint8_t k[32]) {
+  if (!t->cap) return;
+  size_t s = slot_of(t, k);
+  while (t->used[s] && memcmp(t->keys[s], k, 32))
+    s = (s + 1) & (t->cap - 1);
+  if (!t->used[s]) return;
+  t->used[s] = 0;
+  t->n--;
+  for (size_t j = (s + 1) & (t->cap - 1); t->used[j]; j = (j + 1) & (t->cap - 1)) {
+    size_t home = slot_of(t, t->keys[j]);
+    /* Move j into the hole at s unless its home lies cyclically in (s, j]. */
+    bool stays = s <= j ? (home > s && home <= j) : (home > s || home <= j);
+    if (stays) continue;
+    memcpy(t->keys[s], t->keys[j], 32);
+    t->vals[s] = t->vals[j];
+    t->used[s] = 1;
+    t->used[j] = 0;
+    s = j;
+  }
+}
+
+static void tab_free(tab *t) {
+  free(t->keys);
+  free(t->vals);
+  free(t->used);
+  memset(t, 0, sizeof *t);
+}
+
+/* ---------------------------------------------------------------- state */
+
+typedef struct node {
+  sl_order o;
+  uint64_t remaining;
+  uint32_t prev, next, maker;
+  bool used;
+} node;
+
+typedef struct level {
+  uint64_t price, amount;
+  uint32_t head, tail, count;
+} level;
+
+typedef struct side_levels {
+  level *v;
+  size_t n, cap;
+} side_levels;
+
+typedef struct maker_state {
+  uint8_t key[32];
+  uint32_t open;
+  uint64_t last_seen;
+  double tokens;
+  uint64_t tokens_at;
+} maker_state;
+
+/* A cancelled id (until its order would have expired), or an order an
+ * update replaced (with the winning update's seq and id). */
+typedef struct mark {
+  uint8_t id[32], by[32];
+  uint64_t until, seq;
+  uint32_t maker; /* the maker whose message made the mark */
+} mark;
+
+typedef struct marks {
+  mark *v;
+  size_t n, cap;
+  tab index;
+} marks;
+
+struct sl_book {
+  char base[SL_ORDER_ASSET_MAX + 1], quote[SL_ORDER_ASSET_MAX + 1];
+  sl_book_limits lim;
+  node *nodes;
+  size_t n_nodes, cap_nodes, count;
+  uint32_t free_list;
+  tab by_id;
+  side_levels sides[2];
+  maker_state *makers;
+  size_t n_makers, cap_makers;
+  tab maker_index;
+  marks cancelled, replaced;
+  sl_book_removal *removed;
+  size_t n_removed, head_removed, cap_removed;
+  int failed;
+};
+
+void sl_book_limits_default(sl_book_limits *l) {
+  if (!l) return;
+  l->max_orders = 100000;
+  l->max_open_per_maker = 100;
+  l->maker_rate = 20;
+  l->maker_burst = 100;
+  l->maker_silence_ms = 90000;
+}
+
+static void *grow(void *p, size_t *cap, size_t need, size_t size) {
+  if (need <= *cap) return p;
+  size_t c = *cap ? *cap * 2 : 16;
+  while (c < need)
+    c *= 2;
+  void *q = realloc(p, c * size);
+  if (q) *cap = c;
+  return q;
+}
+
+int sl_book_new(sl_book **out, const char *base, const char *quote, const sl_book_limits *lim) {
+  if (!out || !base || !quote) return SL_EINVAL;
+  *out = NULL;
+  size_t bl = strlen(base), ql = strlen(quote);
+  if (!bl || !ql || bl > SL_ORDER_ASSET_MAX || ql > SL_ORDER_ASSET_MAX) return SL_EORDER_PAIR;
+  sl_book *b = calloc(1, sizeof *b);
+  if (!b) return SL_ENOMEM;
+  memcpy(b->base, base, bl + 1);
+  memcpy(b->quote, quote, ql + 1);
+  if (lim)
+    b->lim = *lim;
+  else
+    sl_book_limits_default(&b->lim);
+  b->free_list = NIL;
+  *out = b;
+  return 0;
+}
+
+void sl_book_free(sl_book *b) {
+  if (!b) return;
+  free(b->nodes);
+  tab_free(&b->by_id);
+  for (int s = 0; s < 2; s++)
+    free(b->sides[s].v);
+  free(b->makers);
+  tab_free(&b->maker_index);
+  free(b->cancelled.v);
+  tab_free(&b->cancelled.index);
+  free(b->replaced.v);
+  tab_free(&b->replaced.index);
+  free(b->removed);
+  free(b);
+}
+
+/* --------------------------------------------------------------- makers */
+
+static uint32_t maker_of(sl_book *b, const uint8_t key[32], uint64_t now) {
+  uint32_t m = tab_get(&b->maker_index, key);
+  if (m != NIL) return m;
+  maker_state *v = grow(b->makers, &b->cap_makers, b->n_makers + 1, sizeof *v);
+  if (!v) return NIL;
+  b->makers = v;
+  m = (uint32_t)b->n_makers;
+  if (tab_put(&b->maker_index, key, m) != 0) return NIL;
+  b->n_makers++;
+  memset(&v[m], 0, sizeof v[m]);
+  memcpy(v[m].key, key, 32);
+  v[m].tokens = b->lim.maker_burst;
+  v[m].tokens_at = now;
+  v[m].last_seen = now;
+  return m;
+}
+
+/* A token bucket per maker: one message costs one token. */
+static bool maker_spend(sl_book *b, uint32_t m, uint64_t now) {
+  maker_state *k = &b->makers[m];
+  if (now > k->tokens_at) {
+    k->tokens += (double)(now - k->tokens_at) * b->lim.maker_rate / 1000.0;
+    if (k->tokens > b->lim.maker_burst) k->tokens = b->lim.maker_burst;
+    k->tokens_at = now;
+  }
+  if (k->tokens < 1) return false;
+  k->tokens -= 1;
+  return true;
+}
+
+/* ---------------------------------------------------------------- marks */
+
+static mark *mark_get(marks *ms, const uint8_t id[32]) {
+  uint32_t i = tab_get(&ms->index, id);
+  return i == NIL ? NULL : &ms->v[i];
+}
+
+static mark *mark_add(marks *ms, const uint8_t id[32]) {
+  mark *v = grow(ms->v, &ms->cap, ms->n + 1, sizeof *v);
+  if (!v) return NULL;
+  ms->v = v;
+  if (tab_put(&ms->index, id, (uint32_t)ms->n) != 0) return NULL;
+  mark *k = &v[ms->n++];
+  memset(k, 0, sizeof *k);
+  memcpy(k->id, id, 32);
+  return k;
+}
+
+static void marks_expire(marks *ms, uint64_t now) {
+  for (size_t i = 0; i < ms->n;) {
+    if (ms->v[i].until > now) {
+      i++;
+      continue;
+    }
+    tab_del(&ms->index, ms->v[i].id);
+    if (i != ms->n - 1) {
+      ms->v[i] = ms->v[ms->n - 1];
+      (void)tab_put(&ms->index, ms->v[i].id, (uint32_t)i); /* an existing key: no growth */
+    }
+    ms->n--;
+  }
+}
+
+/* ------------------------------------------------------ levels and nodes */
+
+/* Does price a come before price b on this side? */
+static bool better(int side, uint64_t a, uint64_t b) {
+  return side == SL_ORDER_BID ? a > b : a < b;
+}
+
+/* The index of price's level, or where it would go (*found false). */
+static size_t level_find(const side_levels *sl, int side, uint64_t price, bool *found) {
+  size_t lo = 0, hi = sl->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (sl->v[mid].price == price) {
+      *found = true;
+      return mid;
+    }
+    if (better(side, sl->v[mid].price, price))
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  *found = false;
+  return lo;
+}
+
+/* Within a level: earlier created first, then the smaller id. */
+static bool before(const node *a, const node *b) {
+  if (a->o.created_ms != b->o.created_ms) return a->o.created_ms < b->o.created_ms;
+  return memcmp(a->o.id, b->o.id, 32) < 0;
+}
+
+static uint32_t node_alloc(sl_book *b) {
+  if (b->free_list != NIL) {
+    uint32_t i = b->free_list;
+    b->free_list = b->nodes[i].next;
+    return i;
+  }
+  node *v = grow(b->nodes, &b->cap_nodes, b->n_nodes + 1, sizeof *v);
+  if (!v) return NIL;
+  b->nodes = v;
+  return (uint32_t)b->n_nodes++;
+}
+
+static int insert(sl_book *b, const sl_order *o, uint32_t m) {
+  side_levels *sl = &b->sides[o->side];
+  bool found;
+  size_t li = level_find(sl, o->side, o->price, &found);
+  if (!found) {
+    level *v = grow(sl->v, &sl->cap, sl->n + 1, sizeof *v);
+    if (!v) return SL_ENOMEM;
+    sl->v = v;
+    memmove(&v[li + 1], &v[li], (sl->n - li) * sizeof *v);
+    v[li] = (level){o->price, 0, NIL, NIL, 0};
+    sl->n++;
+  }
+  uint32_t i = node_alloc(b);
+  if (i == NIL) return SL_ENOMEM;
+  if (tab_put(&b->by_id, o->id, i) != 0) {
+    b->nodes[i].next = b->free_list;
+    b->free_list = i;
+    return SL_ENOMEM;
+  }
+  node *n = &b->nodes[i];
+  n->o = *o;
+  n->remaining = o->amount;
+  n->maker = m;
+  n->used = true;
+  level *lv = &sl->v[li];
+  /* From the tail back: new orders are usually the latest. */
+  uint32_t after = lv->tail;
+  while (after != NIL && before(n, &b->nodes[after]))
+    after = b->nodes[after].prev;
+  n->prev = after;
+  n->next = after == NIL ? lv->head : b->nodes[after].next;
+  if (n->next != NIL)
+    b->nodes[n->next].prev = i;
+  else
+    lv->tail = i;
+  if (after != NIL)
+    b->nodes[after].next = i;
+  else
+    lv->head = i;
+  lv->amount += n->remaining;
+  lv->count++;
+  b->makers[m].open++;
+  b->count++;
+  return 0;
+}
+
+static void queue_removal(sl_book *b, const uint8_t id[32], int reason) {
+  if (b->head_removed == b->n_removed) b->head_removed = b->n_removed = 0;
+  sl_book_removal *v = grow(b->removed, &b->cap_removed, b->n_removed + 1, sizeof *v);
+  if (!v) {
+    b->failed = SL_ENOMEM;
+    return;
+  }
+  b->removed = v;
+  memcpy(v[b->n_removed].id, id, 32);
+  v[b->n_removed++].reason = reason;
+}
+
+static void remove_node(sl_book *b, uint32_t i, int reason) {
+  node *n = &b->nodes[i];
+  side_levels *sl = &b->sides[n->o.side];
+  bool found;
+  size_t li = level_find(sl, n->o.side, n->o.price, &found);
+  level *lv = &sl->v[li];
+  if (n->prev != NIL)
+    b->nodes[n->prev].next = n->next;
+  else
+    lv->head = n->next;
+  if (n->next != NIL)
+    b->nodes[n->next].prev = n->prev;
+  else
+    lv->tail = n->prev;
+  lv->amount -= n->remaining;
+  if (--lv->count == 0) {
+    memmove(&sl->v[li], &sl->v[li + 1], (sl->n - li - 1) * sizeof *lv);
+    sl->n--;
+  }
+  b->makers[n->maker].open--;
+  b->count--;
+  tab_del(&b->by_id, n->o.id);
+  queue_removal(b, n->o.id, reason);
+  n->used = false;
+  n->next = b->free_list;
+  b->free_list = i;
+}
+
+/* ---------------------------------------------------------------- apply */
+
+static int apply_cancel(sl_book *b, const sl_order *o, uint32_t m) {
+  uint32_t i = tab_get(&b->by_id, o->target);
+  if (i != NIL && b->nodes[i].maker != m) return SL_EORDER_UNKNOWN; /* not theirs to cancel */
+  mark *k = mark_get(&b->cancelled, o->target);
+  if (k) return 1; /* cancelled already */
+  if (!(k = mark_add(&b->cancelled, o->target))) return SL_ENOMEM;
+  k->maker = m;
+  k->until = i != NIL ? b->nodes[i].o.expires_ms : o->created_ms + TOMBSTONE_LIFE_MS;
+  memcpy(k->by, o->id, 32);
+  if (i != NIL) remove_node(b, i, SL_BOOK_CANCELLED);
+  return 0;
+}
+
+/* An update replaces its target: remember it (the target may arrive
+ * later), and of two updates of one target keep the higher seq. */
+static int apply_replacement(sl_book *b, const sl_order *o, uint32_t m) {
+  uint32_t t = tab_get(&b->by_id, o->target);
+  if (t != NIL && b->nodes[t].maker != m) return SL_EORDER_UNKNOWN;
+  mark *k = mark_get(&b->replaced, o->target);
+  if (k && k->maker == m) {
+    if (k->seq >= o->seq) return SL_EORDER_STALE;
+    uint32_t older = tab_get(&b->by_id, k->by);
+    if (older != NIL) remove_node(b, older, SL_BOOK_REPLACED);
+  } else if (!k && !(k = mark_add(&b->replaced, o->target))) {
+    return SL_ENOMEM;
+  }
+  k->maker = m;
+  k->seq = o->seq;
+  k->until = o->expires_ms > o->created_ms + TOMBSTONE_LIFE_MS ? o->expires_ms
+                                                               : o->created_ms + TOMBSTONE_LIFE_MS;
+  memcpy(k->by, o->id, 32);
+  if (t != NIL) remove_node(b, t, SL_BOOK_REPLACED);
+  return 0;
+}
+
+/* Is this order out because of a mark (cancelled, or replaced by its own
+ * maker's update)? */
+static int marked_out(sl_book *b, const sl_order *o, uint32_t m) {
+  const mark *c = mark_get(&b->cancelled, o->id);
+  if (c && c->maker == m) return SL_EORDER_CANCELLED;
+  const mark *r = mark_get(&b->replaced, o->id);
+  if (r && r->maker == m) return SL_EORDER_STALE;
+  return 0;
+}
+
+int sl_book_apply(sl_book *b, const sl_order *o, uint64_t now_ms) {
+  if (!b || !o) return SL_EINVAL;
+  if (b->failed) return b->failed;
+  if (o->kind != SL_ORDER_CANCEL) {
+    if (strcmp(o->base, b->base) || strcmp(o->quote, b->quote)) return SL_EORDER_PAIR;
+    if (o->expires_ms <= now_ms) return SL_EORDER_EXPIRED;
+    if (tab_get(&b->by_id, o->id) != NIL) return 1;
+  }
+  uint32_t m = maker_of(b, o->maker, now_ms);
+  if (m == NIL) return SL_ENOMEM;
+  if (!maker_spend(b, m, now_ms)) return SL_EORDER_LIMIT;
+  b->makers[m].last_seen = now_ms > b->makers[m].last_seen ? now_ms : b->makers[m].last_seen;
+  if (o->kind == SL_ORDER_CANCEL) return apply_cancel(b, o, m);
+  int rc = marked_out(b, o, m);
+  if (rc) return rc;
+  if (b->makers[m].open >= b->lim.max_open_per_maker && o->kind == SL_ORDER_CREATE)
+    return SL_EORDER_LIMIT;
+  if (b->count >= b->lim.max_orders && o->kind == SL_ORDER_CREATE) return SL_EORDER_LIMIT;
+  if (o->kind == SL_ORDER_UPDATE && (rc = apply_replacement(b, o, m)) != 0) return rc;
+  return insert(b, o, m);
+}
+
+void sl_book_keepalive(sl_book *b, const uint8_t key[SL_PUBLIC_KEY_BYTES], uint64_t now_ms) {
+  if (!b || !key) return;
+  uint32_t m = tab_get(&b->maker_index, key);
+  if (m != NIL && now_ms > b->makers[m].last_seen) b->makers[m].last_seen = now_ms;
+}
+
+void sl_book_tick(sl_book *b, uint64_t now_ms) {
+  if (!b) return;
+  for (uint32_t i = 0; i < b->n_nodes; i++) {
+    node *n = &b->nodes[i];
+    if (!n->used) continue;
+    if (n->o.expires_ms <= now_ms)
+      remove_node(b, i, SL_BOOK_EXPIRED);
+    else if (b->makers[n->maker].last_seen + b->lim.maker_silence_ms <= now_ms)
+      remove_node(b, i, SL_BOOK_MAKER_GONE);
+  }
+  marks_expire(&b->cancelled, now_ms);
+  marks_expire(&b->replaced, now_ms);
+}
+
+int sl_book_next_removed(sl_book *b, sl_book_removal *out) {
+  if (!b || !out || b->head_removed == b->n_removed) return 0;
+  *out = b->removed[b->head_removed++];
+  return 1;
+}
+
+/* --------------------------------------------------------------- queries */
+
+const sl_order *sl_book_get(const sl_book *b, const uint8_t id[SL_ORDER_ID_BYTES]) {
+  uint32_t i = b && id ? tab_get(&b->by_id, id) : NIL;
+  return i == NIL ? NULL : &b->nodes[i].o;
+}
+
+uint64_t sl_book_remaining(const sl_book *b, const uint8_t id[SL_ORDER_ID_BYTES]) {
+  uint32_t i = b && id ? tab_get(&b->by_id, id) : NIL;
+  return i == NIL ? 0 : b->nodes[i].remaining;
+}
+
+size_t sl_book_count(const sl_book *b) { return b ? b->count : 0; }
+
+const sl_order *sl_book_at(const sl_book *b, int side, size_t k) {
+  if (!b || (side != SL_ORDER_BID && side != SL_ORDER_ASK)) return NULL;
+  const side_levels *sl = &b->sides[side];
+  for (size_t li = 0; li < sl->n; li++) {
+    if (k >= sl->v[li].count) {
+      k -= sl->v[li].count;
+      continue;
+    }
+    uint32_t i = sl->v[li].head;
+    while (k--)
+      i = b->nodes[i].next;
+    return &b->nodes[i].o;
+  }
+  return NULL;
+}
+
+size_t sl_book_depth(const sl_book *b, int side, sl_book_level *out, size_t max) {
+  if (!b || !out || (side != SL_ORDER_BID && side != SL_ORDER_ASK)) return 0;
+  const side_levels *sl = &b->sides[side];
+  size_t n = sl->n < max ? sl->n : max;
+  for (size_t li = 0; li < n; li++)
+    out[li] = (sl_book_level){sl->v[li].price, sl->v[li].amount, sl->v[li].count};
+  return n;
+}
+
+size_t sl_book_match(const sl_book *b, int taker_side, uint64_t amount, uint64_t limit,
+                     const uint8_t taker[SL_PUBLIC_KEY_BYTES], sl_book_fill *out, size_t cap) {
+  if (!b || !out || (taker_side != SL_ORDER_BID && taker_side != SL_ORDER_ASK)) return 0;
+  int side = taker_side == SL_ORDER_BID ? SL_ORDER_ASK : SL_ORDER_BID;
+  const side_levels *sl = &b->sides[side];
+  size_t n = 0;
+  for (size_t li = 0; li < sl->n && amount && n < cap; li++) {
+    uint64_t price = sl->v[li].price;
+    if (limit && better(side, limit, price)) break; /* past the taker's limit */
+    for (uint32_t i = sl->v[li].head; i != NIL && amount && n < cap; i = b->nodes[i].next) {
+      const node *o = &b->nodes[i];
+      if (taker && !memcmp(o->o.maker, taker, 32)) continue; /* no trading with oneself */
+      uint64_t take = o->remaining < amount ? o->remaining : amount;
+      /* A partial fill may not go below the order's minimum; what is left
+       * of an order smaller than its minimum goes whole or not at all. */
+      uint64_t floor = o->o.min_fill < o->remaining ? o->o.min_fill : o->remaining;
+      if (take < floor) continue;
+      memcpy(out[n].id, o->o.id, 32);
+      out[n].price = price;
+      out[n].amount = take;
+      n++;
+      amount -= take;
+    }
+  }
+  return n;
+}
+
+int sl_book_filled(sl_book *b, const uint8_t id[SL_ORDER_ID_BYTES], uint64_t amount) {
+  uint32_t i = b && id ? tab_get(&b->by_id, id) : NIL;
+  if (i == NIL) return b && id ? SL_EORDER_UNKNOWN : SL_EINVAL;
+  node *n = &b->nodes[i];
+  if (!amount || amount > n->remaining) return SL_EORDER_RANGE;
+  if (amount == n->remaining) {
+    remove_node(b, i, SL_BOOK_FILLED);
+    return 0;
+  }
+  bool found;
+  side_levels *sl = &b->sides[n->o.side];
+  size_t li = level_find(sl, n->o.side, n->o.price, &found);
+  sl->v[li].amount -= amount;
+  n->remaining -= amount;
+  return 0;
+}

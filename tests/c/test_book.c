@@ -1,0 +1,315 @@
+/* test_book.c — one pair's book: price-time priority (the maker's time,
+ * then the id), depth, matching (partial fills, limits, minimum fills,
+ * no self-trade), fills, cancels and their tombstones, updates and what
+ * they replace, expiry and silent makers, caps, and the design rule: the
+ * same messages in any order give the same book. */
+#include "check.h"
+#include "internal.h"
+
+#define T0 1764676800000ull
+
+static sl_identity *makers[4];
+
+static sl_order msg(int who, int kind, int side, uint64_t price, uint64_t amount, uint64_t created,
+                    uint64_t seq) {
+  sl_order o;
+  memset(&o, 0, sizeof o);
+  o.kind = kind;
+  strcpy(o.base, "BTC");
+  strcpy(o.quote, "USDT");
+  o.side = side;
+  o.price = price;
+  o.amount = amount;
+  o.created_ms = created;
+  o.expires_ms = created + 3600000;
+  o.seq = seq;
+  uint8_t buf[SL_ORDER_MAX_BYTES];
+  size_t len;
+  CHECK_EQ(sl_order_seal(&o, makers[who], buf, sizeof buf, &len), 0);
+  return o;
+}
+
+static sl_order order(int who, int side, uint64_t price, uint64_t amount, uint64_t created) {
+  static uint64_t seq = 1;
+  return msg(who, SL_ORDER_CREATE, side, price, amount, created, seq++);
+}
+
+static sl_order cancel(int who, const sl_order *of, uint64_t seq) {
+  sl_order c;
+  memset(&c, 0, sizeof c);
+  c.kind = SL_ORDER_CANCEL;
+  memcpy(c.target, of->id, 32);
+  c.created_ms = of->created_ms + 1;
+  c.seq = seq;
+  uint8_t buf[SL_ORDER_MAX_BYTES];
+  size_t len;
+  CHECK_EQ(sl_order_seal(&c, makers[who], buf, sizeof buf, &len), 0);
+  return c;
+}
+
+static sl_order update(int who, const sl_order *of, uint64_t price, uint64_t seq) {
+  sl_order u = *of;
+  u.kind = SL_ORDER_UPDATE;
+  u.price = price;
+  u.seq = seq;
+  u.created_ms = of->created_ms + 2;
+  memcpy(u.target, of->id, 32);
+  uint8_t buf[SL_ORDER_MAX_BYTES];
+  size_t len;
+  CHECK_EQ(sl_order_seal(&u, makers[who], buf, sizeof buf, &len), 0);
+  return u;
+}
+
+static sl_book *new_book(void) {
+  sl_book *b = NULL;
+  CHECK_EQ(sl_book_new(&b, "BTC", "USDT", NULL), 0);
+  return b;
+}
+
+static int removed(sl_book *b, const sl_order *o) {
+  sl_book_removal r;
+  int reason = 0;
+  while (sl_book_next_removed(b, &r) == 1)
+    if (!memcmp(r.id, o->id, 32)) reason = r.reason;
+  return reason;
+}
+
+static void test_priority_and_depth(void) {
+  sl_book *b = new_book();
+  sl_order b1 = order(0, SL_ORDER_BID, 100, 5, T0 + 2), b2 = order(1, SL_ORDER_BID, 101, 3, T0 + 3),
+           b3 = order(2, SL_ORDER_BID, 100, 7, T0 + 1);
+  sl_order a1 = order(0, SL_ORDER_ASK, 105, 4, T0 + 5), a2 = order(1, SL_ORDER_ASK, 103, 2, T0 + 6);
+  const sl_order *all[] = {&b1, &b2, &b3, &a1, &a2};
+  for (int k = 0; k < 5; k++)
+    CHECK_EQ(sl_book_apply(b, all[k], T0), 0);
+  CHECK_EQ(sl_book_count(b), 5);
+  CHECK_EQ(sl_book_apply(b, &b1, T0), 1); /* known already */
+  /* Bids: 101, then 100 by the maker's time (b3 before b1). */
+  CHECK(sl_book_at(b, SL_ORDER_BID, 0) == sl_book_get(b, b2.id));
+  CHECK(!memcmp(sl_book_at(b, SL_ORDER_BID, 1)->id, b3.id, 32));
+  CHECK(!memcmp(sl_book_at(b, SL_ORDER_BID, 2)->id, b1.id, 32));
+  CHECK(sl_book_at(b, SL_ORDER_BID, 3) == NULL);
+  CHECK(!memcmp(sl_book_at(b, SL_ORDER_ASK, 0)->id, a2.id, 32));
+  sl_book_level lv[4];
+  CHECK_EQ(sl_book_depth(b, SL_ORDER_BID, lv, 4), 2);
+  CHECK_EQ(lv[0].price, 101);
+  CHECK_EQ(lv[1].price, 100);
+  CHECK_EQ(lv[1].amount, 12);
+  CHECK_EQ(lv[1].orders, 2);
+  CHECK_EQ(sl_book_depth(b, SL_ORDER_ASK, lv, 1), 1);
+  CHECK_EQ(lv[0].price, 103);
+  /* Same price and time: the smaller id first. */
+  sl_order t1 = order(3, SL_ORDER_ASK, 110, 1, T0 + 9), t2 = order(3, SL_ORDER_ASK, 110, 1, T0 + 9);
+  CHECK_EQ(sl_book_apply(b, &t2, T0), 0);
+  CHECK_EQ(sl_book_apply(b, &t1, T0), 0);
+  const sl_order *first = memcmp(t1.id, t2.id, 32) < 0 ? &t1 : &t2;
+  CHECK(!memcmp(sl_book_at(b, SL_ORDER_ASK, 2)->id, first->id, 32));
+  /* Wrong pair, expired. */
+  sl_order other = b1;
+  strcpy(other.quote, "EUR");
+  CHECK_EQ(sl_book_apply(b, &other, T0), SL_EORDER_PAIR);
+  CHECK_EQ(sl_book_apply(b, &b1, b1.expires_ms), SL_EORDER_EXPIRED);
+  sl_book_free(b);
+}
+
+static void test_match_and_fill(void) {
+  sl_book *b = new_book();
+  sl_order a1 = order(0, SL_ORDER_ASK, 100, 5, T0 + 1), a2 = order(1, SL_ORDER_ASK, 100, 5, T0 + 2),
+           a3 = order(2, SL_ORDER_ASK, 102, 10, T0 + 3), mine = order(3, SL_ORDER_ASK, 99, 50, T0);
+  a2.min_fill = 4; /* set after sealing: the book trusts what it is given */
+  const sl_order *all[] = {&a1, &a2, &a3, &mine};
+  for (int k = 0; k < 4; k++)
+    CHECK_EQ(sl_book_apply(b, all[k], T0), 0);
+  sl_book_fill f[8];
+  const uint8_t *taker = sl_identity_public_key(makers[3]);
+  /* Buy 12 at up to 102: a1 5, a2 5, a3 2; our own ask at 99 skipped. */
+  CHECK_EQ(sl_book_match(b, SL_ORDER_BID, 12, 102, taker, f, 8), 3);
+  CHECK(!memcmp(f[0].id, a1.id, 32) && f[0].amount == 5 && f[0].price == 100);
+  CHECK(!memcmp(f[1].id, a2.id, 32) && f[1].amount == 5);
+  CHECK(!memcmp(f[2].id, a3.id, 32) && f[2].amount == 2 && f[2].price == 102);
+  /* A limit of 100 stops before a3. */
+  CHECK_EQ(sl_book_match(b, SL_ORDER_BID, 12, 100, taker, f, 8), 2);
+  /* Buy 7: a1 5, then a2 would get 2 < its min fill 4: skipped; a3 2. */
+  CHECK_EQ(sl_book_match(b, SL_ORDER_BID, 7, 0, taker, f, 8), 2);
+  CHECK(!memcmp(f[1].id, a3.id, 32) && f[1].amount == 2);
+  /* Without a taker key, the 99 ask comes first. */
+  CHECK_EQ(sl_book_match(b, SL_ORDER_BID, 1, 0, NULL, f, 8), 1);
+  CHECK(!memcmp(f[0].id, mine.id, 32));
+  /* Selling to bids: none. */
+  CHECK_EQ(sl_book_match(b, SL_ORDER_ASK, 5, 0, NULL, f, 8), 0);
+  CHECK_EQ(sl_book_count(b), 4); /* matching changes nothing */
+  /* Fills: a partial one, then the rest. */
+  CHECK_EQ(sl_book_filled(b, a1.id, 2), 0);
+  CHECK_EQ(sl_book_remaining(b, a1.id), 3);
+  sl_book_level lv[4];
+  CHECK_EQ(sl_book_depth(b, SL_ORDER_ASK, lv, 4), 3);
+  CHECK_EQ(lv[1].amount, 8);
+  CHECK_EQ(sl_book_filled(b, a1.id, 4), SL_EORDER_RANGE);
+  CHECK_EQ(sl_book_filled(b, a1.id, 3), 0);
+  CHECK_EQ(removed(b, &a1), SL_BOOK_FILLED);
+  CHECK(sl_book_get(b, a1.id) == NULL);
+  CHECK_EQ(sl_book_filled(b, a1.id, 1), SL_EORDER_UNKNOWN);
+  sl_book_free(b);
+}
+
+static void test_cancel_and_update(void) {
+  sl_book *b = new_book();
+  sl_order o = order(0, SL_ORDER_BID, 100, 5, T0);
+  CHECK_EQ(sl_book_apply(b, &o, T0), 0);
+  sl_order theirs = cancel(1, &o, 1);
+  CHECK_EQ(sl_book_apply(b, &theirs, T0), SL_EORDER_UNKNOWN); /* not their order */
+  sl_order c = cancel(0, &o, 2);
+  CHECK_EQ(sl_book_apply(b, &c, T0), 0);
+  CHECK_EQ(removed(b, &o), SL_BOOK_CANCELLED);
+  CHECK_EQ(sl_book_apply(b, &c, T0), 1);
+  CHECK_EQ(sl_book_apply(b, &o, T0), SL_EORDER_CANCELLED); /* its tombstone */
+  /* A cancel that arrives before its order. */
+  sl_order late = order(0, SL_ORDER_ASK, 120, 1, T0);
+  sl_order early = cancel(0, &late, 3);
+  CHECK_EQ(sl_book_apply(b, &early, T0), 0);
+  CHECK_EQ(sl_book_apply(b, &late, T0), SL_EORDER_CANCELLED);
+  /* Updates: the target goes (REPLACED), the update rests. */
+  sl_order p = order(1, SL_ORDER_ASK, 130, 2, T0);
+  CHECK_EQ(sl_book_apply(b, &p, T0), 0);
+  sl_order u1 = update(1, &p, 129, 10), u2 = update(1, &p, 128, 11);
+  CHECK_EQ(sl_book_apply(b, &u1, T0), 0);
+  CHECK_EQ(removed(b, &p), SL_BOOK_REPLACED);
+  CHECK(sl_book_get(b, u1.id) != NULL);
+  CHECK_EQ(sl_book_apply(b, &p, T0), SL_EORDER_STALE); /* replaced: stays out */
+  CHECK_EQ(sl_book_apply(b, &u2, T0), 0);              /* higher seq: takes over */
+  CHECK_EQ(removed(b, &u1), SL_BOOK_REPLACED);
+  CHECK_EQ(sl_book_apply(b, &u1, T0), SL_EORDER_STALE); /* lower seq: refused */
+  CHECK_EQ(sl_book_count(b), 1);
+  CHECK_EQ(sl_book_at(b, SL_ORDER_ASK, 0)->price, 128);
+  sl_order foreign = update(2, &u2, 1, 50);
+  CHECK_EQ(sl_book_apply(b, &foreign, T0), SL_EORDER_UNKNOWN); /* not theirs to replace */
+  sl_book_free(b);
+}
+
+static void test_expiry_and_silence(void) {
+  sl_book_limits lim;
+  sl_book_limits_default(&lim);
+  sl_book *b = NULL;
+  CHECK_EQ(sl_book_new(&b, "BTC", "USDT", &lim), 0);
+  sl_order o = order(0, SL_ORDER_BID, 100, 5, T0), q = order(1, SL_ORDER_BID, 99, 5, T0);
+  o.expires_ms = T0 + 30000;
+  CHECK_EQ(sl_book_apply(b, &o, T0), 0);
+  CHECK_EQ(sl_book_apply(b, &q, T0), 0);
+  sl_book_tick(b, T0 + 29999);
+  CHECK_EQ(sl_book_count(b), 2);
+  sl_book_tick(b, T0 + 30000);
+  CHECK_EQ(removed(b, &o), SL_BOOK_EXPIRED);
+  CHECK_EQ(sl_book_apply(b, &o, T0 + 30000), SL_EORDER_EXPIRED);
+  /* Maker 1 keeps alive; then falls silent for 90 s. */
+  sl_book_keepalive(b, sl_identity_public_key(makers[1]), T0 + 60000);
+  sl_book_tick(b, T0 + 120000);
+  CHECK_EQ(sl_book_count(b), 1);
+  sl_book_tick(b, T0 + 150000);
+  CHECK_EQ(removed(b, &q), SL_BOOK_MAKER_GONE);
+  CHECK_EQ(sl_book_count(b), 0);
+  sl_book_free(b);
+}
+
+static void test_caps(void) {
+  sl_book_limits lim;
+  sl_book_limits_default(&lim);
+  lim.max_open_per_maker = 3;
+  lim.maker_burst = 5;
+  lim.maker_rate = 1;
+  sl_book *b = NULL;
+  CHECK_EQ(sl_book_new(&b, "BTC", "USDT", &lim), 0);
+  for (int k = 0; k < 3; k++) {
+    sl_order o = order(0, SL_ORDER_BID, 100 + (uint64_t)k, 1, T0);
+    CHECK_EQ(sl_book_apply(b, &o, T0), 0);
+  }
+  sl_order more = order(0, SL_ORDER_BID, 90, 1, T0);
+  CHECK_EQ(sl_book_apply(b, &more, T0), SL_EORDER_LIMIT); /* 3 open orders */
+  /* Maker 1 sends cancels (no open-order cap): 5 pass, the 6th is past
+   * the rate, and one more passes a second later. */
+  for (int k = 0; k < 5; k++) {
+    sl_order c = cancel(1, &more, 10 + (uint64_t)k);
+    c.target[0] ^= (uint8_t)(k + 1); /* distinct unknown targets */
+    CHECK_EQ(sl_book_apply(b, &c, T0), 0);
+  }
+  sl_order c6 = cancel(1, &more, 20);
+  CHECK_EQ(sl_book_apply(b, &c6, T0), SL_EORDER_LIMIT);
+  CHECK_EQ(sl_book_apply(b, &c6, T0 + 1000), 0);
+  sl_book_free(b);
+  CHECK_EQ(sl_book_new(&b, "", "USDT", NULL), SL_EORDER_PAIR);
+}
+
+/* The design rule: any arrival order of the same messages gives the same
+ * book. */
+static void list(sl_book *b, uint8_t out[][32], size_t *n) {
+  *n = 0;
+  for (int side = 0; side < 2; side++)
+    for (size_t k = 0; sl_book_at(b, side, k); k++)
+      memcpy(out[(*n)++], sl_book_at(b, side, k)->id, 32);
+}
+
+static void test_convergence(void) {
+  enum { N = 120 };
+  static sl_order msgs[N];
+  uint64_t r = 99;
+  size_t n = 0;
+  for (int k = 0; k < 60; k++) {
+    r = r * 6364136223846793005ull + 1;
+    msgs[n++] = order((int)(r >> 60) & 3, (int)(r >> 40) & 1, 90 + (r >> 33) % 20,
+                      1 + (r >> 20) % 9, T0 + (r >> 50) % 1000);
+  }
+  for (int k = 0; k < 60; k++) {
+    r = r * 6364136223846793005ull + 1;
+    const sl_order *of = &msgs[(r >> 33) % 60];
+    int who = 0;
+    while (memcmp(sl_identity_public_key(makers[who]), of->maker, 32))
+      who++;
+    msgs[n++] = (r >> 40) & 1 ? cancel(who, of, 1000 + (uint64_t)k)
+                              : update(who, of, 80 + (r >> 20) % 30, 1000 + (uint64_t)k);
+  }
+  sl_book_limits lim;
+  sl_book_limits_default(&lim);
+  lim.maker_burst = 1000;
+  static uint8_t first[N][32], other[N][32];
+  size_t n_first = 0;
+  for (int trial = 0; trial < 8; trial++) {
+    sl_book *b = NULL;
+    CHECK_EQ(sl_book_new(&b, "BTC", "USDT", &lim), 0);
+    size_t order_of[N];
+    for (size_t k = 0; k < N; k++)
+      order_of[k] = k;
+    for (size_t k = N; trial && k > 1; k--) {
+      r = r * 6364136223846793005ull + 1;
+      size_t j = (r >> 33) % k, t = order_of[k - 1];
+      order_of[k - 1] = order_of[j];
+      order_of[j] = t;
+    }
+    for (size_t k = 0; k < N; k++)
+      (void)sl_book_apply(b, &msgs[order_of[k]], T0);
+    size_t m;
+    list(b, trial ? other : first, trial ? &m : &n_first);
+    if (trial) {
+      CHECK_EQ(m, n_first);
+      CHECK(!memcmp(first, other, m * 32));
+    }
+    sl_book_free(b);
+  }
+  CHECK(n_first > 10);
+}
+
+int main(void) {
+  if (sl_init() != 0) return 1;
+  for (int k = 0; k < 4; k++) {
+    uint8_t seed[32] = {0};
+    seed[0] = (uint8_t)(0x40 + k);
+    CHECK_EQ(sl_identity_from_seed(&makers[k], seed), 0);
+  }
+  test_priority_and_depth();
+  test_match_and_fill();
+  test_cancel_and_update();
+  test_expiry_and_silence();
+  test_caps();
+  test_convergence();
+  for (int k = 0; k < 4; k++)
+    sl_identity_free(makers[k]);
+  return check_summary("book");
+}
