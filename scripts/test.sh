@@ -52,7 +52,7 @@ gcc_build() { # the native build with gcc too: its warnings differ from clang's
 # core (src/wasm/ holds EM_JS blocks cppcheck cannot parse).
 format_and_lint() {
   local files rc=0
-  mapfile -t files < <(git ls-files 'src/*.c' 'src/*.h' 'tests/c/*.c' 'tests/c/*.h' 'tests/fuzz/*.c' 'bench/native/*.c')
+  mapfile -t files < <(git ls-files 'src/*.c' 'src/*.h' 'tests/c/*.c' 'tests/c/*.h' 'tests/fuzz/*.c' 'bench/native/*.c' 'bench/sim/*.c')
   clang-format --dry-run --Werror "${files[@]}" || { echo "run: clang-format -i on the files above"; rc=1; }
   cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance --std=c11 --inline-suppr \
     -I src -I src/include -i src/wasm src/ || rc=1

@@ -26,26 +26,40 @@
 
 /* ------------------------------------------------- 32-byte keyed table */
 
+typedef struct slot {
+  uint64_t tag; /* the key's first 8 bytes: most probes stop here, in one cache line */
+  uint32_t val;
+  uint32_t used;
+} slot;
+
 typedef struct tab {
+  slot *slots;
   uint8_t (*keys)[32];
-  uint32_t *vals;
-  uint8_t *used;
   size_t cap, n; /* cap a power of two, n <= cap / 2 */
 } tab;
 
-static size_t slot_of(const tab *t, const uint8_t k[32]) {
+static uint64_t tag_of(const uint8_t k[32]) {
   uint64_t h;
   memcpy(&h, k, 8); /* ids are hashes and keys are random: the first bytes will do */
-  h ^= h >> 29;
+  return h;
+}
+
+static size_t home_of(const tab *t, uint64_t tag) {
+  uint64_t h = tag ^ (tag >> 29);
   h *= 0xbf58476d1ce4e5b9ull;
   return (size_t)(h ^ (h >> 32)) & (t->cap - 1);
 }
 
+static bool same(const tab *t, size_t s, uint64_t tag, const uint8_t k[32]) {
+  return t->slots[s].tag == tag && !memcmp(t->keys[s], k, 32);
+}
+
 static uint32_t tab_get(const tab *t, const uint8_t k[32]) {
   if (!t->cap) return NIL;
-  for (size_t s = slot_of(t, k);; s = (s + 1) & (t->cap - 1)) {
-    if (!t->used[s]) return NIL;
-    if (!memcmp(t->keys[s], k, 32)) return t->vals[s];
+  uint64_t tag = tag_of(k);
+  for (size_t s = home_of(t, tag);; s = (s + 1) & (t->cap - 1)) {
+    if (!t->slots[s].used) return NIL;
+    if (same(t, s, tag, k)) return t->slots[s].val;
   }
 }
 
@@ -54,20 +68,17 @@ static int tab_put(tab *t, const uint8_t k[32], uint32_t v);
 static int tab_grow(tab *t) {
   tab bigger = {0};
   bigger.cap = t->cap ? t->cap * 2 : 64;
+  bigger.slots = calloc(bigger.cap, sizeof *bigger.slots);
   bigger.keys = malloc(bigger.cap * sizeof *bigger.keys);
-  bigger.vals = malloc(bigger.cap * sizeof *bigger.vals);
-  bigger.used = calloc(bigger.cap, 1);
-  if (!bigger.keys || !bigger.vals || !bigger.used) {
+  if (!bigger.slots || !bigger.keys) {
+    free(bigger.slots);
     free(bigger.keys);
-    free(bigger.vals);
-    free(bigger.used);
     return SL_ENOMEM;
   }
   for (size_t s = 0; s < t->cap; s++)
-    if (t->used[s]) (void)tab_put(&bigger, t->keys[s], t->vals[s]);
+    if (t->slots[s].used) (void)tab_put(&bigger, t->keys[s], t->slots[s].val);
+  free(t->slots);
   free(t->keys);
-  free(t->vals);
-  free(t->used);
   *t = bigger;
   return 0;
 }
@@ -77,42 +88,44 @@ static int tab_put(tab *t, const uint8_t k[32], uint32_t v) {
     int rc = tab_grow(t);
     if (rc) return rc;
   }
-  size_t s = slot_of(t, k);
-  while (t->used[s] && memcmp(t->keys[s], k, 32))
+  uint64_t tag = tag_of(k);
+  size_t s = home_of(t, tag);
+  while (t->slots[s].used && !same(t, s, tag, k))
     s = (s + 1) & (t->cap - 1);
-  if (!t->used[s]) t->n++;
-  t->used[s] = 1;
-  memcpy(t->keys[s], k, 32);
-  t->vals[s] = v;
+  if (!t->slots[s].used) {
+    t->n++;
+    memcpy(t->keys[s], k, 32);
+    t->slots[s] = (slot){tag, v, 1};
+  }
+  t->slots[s].val = v;
   return 0;
 }
 
 /* Linear probing's deletion: shift later entries of the run back. */
 static void tab_del(tab *t, const uint8_t k[32]) {
   if (!t->cap) return;
-  size_t s = slot_of(t, k);
-  while (t->used[s] && memcmp(t->keys[s], k, 32))
+  uint64_t tag = tag_of(k);
+  size_t s = home_of(t, tag);
+  while (t->slots[s].used && !same(t, s, tag, k))
     s = (s + 1) & (t->cap - 1);
-  if (!t->used[s]) return;
-  t->used[s] = 0;
+  if (!t->slots[s].used) return;
+  t->slots[s].used = 0;
   t->n--;
-  for (size_t j = (s + 1) & (t->cap - 1); t->used[j]; j = (j + 1) & (t->cap - 1)) {
-    size_t home = slot_of(t, t->keys[j]);
+  for (size_t j = (s + 1) & (t->cap - 1); t->slots[j].used; j = (j + 1) & (t->cap - 1)) {
+    size_t home = home_of(t, t->slots[j].tag);
     /* Move j into the hole at s unless its home lies cyclically in (s, j]. */
     bool stays = s <= j ? (home > s && home <= j) : (home > s || home <= j);
     if (stays) continue;
+    t->slots[s] = t->slots[j];
     memcpy(t->keys[s], t->keys[j], 32);
-    t->vals[s] = t->vals[j];
-    t->used[s] = 1;
-    t->used[j] = 0;
+    t->slots[j].used = 0;
     s = j;
   }
 }
 
 static void tab_free(tab *t) {
+  free(t->slots);
   free(t->keys);
-  free(t->vals);
-  free(t->used);
   memset(t, 0, sizeof *t);
 }
 
@@ -124,6 +137,10 @@ typedef struct node {
   uint32_t prev, next, maker;
   bool used;
 } node;
+
+#define CHUNK 4096
+
+static node *node_at(const struct sl_book *b, uint32_t i);
 
 typedef struct level {
   uint64_t price, amount;
@@ -160,8 +177,8 @@ typedef struct marks {
 struct sl_book {
   char base[SL_ORDER_ASSET_MAX + 1], quote[SL_ORDER_ASSET_MAX + 1];
   sl_book_limits lim;
-  node *nodes;
-  size_t n_nodes, cap_nodes, count;
+  node **chunks; /* nodes in chunks of CHUNK: they never move, and growing copies nothing */
+  size_t n_nodes, n_chunks, cap_chunks, count;
   uint32_t free_list;
   tab by_id;
   side_levels sides[2];
@@ -173,6 +190,8 @@ struct sl_book {
   size_t n_removed, head_removed, cap_removed;
   int failed;
 };
+
+static node *node_at(const sl_book *b, uint32_t i) { return &b->chunks[i / CHUNK][i % CHUNK]; }
 
 void sl_book_limits_default(sl_book_limits *l) {
   if (!l) return;
@@ -213,7 +232,9 @@ int sl_book_new(sl_book **out, const char *base, const char *quote, const sl_boo
 
 void sl_book_free(sl_book *b) {
   if (!b) return;
-  free(b->nodes);
+  for (size_t c = 0; c < b->n_chunks; c++)
+    free(b->chunks[c]);
+  free(b->chunks);
   tab_free(&b->by_id);
   for (int s = 0; s < 2; s++)
     free(b->sides[s].v);
@@ -326,12 +347,16 @@ static bool before(const node *a, const node *b) {
 static uint32_t node_alloc(sl_book *b) {
   if (b->free_list != NIL) {
     uint32_t i = b->free_list;
-    b->free_list = b->nodes[i].next;
+    b->free_list = node_at(b, i)->next;
     return i;
   }
-  node *v = grow(b->nodes, &b->cap_nodes, b->n_nodes + 1, sizeof *v);
-  if (!v) return NIL;
-  b->nodes = v;
+  if (b->n_nodes == b->n_chunks * CHUNK) {
+    node **v = grow(b->chunks, &b->cap_chunks, b->n_chunks + 1, sizeof *v);
+    if (!v) return NIL;
+    b->chunks = v;
+    if (!(v[b->n_chunks] = malloc(CHUNK * sizeof **v))) return NIL;
+    b->n_chunks++;
+  }
   return (uint32_t)b->n_nodes++;
 }
 
@@ -350,11 +375,11 @@ static int insert(sl_book *b, const sl_order *o, uint32_t m) {
   uint32_t i = node_alloc(b);
   if (i == NIL) return SL_ENOMEM;
   if (tab_put(&b->by_id, o->id, i) != 0) {
-    b->nodes[i].next = b->free_list;
+    (*node_at(b, i)).next = b->free_list;
     b->free_list = i;
     return SL_ENOMEM;
   }
-  node *n = &b->nodes[i];
+  node *n = &(*node_at(b, i));
   n->o = *o;
   n->remaining = o->amount;
   n->maker = m;
@@ -362,16 +387,16 @@ static int insert(sl_book *b, const sl_order *o, uint32_t m) {
   level *lv = &sl->v[li];
   /* From the tail back: new orders are usually the latest. */
   uint32_t after = lv->tail;
-  while (after != NIL && before(n, &b->nodes[after]))
-    after = b->nodes[after].prev;
+  while (after != NIL && before(n, &(*node_at(b, after))))
+    after = (*node_at(b, after)).prev;
   n->prev = after;
-  n->next = after == NIL ? lv->head : b->nodes[after].next;
+  n->next = after == NIL ? lv->head : (*node_at(b, after)).next;
   if (n->next != NIL)
-    b->nodes[n->next].prev = i;
+    (*node_at(b, n->next)).prev = i;
   else
     lv->tail = i;
   if (after != NIL)
-    b->nodes[after].next = i;
+    (*node_at(b, after)).next = i;
   else
     lv->head = i;
   lv->amount += n->remaining;
@@ -394,17 +419,17 @@ static void queue_removal(sl_book *b, const uint8_t id[32], int reason) {
 }
 
 static void remove_node(sl_book *b, uint32_t i, int reason) {
-  node *n = &b->nodes[i];
+  node *n = &(*node_at(b, i));
   side_levels *sl = &b->sides[n->o.side];
   bool found;
   size_t li = level_find(sl, n->o.side, n->o.price, &found);
   level *lv = &sl->v[li];
   if (n->prev != NIL)
-    b->nodes[n->prev].next = n->next;
+    (*node_at(b, n->prev)).next = n->next;
   else
     lv->head = n->next;
   if (n->next != NIL)
-    b->nodes[n->next].prev = n->prev;
+    (*node_at(b, n->next)).prev = n->prev;
   else
     lv->tail = n->prev;
   lv->amount -= n->remaining;
@@ -425,12 +450,12 @@ static void remove_node(sl_book *b, uint32_t i, int reason) {
 
 static int apply_cancel(sl_book *b, const sl_order *o, uint32_t m) {
   uint32_t i = tab_get(&b->by_id, o->target);
-  if (i != NIL && b->nodes[i].maker != m) return SL_EORDER_UNKNOWN; /* not theirs to cancel */
+  if (i != NIL && (*node_at(b, i)).maker != m) return SL_EORDER_UNKNOWN; /* not theirs to cancel */
   mark *k = mark_get(&b->cancelled, o->target);
   if (k) return 1; /* cancelled already */
   if (!(k = mark_add(&b->cancelled, o->target))) return SL_ENOMEM;
   k->maker = m;
-  k->until = i != NIL ? b->nodes[i].o.expires_ms : o->created_ms + TOMBSTONE_LIFE_MS;
+  k->until = i != NIL ? (*node_at(b, i)).o.expires_ms : o->created_ms + TOMBSTONE_LIFE_MS;
   memcpy(k->by, o->id, 32);
   if (i != NIL) remove_node(b, i, SL_BOOK_CANCELLED);
   return 0;
@@ -440,7 +465,7 @@ static int apply_cancel(sl_book *b, const sl_order *o, uint32_t m) {
  * later), and of two updates of one target keep the higher seq. */
 static int apply_replacement(sl_book *b, const sl_order *o, uint32_t m) {
   uint32_t t = tab_get(&b->by_id, o->target);
-  if (t != NIL && b->nodes[t].maker != m) return SL_EORDER_UNKNOWN;
+  if (t != NIL && (*node_at(b, t)).maker != m) return SL_EORDER_UNKNOWN;
   mark *k = mark_get(&b->replaced, o->target);
   if (k && k->maker == m) {
     if (k->seq >= o->seq) return SL_EORDER_STALE;
@@ -499,7 +524,7 @@ void sl_book_keepalive(sl_book *b, const uint8_t key[SL_PUBLIC_KEY_BYTES], uint6
 void sl_book_tick(sl_book *b, uint64_t now_ms) {
   if (!b) return;
   for (uint32_t i = 0; i < b->n_nodes; i++) {
-    node *n = &b->nodes[i];
+    node *n = &(*node_at(b, i));
     if (!n->used) continue;
     if (n->o.expires_ms <= now_ms)
       remove_node(b, i, SL_BOOK_EXPIRED);
@@ -520,12 +545,12 @@ int sl_book_next_removed(sl_book *b, sl_book_removal *out) {
 
 const sl_order *sl_book_get(const sl_book *b, const uint8_t id[SL_ORDER_ID_BYTES]) {
   uint32_t i = b && id ? tab_get(&b->by_id, id) : NIL;
-  return i == NIL ? NULL : &b->nodes[i].o;
+  return i == NIL ? NULL : &(*node_at(b, i)).o;
 }
 
 uint64_t sl_book_remaining(const sl_book *b, const uint8_t id[SL_ORDER_ID_BYTES]) {
   uint32_t i = b && id ? tab_get(&b->by_id, id) : NIL;
-  return i == NIL ? 0 : b->nodes[i].remaining;
+  return i == NIL ? 0 : (*node_at(b, i)).remaining;
 }
 
 size_t sl_book_count(const sl_book *b) { return b ? b->count : 0; }
@@ -540,8 +565,8 @@ const sl_order *sl_book_at(const sl_book *b, int side, size_t k) {
     }
     uint32_t i = sl->v[li].head;
     while (k--)
-      i = b->nodes[i].next;
-    return &b->nodes[i].o;
+      i = (*node_at(b, i)).next;
+    return &(*node_at(b, i)).o;
   }
   return NULL;
 }
@@ -564,8 +589,8 @@ size_t sl_book_match(const sl_book *b, int taker_side, uint64_t amount, uint64_t
   for (size_t li = 0; li < sl->n && amount && n < cap; li++) {
     uint64_t price = sl->v[li].price;
     if (limit && better(side, limit, price)) break; /* past the taker's limit */
-    for (uint32_t i = sl->v[li].head; i != NIL && amount && n < cap; i = b->nodes[i].next) {
-      const node *o = &b->nodes[i];
+    for (uint32_t i = sl->v[li].head; i != NIL && amount && n < cap; i = (*node_at(b, i)).next) {
+      const node *o = &(*node_at(b, i));
       if (taker && !memcmp(o->o.maker, taker, 32)) continue; /* no trading with oneself */
       uint64_t take = o->remaining < amount ? o->remaining : amount;
       /* A partial fill may not go below the order's minimum; what is left
@@ -585,7 +610,7 @@ size_t sl_book_match(const sl_book *b, int taker_side, uint64_t amount, uint64_t
 int sl_book_filled(sl_book *b, const uint8_t id[SL_ORDER_ID_BYTES], uint64_t amount) {
   uint32_t i = b && id ? tab_get(&b->by_id, id) : NIL;
   if (i == NIL) return b && id ? SL_EORDER_UNKNOWN : SL_EINVAL;
-  node *n = &b->nodes[i];
+  node *n = &(*node_at(b, i));
   if (!amount || amount > n->remaining) return SL_EORDER_RANGE;
   if (amount == n->remaining) {
     remove_node(b, i, SL_BOOK_FILLED);
