@@ -159,7 +159,8 @@ static double bench_book(void) {
   for (size_t k = 0; k < OPS; k++) {
     uint32_t dice = (uint32_t)(next(&r) % 10);
     if (dice < 6 || n_live == 0) {
-      if (sl_book_apply(b, &orders[placed], 1000000) == 0) live[n_live++] = (uint32_t)placed;
+      if (sl_book_apply(b, &orders[placed], NULL, 0, 1000000) == 0)
+        live[n_live++] = (uint32_t)placed;
       placed++;
     } else if (dice < 9) {
       size_t j = next(&r) % n_live;
@@ -167,7 +168,7 @@ static double bench_book(void) {
       memcpy(cancel.maker, o->maker, 32);
       memcpy(cancel.target, o->id, 32);
       cancel.created_ms = 1000000;
-      must(sl_book_apply(b, &cancel, 1000000));
+      must(sl_book_apply(b, &cancel, NULL, 0, 1000000));
       live[j] = live[--n_live];
     } else {
       matched += sl_book_match(b, (int)(next(&r) & 1), 1 + next(&r) % 300, 0, NULL, fills, 16);

@@ -1006,14 +1006,17 @@ typedef struct sl_book_fill {
 SL_MUST_CHECK int sl_book_new(sl_book **out, const char *base, const char *quote,
                               const sl_book_limits *lim);
 void sl_book_free(sl_book *b);
-/* An opened message (sl_order_open) for this pair. Create: added unless
+/* An opened message (sl_order_open) for this pair, with its bytes (kept
+ * for sl_book_get and for peers that sync; NULL and 0 keeps none).
+ * Create: added unless
  * known, cancelled or replaced already. Update: replaces its target (the
  * same maker's; a later-arriving target stays out) unless a higher seq
  * replaced it first. Cancel: removes its target, and keeps a tombstone
  * until the order would have expired. 0, or the reason it was refused:
  * SL_EORDER_PAIR, _EXPIRED, _LIMIT, _STALE, _UNKNOWN (cancel of an order
  * of another maker), _CANCELLED; 1 if it was known already. */
-int sl_book_apply(sl_book *b, const sl_order *o, uint64_t now_ms);
+int sl_book_apply(sl_book *b, const sl_order *o, const uint8_t *msg, size_t msg_len,
+                  uint64_t now_ms);
 /* A maker's keep-alive (any accepted message counts as one too). */
 void sl_book_keepalive(sl_book *b, const uint8_t maker[SL_PUBLIC_KEY_BYTES], uint64_t now_ms);
 /* Expiry, tombstones and silent makers, as of now_ms. */
@@ -1021,12 +1024,18 @@ void sl_book_tick(sl_book *b, uint64_t now_ms);
 /* 1 and *out filled while removals are queued (reason and id), else 0. */
 int sl_book_next_removed(sl_book *b, sl_book_removal *out);
 
-const sl_order *sl_book_get(const sl_book *b, const uint8_t id[SL_ORDER_ID_BYTES]);
+/* An order in the book into *out (with its data and signature when its
+ * message was kept). 0 or SL_EORDER_UNKNOWN. */
+int sl_book_get(const sl_book *b, const uint8_t id[SL_ORDER_ID_BYTES], sl_order *out);
+/* The order's signed message as applied (valid until the order leaves). */
+int sl_book_message(const sl_book *b, const uint8_t id[SL_ORDER_ID_BYTES], const uint8_t **msg,
+                    size_t *len);
 /* What still rests of an order (its amount less fills), 0 if absent. */
 uint64_t sl_book_remaining(const sl_book *b, const uint8_t id[SL_ORDER_ID_BYTES]);
 size_t sl_book_count(const sl_book *b);
-/* The order at position k of side in priority order (0 = best), or NULL. */
-const sl_order *sl_book_at(const sl_book *b, int side, size_t k);
+/* The id of the order at position k of side in priority order (0 =
+ * best), or NULL. */
+const uint8_t *sl_book_at(const sl_book *b, int side, size_t k);
 /* Up to max price levels of side, best first; returns how many. */
 size_t sl_book_depth(const sl_book *b, int side, sl_book_level *out, size_t max);
 /* The resting orders a taker's order would fill, in priority order: the

@@ -27,15 +27,20 @@
 /* ------------------------------------------------- 32-byte keyed table */
 
 typedef struct slot {
-  uint64_t tag; /* the key's first 8 bytes: most probes stop here, in one cache line */
+  uint64_t tag; /* the key's first 8 bytes: most probes end here, in one cache line */
   uint32_t val;
   uint32_t used;
 } slot;
 
+/* Keys are not copied into the table: key(ctx, val) finds a value's key
+ * where it lives (the order's node, the mark, the maker). */
+typedef const uint8_t *(*key_fn)(const void *ctx, uint32_t val);
+
 typedef struct tab {
   slot *slots;
-  uint8_t (*keys)[32];
   size_t cap, n; /* cap a power of two, n <= cap / 2 */
+  key_fn key;
+  const void *ctx;
 } tab;
 
 static uint64_t tag_of(const uint8_t k[32]) {
@@ -51,7 +56,7 @@ static size_t home_of(const tab *t, uint64_t tag) {
 }
 
 static bool same(const tab *t, size_t s, uint64_t tag, const uint8_t k[32]) {
-  return t->slots[s].tag == tag && !memcmp(t->keys[s], k, 32);
+  return t->slots[s].tag == tag && !memcmp(t->key(t->ctx, t->slots[s].val), k, 32);
 }
 
 static uint32_t tab_get(const tab *t, const uint8_t k[32]) {
@@ -63,26 +68,26 @@ static uint32_t tab_get(const tab *t, const uint8_t k[32]) {
   }
 }
 
-static int tab_put(tab *t, const uint8_t k[32], uint32_t v);
-
 static int tab_grow(tab *t) {
-  tab bigger = {0};
-  bigger.cap = t->cap ? t->cap * 2 : 64;
-  bigger.slots = calloc(bigger.cap, sizeof *bigger.slots);
-  bigger.keys = malloc(bigger.cap * sizeof *bigger.keys);
-  if (!bigger.slots || !bigger.keys) {
-    free(bigger.slots);
-    free(bigger.keys);
-    return SL_ENOMEM;
+  size_t cap = t->cap ? t->cap * 2 : 64;
+  slot *v = calloc(cap, sizeof *v);
+  if (!v) return SL_ENOMEM;
+  for (size_t s = 0; s < t->cap; s++) {
+    if (!t->slots[s].used) continue;
+    uint64_t h = t->slots[s].tag ^ (t->slots[s].tag >> 29);
+    h *= 0xbf58476d1ce4e5b9ull;
+    size_t j = (size_t)(h ^ (h >> 32)) & (cap - 1);
+    while (v[j].used)
+      j = (j + 1) & (cap - 1);
+    v[j] = t->slots[s];
   }
-  for (size_t s = 0; s < t->cap; s++)
-    if (t->slots[s].used) (void)tab_put(&bigger, t->keys[s], t->slots[s].val);
   free(t->slots);
-  free(t->keys);
-  *t = bigger;
+  t->slots = v;
+  t->cap = cap;
   return 0;
 }
 
+/* Sets k's value (k must be findable through t->key once v is stored). */
 static int tab_put(tab *t, const uint8_t k[32], uint32_t v) {
   if ((t->n + 1) * 2 > t->cap) {
     int rc = tab_grow(t);
@@ -92,12 +97,8 @@ static int tab_put(tab *t, const uint8_t k[32], uint32_t v) {
   size_t s = home_of(t, tag);
   while (t->slots[s].used && !same(t, s, tag, k))
     s = (s + 1) & (t->cap - 1);
-  if (!t->slots[s].used) {
-    t->n++;
-    memcpy(t->keys[s], k, 32);
-    t->slots[s] = (slot){tag, v, 1};
-  }
-  t->slots[s].val = v;
+  if (!t->slots[s].used) t->n++;
+  t->slots[s] = (slot){tag, v, 1};
   return 0;
 }
 
@@ -117,7 +118,6 @@ static void tab_del(tab *t, const uint8_t k[32]) {
     bool stays = s <= j ? (home > s && home <= j) : (home > s || home <= j);
     if (stays) continue;
     t->slots[s] = t->slots[j];
-    memcpy(t->keys[s], t->keys[j], 32);
     t->slots[j].used = 0;
     s = j;
   }
@@ -125,15 +125,20 @@ static void tab_del(tab *t, const uint8_t k[32]) {
 
 static void tab_free(tab *t) {
   free(t->slots);
-  free(t->keys);
-  memset(t, 0, sizeof *t);
+  t->slots = NULL;
+  t->cap = t->n = 0;
 }
 
 /* ---------------------------------------------------------------- state */
 
+/* An order as the book keeps it: what priority, matching and expiry
+ * need, and the message's bytes (for get and for peers that sync). */
 typedef struct node {
-  sl_order o;
-  uint64_t remaining;
+  uint8_t id[SL_ORDER_ID_BYTES];
+  uint64_t price, amount, remaining, min_fill, created_ms, expires_ms, seq;
+  uint8_t *wire; /* the signed message, or NULL when the caller gave none */
+  uint16_t wire_len;
+  uint8_t side, kind;
   uint32_t prev, next, maker;
   bool used;
 } node;
@@ -193,6 +198,14 @@ struct sl_book {
 
 static node *node_at(const sl_book *b, uint32_t i) { return &b->chunks[i / CHUNK][i % CHUNK]; }
 
+static const uint8_t *node_key(const void *ctx, uint32_t i) { return node_at(ctx, i)->id; }
+static const uint8_t *maker_key(const void *ctx, uint32_t i) {
+  return ((const sl_book *)ctx)->makers[i].key;
+}
+static const uint8_t *mark_key(const void *ctx, uint32_t i) {
+  return ((const marks *)ctx)->v[i].id;
+}
+
 void sl_book_limits_default(sl_book_limits *l) {
   if (!l) return;
   l->max_orders = 100000;
@@ -226,12 +239,18 @@ int sl_book_new(sl_book **out, const char *base, const char *quote, const sl_boo
   else
     sl_book_limits_default(&b->lim);
   b->free_list = NIL;
+  b->by_id = (tab){.key = node_key, .ctx = b};
+  b->maker_index = (tab){.key = maker_key, .ctx = b};
+  b->cancelled.index = (tab){.key = mark_key, .ctx = &b->cancelled};
+  b->replaced.index = (tab){.key = mark_key, .ctx = &b->replaced};
   *out = b;
   return 0;
 }
 
 void sl_book_free(sl_book *b) {
   if (!b) return;
+  for (uint32_t i = 0; i < b->n_nodes; i++)
+    if (node_at(b, i)->used) free(node_at(b, i)->wire);
   for (size_t c = 0; c < b->n_chunks; c++)
     free(b->chunks[c]);
   free(b->chunks);
@@ -257,10 +276,10 @@ static uint32_t maker_of(sl_book *b, const uint8_t key[32], uint64_t now) {
   if (!v) return NIL;
   b->makers = v;
   m = (uint32_t)b->n_makers;
-  if (tab_put(&b->maker_index, key, m) != 0) return NIL;
-  b->n_makers++;
   memset(&v[m], 0, sizeof v[m]);
   memcpy(v[m].key, key, 32);
+  if (tab_put(&b->maker_index, key, m) != 0) return NIL;
+  b->n_makers++;
   v[m].tokens = b->lim.maker_burst;
   v[m].tokens_at = now;
   v[m].last_seen = now;
@@ -291,10 +310,11 @@ static mark *mark_add(marks *ms, const uint8_t id[32]) {
   mark *v = grow(ms->v, &ms->cap, ms->n + 1, sizeof *v);
   if (!v) return NULL;
   ms->v = v;
-  if (tab_put(&ms->index, id, (uint32_t)ms->n) != 0) return NULL;
-  mark *k = &v[ms->n++];
+  mark *k = &v[ms->n];
   memset(k, 0, sizeof *k);
   memcpy(k->id, id, 32);
+  if (tab_put(&ms->index, id, (uint32_t)ms->n) != 0) return NULL;
+  ms->n++;
   return k;
 }
 
@@ -340,8 +360,8 @@ static size_t level_find(const side_levels *sl, int side, uint64_t price, bool *
 
 /* Within a level: earlier created first, then the smaller id. */
 static bool before(const node *a, const node *b) {
-  if (a->o.created_ms != b->o.created_ms) return a->o.created_ms < b->o.created_ms;
-  return memcmp(a->o.id, b->o.id, 32) < 0;
+  if (a->created_ms != b->created_ms) return a->created_ms < b->created_ms;
+  return memcmp(a->id, b->id, 32) < 0;
 }
 
 static uint32_t node_alloc(sl_book *b) {
@@ -360,7 +380,7 @@ static uint32_t node_alloc(sl_book *b) {
   return (uint32_t)b->n_nodes++;
 }
 
-static int insert(sl_book *b, const sl_order *o, uint32_t m) {
+static int insert(sl_book *b, const sl_order *o, const uint8_t *wire, size_t wire_len, uint32_t m) {
   side_levels *sl = &b->sides[o->side];
   bool found;
   size_t li = level_find(sl, o->side, o->price, &found);
@@ -374,29 +394,38 @@ static int insert(sl_book *b, const sl_order *o, uint32_t m) {
   }
   uint32_t i = node_alloc(b);
   if (i == NIL) return SL_ENOMEM;
-  if (tab_put(&b->by_id, o->id, i) != 0) {
-    (*node_at(b, i)).next = b->free_list;
-    b->free_list = i;
-    return SL_ENOMEM;
-  }
-  node *n = &(*node_at(b, i));
-  n->o = *o;
-  n->remaining = o->amount;
+  node *n = node_at(b, i);
+  memset(n, 0, sizeof *n);
+  memcpy(n->id, o->id, SL_ORDER_ID_BYTES);
+  n->price = o->price;
+  n->amount = n->remaining = o->amount;
+  n->min_fill = o->min_fill;
+  n->created_ms = o->created_ms;
+  n->expires_ms = o->expires_ms;
+  n->seq = o->seq;
+  n->side = (uint8_t)o->side;
+  n->kind = (uint8_t)o->kind;
   n->maker = m;
+  if (wire && wire_len) {
+    if (!(n->wire = malloc(wire_len))) goto oom;
+    memcpy(n->wire, wire, wire_len);
+    n->wire_len = (uint16_t)wire_len;
+  }
+  if (tab_put(&b->by_id, o->id, i) != 0) goto oom;
   n->used = true;
   level *lv = &sl->v[li];
   /* From the tail back: new orders are usually the latest. */
   uint32_t after = lv->tail;
-  while (after != NIL && before(n, &(*node_at(b, after))))
-    after = (*node_at(b, after)).prev;
+  while (after != NIL && before(n, node_at(b, after)))
+    after = node_at(b, after)->prev;
   n->prev = after;
-  n->next = after == NIL ? lv->head : (*node_at(b, after)).next;
+  n->next = after == NIL ? lv->head : node_at(b, after)->next;
   if (n->next != NIL)
-    (*node_at(b, n->next)).prev = i;
+    node_at(b, n->next)->prev = i;
   else
     lv->tail = i;
   if (after != NIL)
-    (*node_at(b, after)).next = i;
+    node_at(b, after)->next = i;
   else
     lv->head = i;
   lv->amount += n->remaining;
@@ -404,6 +433,11 @@ static int insert(sl_book *b, const sl_order *o, uint32_t m) {
   b->makers[m].open++;
   b->count++;
   return 0;
+oom:
+  free(n->wire);
+  n->next = b->free_list;
+  b->free_list = i;
+  return SL_ENOMEM;
 }
 
 static void queue_removal(sl_book *b, const uint8_t id[32], int reason) {
@@ -419,17 +453,17 @@ static void queue_removal(sl_book *b, const uint8_t id[32], int reason) {
 }
 
 static void remove_node(sl_book *b, uint32_t i, int reason) {
-  node *n = &(*node_at(b, i));
-  side_levels *sl = &b->sides[n->o.side];
+  node *n = node_at(b, i);
+  side_levels *sl = &b->sides[n->side];
   bool found;
-  size_t li = level_find(sl, n->o.side, n->o.price, &found);
+  size_t li = level_find(sl, n->side, n->price, &found);
   level *lv = &sl->v[li];
   if (n->prev != NIL)
-    (*node_at(b, n->prev)).next = n->next;
+    node_at(b, n->prev)->next = n->next;
   else
     lv->head = n->next;
   if (n->next != NIL)
-    (*node_at(b, n->next)).prev = n->prev;
+    node_at(b, n->next)->prev = n->prev;
   else
     lv->tail = n->prev;
   lv->amount -= n->remaining;
@@ -439,8 +473,10 @@ static void remove_node(sl_book *b, uint32_t i, int reason) {
   }
   b->makers[n->maker].open--;
   b->count--;
-  tab_del(&b->by_id, n->o.id);
-  queue_removal(b, n->o.id, reason);
+  tab_del(&b->by_id, n->id);
+  queue_removal(b, n->id, reason);
+  free(n->wire);
+  n->wire = NULL;
   n->used = false;
   n->next = b->free_list;
   b->free_list = i;
@@ -450,12 +486,12 @@ static void remove_node(sl_book *b, uint32_t i, int reason) {
 
 static int apply_cancel(sl_book *b, const sl_order *o, uint32_t m) {
   uint32_t i = tab_get(&b->by_id, o->target);
-  if (i != NIL && (*node_at(b, i)).maker != m) return SL_EORDER_UNKNOWN; /* not theirs to cancel */
+  if (i != NIL && node_at(b, i)->maker != m) return SL_EORDER_UNKNOWN; /* not theirs to cancel */
   mark *k = mark_get(&b->cancelled, o->target);
   if (k) return 1; /* cancelled already */
   if (!(k = mark_add(&b->cancelled, o->target))) return SL_ENOMEM;
   k->maker = m;
-  k->until = i != NIL ? (*node_at(b, i)).o.expires_ms : o->created_ms + TOMBSTONE_LIFE_MS;
+  k->until = i != NIL ? node_at(b, i)->expires_ms : o->created_ms + TOMBSTONE_LIFE_MS;
   memcpy(k->by, o->id, 32);
   if (i != NIL) remove_node(b, i, SL_BOOK_CANCELLED);
   return 0;
@@ -465,7 +501,7 @@ static int apply_cancel(sl_book *b, const sl_order *o, uint32_t m) {
  * later), and of two updates of one target keep the higher seq. */
 static int apply_replacement(sl_book *b, const sl_order *o, uint32_t m) {
   uint32_t t = tab_get(&b->by_id, o->target);
-  if (t != NIL && (*node_at(b, t)).maker != m) return SL_EORDER_UNKNOWN;
+  if (t != NIL && node_at(b, t)->maker != m) return SL_EORDER_UNKNOWN;
   mark *k = mark_get(&b->replaced, o->target);
   if (k && k->maker == m) {
     if (k->seq >= o->seq) return SL_EORDER_STALE;
@@ -493,8 +529,9 @@ static int marked_out(sl_book *b, const sl_order *o, uint32_t m) {
   return 0;
 }
 
-int sl_book_apply(sl_book *b, const sl_order *o, uint64_t now_ms) {
-  if (!b || !o) return SL_EINVAL;
+int sl_book_apply(sl_book *b, const sl_order *o, const uint8_t *wire, size_t wire_len,
+                  uint64_t now_ms) {
+  if (!b || !o || (!wire && wire_len) || wire_len > SL_ORDER_MAX_BYTES) return SL_EINVAL;
   if (b->failed) return b->failed;
   if (o->kind != SL_ORDER_CANCEL) {
     if (strcmp(o->base, b->base) || strcmp(o->quote, b->quote)) return SL_EORDER_PAIR;
@@ -512,7 +549,7 @@ int sl_book_apply(sl_book *b, const sl_order *o, uint64_t now_ms) {
     return SL_EORDER_LIMIT;
   if (b->count >= b->lim.max_orders && o->kind == SL_ORDER_CREATE) return SL_EORDER_LIMIT;
   if (o->kind == SL_ORDER_UPDATE && (rc = apply_replacement(b, o, m)) != 0) return rc;
-  return insert(b, o, m);
+  return insert(b, o, wire, wire_len, m);
 }
 
 void sl_book_keepalive(sl_book *b, const uint8_t key[SL_PUBLIC_KEY_BYTES], uint64_t now_ms) {
@@ -524,9 +561,9 @@ void sl_book_keepalive(sl_book *b, const uint8_t key[SL_PUBLIC_KEY_BYTES], uint6
 void sl_book_tick(sl_book *b, uint64_t now_ms) {
   if (!b) return;
   for (uint32_t i = 0; i < b->n_nodes; i++) {
-    node *n = &(*node_at(b, i));
+    node *n = node_at(b, i);
     if (!n->used) continue;
-    if (n->o.expires_ms <= now_ms)
+    if (n->expires_ms <= now_ms)
       remove_node(b, i, SL_BOOK_EXPIRED);
     else if (b->makers[n->maker].last_seen + b->lim.maker_silence_ms <= now_ms)
       remove_node(b, i, SL_BOOK_MAKER_GONE);
@@ -543,19 +580,47 @@ int sl_book_next_removed(sl_book *b, sl_book_removal *out) {
 
 /* --------------------------------------------------------------- queries */
 
-const sl_order *sl_book_get(const sl_book *b, const uint8_t id[SL_ORDER_ID_BYTES]) {
-  uint32_t i = b && id ? tab_get(&b->by_id, id) : NIL;
-  return i == NIL ? NULL : &(*node_at(b, i)).o;
+int sl_book_get(const sl_book *b, const uint8_t id[SL_ORDER_ID_BYTES], sl_order *out) {
+  uint32_t i = b && id && out ? tab_get(&b->by_id, id) : NIL;
+  if (i == NIL) return b && id && out ? SL_EORDER_UNKNOWN : SL_EINVAL;
+  const node *n = node_at(b, i);
+  size_t body;
+  if (n->wire && sl__order_decode(n->wire, n->wire_len, out, &body) == 0) return 0;
+  /* Kept without its message: the fields the book has. */
+  memset(out, 0, sizeof *out);
+  out->kind = n->kind;
+  memcpy(out->maker, b->makers[n->maker].key, 32);
+  memcpy(out->base, b->base, sizeof out->base);
+  memcpy(out->quote, b->quote, sizeof out->quote);
+  out->side = n->side;
+  out->price = n->price;
+  out->amount = n->amount;
+  out->min_fill = n->min_fill;
+  out->created_ms = n->created_ms;
+  out->expires_ms = n->expires_ms;
+  out->seq = n->seq;
+  memcpy(out->id, n->id, 32);
+  return 0;
+}
+
+int sl_book_message(const sl_book *b, const uint8_t id[SL_ORDER_ID_BYTES], const uint8_t **msg,
+                    size_t *len) {
+  uint32_t i = b && id && msg && len ? tab_get(&b->by_id, id) : NIL;
+  if (i == NIL || !node_at(b, i)->wire)
+    return b && id && msg && len ? SL_EORDER_UNKNOWN : SL_EINVAL;
+  *msg = node_at(b, i)->wire;
+  *len = node_at(b, i)->wire_len;
+  return 0;
 }
 
 uint64_t sl_book_remaining(const sl_book *b, const uint8_t id[SL_ORDER_ID_BYTES]) {
   uint32_t i = b && id ? tab_get(&b->by_id, id) : NIL;
-  return i == NIL ? 0 : (*node_at(b, i)).remaining;
+  return i == NIL ? 0 : node_at(b, i)->remaining;
 }
 
 size_t sl_book_count(const sl_book *b) { return b ? b->count : 0; }
 
-const sl_order *sl_book_at(const sl_book *b, int side, size_t k) {
+const uint8_t *sl_book_at(const sl_book *b, int side, size_t k) {
   if (!b || (side != SL_ORDER_BID && side != SL_ORDER_ASK)) return NULL;
   const side_levels *sl = &b->sides[side];
   for (size_t li = 0; li < sl->n; li++) {
@@ -565,8 +630,8 @@ const sl_order *sl_book_at(const sl_book *b, int side, size_t k) {
     }
     uint32_t i = sl->v[li].head;
     while (k--)
-      i = (*node_at(b, i)).next;
-    return &(*node_at(b, i)).o;
+      i = node_at(b, i)->next;
+    return node_at(b, i)->id;
   }
   return NULL;
 }
@@ -589,15 +654,15 @@ size_t sl_book_match(const sl_book *b, int taker_side, uint64_t amount, uint64_t
   for (size_t li = 0; li < sl->n && amount && n < cap; li++) {
     uint64_t price = sl->v[li].price;
     if (limit && better(side, limit, price)) break; /* past the taker's limit */
-    for (uint32_t i = sl->v[li].head; i != NIL && amount && n < cap; i = (*node_at(b, i)).next) {
-      const node *o = &(*node_at(b, i));
-      if (taker && !memcmp(o->o.maker, taker, 32)) continue; /* no trading with oneself */
+    for (uint32_t i = sl->v[li].head; i != NIL && amount && n < cap; i = node_at(b, i)->next) {
+      const node *o = node_at(b, i);
+      if (taker && !memcmp(b->makers[o->maker].key, taker, 32)) continue; /* not with oneself */
       uint64_t take = o->remaining < amount ? o->remaining : amount;
       /* A partial fill may not go below the order's minimum; what is left
        * of an order smaller than its minimum goes whole or not at all. */
-      uint64_t floor = o->o.min_fill < o->remaining ? o->o.min_fill : o->remaining;
+      uint64_t floor = o->min_fill < o->remaining ? o->min_fill : o->remaining;
       if (take < floor) continue;
-      memcpy(out[n].id, o->o.id, 32);
+      memcpy(out[n].id, o->id, 32);
       out[n].price = price;
       out[n].amount = take;
       n++;
@@ -610,15 +675,15 @@ size_t sl_book_match(const sl_book *b, int taker_side, uint64_t amount, uint64_t
 int sl_book_filled(sl_book *b, const uint8_t id[SL_ORDER_ID_BYTES], uint64_t amount) {
   uint32_t i = b && id ? tab_get(&b->by_id, id) : NIL;
   if (i == NIL) return b && id ? SL_EORDER_UNKNOWN : SL_EINVAL;
-  node *n = &(*node_at(b, i));
+  node *n = node_at(b, i);
   if (!amount || amount > n->remaining) return SL_EORDER_RANGE;
   if (amount == n->remaining) {
     remove_node(b, i, SL_BOOK_FILLED);
     return 0;
   }
   bool found;
-  side_levels *sl = &b->sides[n->o.side];
-  size_t li = level_find(sl, n->o.side, n->o.price, &found);
+  side_levels *sl = &b->sides[n->side];
+  size_t li = level_find(sl, n->side, n->price, &found);
   sl->v[li].amount -= amount;
   n->remaining -= amount;
   return 0;

@@ -81,15 +81,15 @@ static void test_priority_and_depth(void) {
   sl_order a1 = order(0, SL_ORDER_ASK, 105, 4, T0 + 5), a2 = order(1, SL_ORDER_ASK, 103, 2, T0 + 6);
   const sl_order *all[] = {&b1, &b2, &b3, &a1, &a2};
   for (int k = 0; k < 5; k++)
-    CHECK_EQ(sl_book_apply(b, all[k], T0), 0);
+    CHECK_EQ(sl_book_apply(b, all[k], NULL, 0, T0), 0);
   CHECK_EQ(sl_book_count(b), 5);
-  CHECK_EQ(sl_book_apply(b, &b1, T0), 1); /* known already */
+  CHECK_EQ(sl_book_apply(b, &b1, NULL, 0, T0), 1); /* known already */
   /* Bids: 101, then 100 by the maker's time (b3 before b1). */
-  CHECK(sl_book_at(b, SL_ORDER_BID, 0) == sl_book_get(b, b2.id));
-  CHECK(!memcmp(sl_book_at(b, SL_ORDER_BID, 1)->id, b3.id, 32));
-  CHECK(!memcmp(sl_book_at(b, SL_ORDER_BID, 2)->id, b1.id, 32));
+  CHECK(!memcmp(sl_book_at(b, SL_ORDER_BID, 0), b2.id, 32));
+  CHECK(!memcmp(sl_book_at(b, SL_ORDER_BID, 1), b3.id, 32));
+  CHECK(!memcmp(sl_book_at(b, SL_ORDER_BID, 2), b1.id, 32));
   CHECK(sl_book_at(b, SL_ORDER_BID, 3) == NULL);
-  CHECK(!memcmp(sl_book_at(b, SL_ORDER_ASK, 0)->id, a2.id, 32));
+  CHECK(!memcmp(sl_book_at(b, SL_ORDER_ASK, 0), a2.id, 32));
   sl_book_level lv[4];
   CHECK_EQ(sl_book_depth(b, SL_ORDER_BID, lv, 4), 2);
   CHECK_EQ(lv[0].price, 101);
@@ -100,15 +100,52 @@ static void test_priority_and_depth(void) {
   CHECK_EQ(lv[0].price, 103);
   /* Same price and time: the smaller id first. */
   sl_order t1 = order(3, SL_ORDER_ASK, 110, 1, T0 + 9), t2 = order(3, SL_ORDER_ASK, 110, 1, T0 + 9);
-  CHECK_EQ(sl_book_apply(b, &t2, T0), 0);
-  CHECK_EQ(sl_book_apply(b, &t1, T0), 0);
+  CHECK_EQ(sl_book_apply(b, &t2, NULL, 0, T0), 0);
+  CHECK_EQ(sl_book_apply(b, &t1, NULL, 0, T0), 0);
   const sl_order *first = memcmp(t1.id, t2.id, 32) < 0 ? &t1 : &t2;
-  CHECK(!memcmp(sl_book_at(b, SL_ORDER_ASK, 2)->id, first->id, 32));
+  CHECK(!memcmp(sl_book_at(b, SL_ORDER_ASK, 2), first->id, 32));
   /* Wrong pair, expired. */
   sl_order other = b1;
   strcpy(other.quote, "EUR");
-  CHECK_EQ(sl_book_apply(b, &other, T0), SL_EORDER_PAIR);
-  CHECK_EQ(sl_book_apply(b, &b1, b1.expires_ms), SL_EORDER_EXPIRED);
+  CHECK_EQ(sl_book_apply(b, &other, NULL, 0, T0), SL_EORDER_PAIR);
+  CHECK_EQ(sl_book_apply(b, &b1, NULL, 0, b1.expires_ms), SL_EORDER_EXPIRED);
+  sl_book_free(b);
+}
+
+/* With its message kept, an order comes back whole, and its bytes open. */
+static void test_messages(void) {
+  sl_book *b = new_book();
+  sl_order o;
+  memset(&o, 0, sizeof o);
+  o.kind = SL_ORDER_CREATE;
+  strcpy(o.base, "BTC");
+  strcpy(o.quote, "USDT");
+  o.side = SL_ORDER_BID;
+  o.price = 100;
+  o.amount = 3;
+  o.created_ms = T0;
+  o.expires_ms = T0 + 60000;
+  o.seq = 1;
+  memcpy(o.data, "payout", 6);
+  o.data_len = 6;
+  uint8_t wire[SL_ORDER_MAX_BYTES];
+  size_t len;
+  CHECK_EQ(sl_order_seal(&o, makers[0], wire, sizeof wire, &len), 0);
+  sl_order opened;
+  CHECK_EQ(sl_order_open(wire, len, &opened), 0);
+  CHECK_EQ(sl_book_apply(b, &opened, wire, len, T0), 0);
+  memset(wire, 0, sizeof wire); /* the book kept its own copy */
+  sl_order got;
+  CHECK_EQ(sl_book_get(b, o.id, &got), 0);
+  CHECK_EQ(got.data_len, 6);
+  CHECK(!memcmp(got.data, "payout", 6));
+  CHECK(!memcmp(got.signature, o.signature, 64));
+  const uint8_t *m;
+  size_t mlen;
+  CHECK_EQ(sl_book_message(b, o.id, &m, &mlen), 0);
+  CHECK_EQ(mlen, len);
+  CHECK_EQ(sl_order_open(m, mlen, &got), 0);
+  CHECK_EQ(sl_book_apply(b, &opened, wire, SL_ORDER_MAX_BYTES + 1, T0), SL_EINVAL);
   sl_book_free(b);
 }
 
@@ -119,7 +156,7 @@ static void test_match_and_fill(void) {
   a2.min_fill = 4; /* set after sealing: the book trusts what it is given */
   const sl_order *all[] = {&a1, &a2, &a3, &mine};
   for (int k = 0; k < 4; k++)
-    CHECK_EQ(sl_book_apply(b, all[k], T0), 0);
+    CHECK_EQ(sl_book_apply(b, all[k], NULL, 0, T0), 0);
   sl_book_fill f[8];
   const uint8_t *taker = sl_identity_public_key(makers[3]);
   /* Buy 12 at up to 102: a1 5, a2 5, a3 2; our own ask at 99 skipped. */
@@ -147,7 +184,8 @@ static void test_match_and_fill(void) {
   CHECK_EQ(sl_book_filled(b, a1.id, 4), SL_EORDER_RANGE);
   CHECK_EQ(sl_book_filled(b, a1.id, 3), 0);
   CHECK_EQ(removed(b, &a1), SL_BOOK_FILLED);
-  CHECK(sl_book_get(b, a1.id) == NULL);
+  sl_order got;
+  CHECK_EQ(sl_book_get(b, a1.id, &got), SL_EORDER_UNKNOWN);
   CHECK_EQ(sl_book_filled(b, a1.id, 1), SL_EORDER_UNKNOWN);
   sl_book_free(b);
 }
@@ -155,34 +193,38 @@ static void test_match_and_fill(void) {
 static void test_cancel_and_update(void) {
   sl_book *b = new_book();
   sl_order o = order(0, SL_ORDER_BID, 100, 5, T0);
-  CHECK_EQ(sl_book_apply(b, &o, T0), 0);
+  CHECK_EQ(sl_book_apply(b, &o, NULL, 0, T0), 0);
   sl_order theirs = cancel(1, &o, 1);
-  CHECK_EQ(sl_book_apply(b, &theirs, T0), SL_EORDER_UNKNOWN); /* not their order */
+  CHECK_EQ(sl_book_apply(b, &theirs, NULL, 0, T0), SL_EORDER_UNKNOWN); /* not their order */
   sl_order c = cancel(0, &o, 2);
-  CHECK_EQ(sl_book_apply(b, &c, T0), 0);
+  CHECK_EQ(sl_book_apply(b, &c, NULL, 0, T0), 0);
   CHECK_EQ(removed(b, &o), SL_BOOK_CANCELLED);
-  CHECK_EQ(sl_book_apply(b, &c, T0), 1);
-  CHECK_EQ(sl_book_apply(b, &o, T0), SL_EORDER_CANCELLED); /* its tombstone */
+  CHECK_EQ(sl_book_apply(b, &c, NULL, 0, T0), 1);
+  CHECK_EQ(sl_book_apply(b, &o, NULL, 0, T0), SL_EORDER_CANCELLED); /* its tombstone */
   /* A cancel that arrives before its order. */
   sl_order late = order(0, SL_ORDER_ASK, 120, 1, T0);
   sl_order early = cancel(0, &late, 3);
-  CHECK_EQ(sl_book_apply(b, &early, T0), 0);
-  CHECK_EQ(sl_book_apply(b, &late, T0), SL_EORDER_CANCELLED);
+  CHECK_EQ(sl_book_apply(b, &early, NULL, 0, T0), 0);
+  CHECK_EQ(sl_book_apply(b, &late, NULL, 0, T0), SL_EORDER_CANCELLED);
   /* Updates: the target goes (REPLACED), the update rests. */
   sl_order p = order(1, SL_ORDER_ASK, 130, 2, T0);
-  CHECK_EQ(sl_book_apply(b, &p, T0), 0);
+  CHECK_EQ(sl_book_apply(b, &p, NULL, 0, T0), 0);
   sl_order u1 = update(1, &p, 129, 10), u2 = update(1, &p, 128, 11);
-  CHECK_EQ(sl_book_apply(b, &u1, T0), 0);
+  CHECK_EQ(sl_book_apply(b, &u1, NULL, 0, T0), 0);
   CHECK_EQ(removed(b, &p), SL_BOOK_REPLACED);
-  CHECK(sl_book_get(b, u1.id) != NULL);
-  CHECK_EQ(sl_book_apply(b, &p, T0), SL_EORDER_STALE); /* replaced: stays out */
-  CHECK_EQ(sl_book_apply(b, &u2, T0), 0);              /* higher seq: takes over */
+  sl_order got;
+  CHECK_EQ(sl_book_get(b, u1.id, &got), 0);
+  CHECK_EQ(got.price, 129);
+  CHECK_EQ(got.kind, SL_ORDER_UPDATE);
+  CHECK_EQ(sl_book_apply(b, &p, NULL, 0, T0), SL_EORDER_STALE); /* replaced: stays out */
+  CHECK_EQ(sl_book_apply(b, &u2, NULL, 0, T0), 0);              /* higher seq: takes over */
   CHECK_EQ(removed(b, &u1), SL_BOOK_REPLACED);
-  CHECK_EQ(sl_book_apply(b, &u1, T0), SL_EORDER_STALE); /* lower seq: refused */
+  CHECK_EQ(sl_book_apply(b, &u1, NULL, 0, T0), SL_EORDER_STALE); /* lower seq: refused */
   CHECK_EQ(sl_book_count(b), 1);
-  CHECK_EQ(sl_book_at(b, SL_ORDER_ASK, 0)->price, 128);
+  CHECK_EQ(sl_book_get(b, sl_book_at(b, SL_ORDER_ASK, 0), &got), 0);
+  CHECK_EQ(got.price, 128);
   sl_order foreign = update(2, &u2, 1, 50);
-  CHECK_EQ(sl_book_apply(b, &foreign, T0), SL_EORDER_UNKNOWN); /* not theirs to replace */
+  CHECK_EQ(sl_book_apply(b, &foreign, NULL, 0, T0), SL_EORDER_UNKNOWN); /* not theirs to replace */
   sl_book_free(b);
 }
 
@@ -193,13 +235,13 @@ static void test_expiry_and_silence(void) {
   CHECK_EQ(sl_book_new(&b, "BTC", "USDT", &lim), 0);
   sl_order o = order(0, SL_ORDER_BID, 100, 5, T0), q = order(1, SL_ORDER_BID, 99, 5, T0);
   o.expires_ms = T0 + 30000;
-  CHECK_EQ(sl_book_apply(b, &o, T0), 0);
-  CHECK_EQ(sl_book_apply(b, &q, T0), 0);
+  CHECK_EQ(sl_book_apply(b, &o, NULL, 0, T0), 0);
+  CHECK_EQ(sl_book_apply(b, &q, NULL, 0, T0), 0);
   sl_book_tick(b, T0 + 29999);
   CHECK_EQ(sl_book_count(b), 2);
   sl_book_tick(b, T0 + 30000);
   CHECK_EQ(removed(b, &o), SL_BOOK_EXPIRED);
-  CHECK_EQ(sl_book_apply(b, &o, T0 + 30000), SL_EORDER_EXPIRED);
+  CHECK_EQ(sl_book_apply(b, &o, NULL, 0, T0 + 30000), SL_EORDER_EXPIRED);
   /* Maker 1 keeps alive; then falls silent for 90 s. */
   sl_book_keepalive(b, sl_identity_public_key(makers[1]), T0 + 60000);
   sl_book_tick(b, T0 + 120000);
@@ -220,20 +262,20 @@ static void test_caps(void) {
   CHECK_EQ(sl_book_new(&b, "BTC", "USDT", &lim), 0);
   for (int k = 0; k < 3; k++) {
     sl_order o = order(0, SL_ORDER_BID, 100 + (uint64_t)k, 1, T0);
-    CHECK_EQ(sl_book_apply(b, &o, T0), 0);
+    CHECK_EQ(sl_book_apply(b, &o, NULL, 0, T0), 0);
   }
   sl_order more = order(0, SL_ORDER_BID, 90, 1, T0);
-  CHECK_EQ(sl_book_apply(b, &more, T0), SL_EORDER_LIMIT); /* 3 open orders */
+  CHECK_EQ(sl_book_apply(b, &more, NULL, 0, T0), SL_EORDER_LIMIT); /* 3 open orders */
   /* Maker 1 sends cancels (no open-order cap): 5 pass, the 6th is past
    * the rate, and one more passes a second later. */
   for (int k = 0; k < 5; k++) {
     sl_order c = cancel(1, &more, 10 + (uint64_t)k);
     c.target[0] ^= (uint8_t)(k + 1); /* distinct unknown targets */
-    CHECK_EQ(sl_book_apply(b, &c, T0), 0);
+    CHECK_EQ(sl_book_apply(b, &c, NULL, 0, T0), 0);
   }
   sl_order c6 = cancel(1, &more, 20);
-  CHECK_EQ(sl_book_apply(b, &c6, T0), SL_EORDER_LIMIT);
-  CHECK_EQ(sl_book_apply(b, &c6, T0 + 1000), 0);
+  CHECK_EQ(sl_book_apply(b, &c6, NULL, 0, T0), SL_EORDER_LIMIT);
+  CHECK_EQ(sl_book_apply(b, &c6, NULL, 0, T0 + 1000), 0);
   sl_book_free(b);
   CHECK_EQ(sl_book_new(&b, "", "USDT", NULL), SL_EORDER_PAIR);
 }
@@ -244,7 +286,7 @@ static void list(sl_book *b, uint8_t out[][32], size_t *n) {
   *n = 0;
   for (int side = 0; side < 2; side++)
     for (size_t k = 0; sl_book_at(b, side, k); k++)
-      memcpy(out[(*n)++], sl_book_at(b, side, k)->id, 32);
+      memcpy(out[(*n)++], sl_book_at(b, side, k), 32);
 }
 
 static void test_convergence(void) {
@@ -284,7 +326,7 @@ static void test_convergence(void) {
       order_of[j] = t;
     }
     for (size_t k = 0; k < N; k++)
-      (void)sl_book_apply(b, &msgs[order_of[k]], T0);
+      (void)sl_book_apply(b, &msgs[order_of[k]], NULL, 0, T0);
     size_t m;
     list(b, trial ? other : first, trial ? &m : &n_first);
     if (trial) {
@@ -304,6 +346,7 @@ int main(void) {
     CHECK_EQ(sl_identity_from_seed(&makers[k], seed), 0);
   }
   test_priority_and_depth();
+  test_messages();
   test_match_and_fill();
   test_cancel_and_update();
   test_expiry_and_silence();
