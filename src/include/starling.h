@@ -970,7 +970,8 @@ SL_MUST_CHECK int sl_order_check_time(const sl_order *o, uint64_t now_ms, uint64
 typedef struct sl_book sl_book;
 
 typedef struct sl_book_limits {
-  uint32_t max_orders;         /* in the book (default 100000) */
+  uint32_t max_orders;         /* in the book (default 100000); also bounds makers, and
+                                  cancel and replacement marks (twice this) */
   uint32_t max_open_per_maker; /* default 100 */
   uint32_t maker_rate;         /* messages a second per maker (default 20) ... */
   uint32_t maker_burst;        /* ... after a burst of this many (default 100) */

@@ -538,16 +538,28 @@ int sl_book_apply(sl_book *b, const sl_order *o, const uint8_t *wire, size_t wir
     if (o->expires_ms <= now_ms) return SL_EORDER_EXPIRED;
     if (tab_get(&b->by_id, o->id) != NIL) return 1;
   }
-  uint32_t m = maker_of(b, o->maker, now_ms);
-  if (m == NIL) return SL_ENOMEM;
+  uint32_t m = tab_get(&b->maker_index, o->maker);
+  /* Makers and marks are bounded like orders: a flood of fresh keys or
+   * of cancels for unknown ids cannot grow the book without end. */
+  if (m == NIL && b->n_makers >= b->lim.max_orders) return SL_EORDER_LIMIT;
+  if (m == NIL && (m = maker_of(b, o->maker, now_ms)) == NIL) return SL_ENOMEM;
   if (!maker_spend(b, m, now_ms)) return SL_EORDER_LIMIT;
   b->makers[m].last_seen = now_ms > b->makers[m].last_seen ? now_ms : b->makers[m].last_seen;
-  if (o->kind == SL_ORDER_CANCEL) return apply_cancel(b, o, m);
+  if (o->kind == SL_ORDER_CANCEL) {
+    if (b->cancelled.n >= 2 * (size_t)b->lim.max_orders && !mark_get(&b->cancelled, o->target))
+      return SL_EORDER_LIMIT;
+    return apply_cancel(b, o, m);
+  }
   int rc = marked_out(b, o, m);
   if (rc) return rc;
-  if (b->makers[m].open >= b->lim.max_open_per_maker && o->kind == SL_ORDER_CREATE)
+  /* An update whose target rests here takes its place; anything else adds
+   * an order, within the caps. */
+  bool swap = o->kind == SL_ORDER_UPDATE && tab_get(&b->by_id, o->target) != NIL;
+  if (!swap && (b->makers[m].open >= b->lim.max_open_per_maker || b->count >= b->lim.max_orders))
     return SL_EORDER_LIMIT;
-  if (b->count >= b->lim.max_orders && o->kind == SL_ORDER_CREATE) return SL_EORDER_LIMIT;
+  if (o->kind == SL_ORDER_UPDATE && !swap && !mark_get(&b->replaced, o->target) &&
+      b->replaced.n >= 2 * (size_t)b->lim.max_orders)
+    return SL_EORDER_LIMIT;
   if (o->kind == SL_ORDER_UPDATE && (rc = apply_replacement(b, o, m)) != 0) return rc;
   return insert(b, o, wire, wire_len, m);
 }

@@ -277,6 +277,25 @@ static void test_caps(void) {
   CHECK_EQ(sl_book_apply(b, &c6, NULL, 0, T0), SL_EORDER_LIMIT);
   CHECK_EQ(sl_book_apply(b, &c6, NULL, 0, T0 + 1000), 0);
   sl_book_free(b);
+  /* Cancels of ids never seen leave marks: bounded at twice max_orders,
+   * as are updates of unknown orders (they add an order each). */
+  lim.max_orders = 4;
+  lim.max_open_per_maker = 100;
+  lim.maker_burst = 100;
+  CHECK_EQ(sl_book_new(&b, "BTC", "USDT", &lim), 0);
+  sl_order any = order(2, SL_ORDER_BID, 1, 1, T0);
+  for (int k = 0; k < 9; k++) {
+    sl_order c = cancel(2, &any, 100 + (uint64_t)k);
+    c.target[1] ^= (uint8_t)(k + 1);
+    CHECK_EQ(sl_book_apply(b, &c, NULL, 0, T0), k < 8 ? 0 : SL_EORDER_LIMIT);
+  }
+  for (int k = 0; k < 5; k++) {
+    sl_order u = update(2, &any, 2 + (uint64_t)k, 200 + (uint64_t)k);
+    u.target[2] ^= (uint8_t)(k + 1); /* unknown targets: each adds an order */
+    CHECK_EQ(sl_book_apply(b, &u, NULL, 0, T0), k < 4 ? 0 : SL_EORDER_LIMIT);
+  }
+  CHECK_EQ(sl_book_count(b), 4);
+  sl_book_free(b);
   CHECK_EQ(sl_book_new(&b, "", "USDT", NULL), SL_EORDER_PAIR);
 }
 
