@@ -121,28 +121,28 @@ static uint64_t next(uint64_t *r) {
   return *r >> 33;
 }
 
+/* The operations' inputs, compact: what an application would hold. */
+typedef struct book_input {
+  uint8_t id[32];
+  uint64_t price, amount;
+  uint8_t side, maker;
+} book_input;
+
 static double bench_book(void) {
   enum { OPS = 1000000, MAKERS = 64 };
-  sl_order *orders = calloc(OPS, sizeof *orders);
+  book_input *in = calloc(OPS, sizeof *in);
   uint32_t *live = malloc(OPS * sizeof *live);
-  if (!orders || !live) exit(1);
+  if (!in || !live) exit(1);
   uint64_t r = 42;
   for (size_t k = 0; k < OPS; k++) {
-    sl_order *o = &orders[k];
-    o->kind = SL_ORDER_CREATE;
-    strcpy(o->base, "BTC");
-    strcpy(o->quote, "USDT");
-    o->side = (int)(next(&r) & 1);
-    o->price = 1000 + next(&r) % 200;
-    o->amount = 1 + next(&r) % 100;
-    o->created_ms = 1000000 + k;
-    o->expires_ms = o->created_ms + 3600000;
-    o->seq = k;
+    in[k].side = (uint8_t)(next(&r) & 1);
+    in[k].price = 1000 + next(&r) % 200;
+    in[k].amount = 1 + next(&r) % 100;
     for (int b = 0; b < 32; b += 4) {
       uint32_t v = (uint32_t)next(&r);
-      memcpy(o->id + b, &v, 4);
+      memcpy(in[k].id + b, &v, 4);
     }
-    o->maker[0] = (uint8_t)(next(&r) % MAKERS);
+    in[k].maker = (uint8_t)(next(&r) % MAKERS);
   }
   sl_book_limits lim;
   sl_book_limits_default(&lim);
@@ -151,7 +151,10 @@ static double bench_book(void) {
   lim.maker_burst = OPS;
   sl_book *b;
   must(sl_book_new(&b, "BTC", "USDT", &lim));
-  sl_order cancel = {0};
+  static sl_order o, cancel; /* opened messages, as the network layer hands them over */
+  o.kind = SL_ORDER_CREATE;
+  strcpy(o.base, "BTC");
+  strcpy(o.quote, "USDT");
   cancel.kind = SL_ORDER_CANCEL;
   sl_book_fill fills[16];
   size_t placed = 0, n_live = 0, matched = 0;
@@ -159,14 +162,22 @@ static double bench_book(void) {
   for (size_t k = 0; k < OPS; k++) {
     uint32_t dice = (uint32_t)(next(&r) % 10);
     if (dice < 6 || n_live == 0) {
-      if (sl_book_apply(b, &orders[placed], NULL, 0, 1000000) == 0)
-        live[n_live++] = (uint32_t)placed;
+      const book_input *x = &in[placed];
+      memcpy(o.id, x->id, 32);
+      o.maker[0] = x->maker;
+      o.side = x->side;
+      o.price = x->price;
+      o.amount = x->amount;
+      o.created_ms = 1000000 + placed;
+      o.expires_ms = o.created_ms + 3600000;
+      o.seq = placed;
+      if (sl_book_apply(b, &o, NULL, 0, 1000000) == 0) live[n_live++] = (uint32_t)placed;
       placed++;
     } else if (dice < 9) {
       size_t j = next(&r) % n_live;
-      const sl_order *o = &orders[live[j]];
-      memcpy(cancel.maker, o->maker, 32);
-      memcpy(cancel.target, o->id, 32);
+      const book_input *x = &in[live[j]];
+      cancel.maker[0] = x->maker;
+      memcpy(cancel.target, x->id, 32);
       cancel.created_ms = 1000000;
       must(sl_book_apply(b, &cancel, NULL, 0, 1000000));
       live[j] = live[--n_live];
@@ -179,7 +190,7 @@ static double bench_book(void) {
   while (sl_book_next_removed(b, &rm) == 1) {
   }
   sl_book_free(b);
-  free(orders);
+  free(in);
   free(live);
   (void)matched;
   return OPS / dt;
