@@ -27,6 +27,7 @@ export class ConnectionManager {
   #dialing = new Set();
   #pruning = new WeakSet(); // links saying goodbye
   #resting = new Map(); // peer id -> time before which we do not dial it
+  #closed = false;
   stats = { dials: 0, dialsFailed: 0, pruned: 0 };
 
   /** @internal created by the Peer; options: { low, high, max, intervalMs }. */
@@ -47,7 +48,7 @@ export class ConnectionManager {
   }
 
   #checkSoon() {
-    if (this.#soon) return;
+    if (this.#soon || this.#closed) return;
     this.#soon = setTimeout(() => { this.#soon = null; this.check(); }, SOON_MS);
     this.#soon.unref?.();
   }
@@ -59,6 +60,7 @@ export class ConnectionManager {
 
   /** One round: dial up to the low mark, prune down to the high mark. */
   check() {
+    if (this.#closed) return;
     const connected = this.#peer.connections().length - this.#pruningCount();
     if (connected + this.#dialing.size < this.low) this.#dialMore(this.low - connected - this.#dialing.size);
     if (connected > this.high) this.#prune(connected - this.high);
@@ -108,6 +110,7 @@ export class ConnectionManager {
   }
 
   close() {
+    this.#closed = true;
     clearInterval(this.#timer);
     clearTimeout(this.#soon);
   }

@@ -474,11 +474,11 @@ export class Peer extends EventTarget {
   async #close(timeoutMs) {
     this.#closing = true;
     clearTimeout(this.#reconnectTimer);
+    this.connectionManager?.close(); // no dials or prunes while we leave
     if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) timeoutMs = 500;
     await Promise.all([...this.#links.values()].map((link) => link.settle(timeoutMs)));
     await Promise.all([...this.#links.values()].map((link) => link.leave(timeoutMs)));
     for (const link of [...this.#links.values()]) link.close(new StarlingError('PEER_CLOSED', 'peer closed'));
-    this.connectionManager?.close();
     this.discovery?.close();
     this.pubsub?.close();
     this.hub.close(); // idempotent
