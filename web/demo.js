@@ -20,22 +20,14 @@ function log(text) {
   $('log').prepend(li);
 }
 
-function chat(from, text, mine = false) {
+/** One line of a conversation: the room chat ('chat') or the topic's ('gossip'). */
+function say(list, from, text, mine = false) {
   const li = document.createElement('li');
   li.className = mine ? 'mine' : '';
   const who = document.createElement('strong');
   who.textContent = mine ? 'you' : short(from);
   li.append(who, document.createTextNode(` ${text}`));
-  $('chat').append(li);
-}
-
-function gossipLine(from, text, mine = false) {
-  const li = document.createElement('li');
-  li.className = mine ? 'mine' : '';
-  const who = document.createElement('strong');
-  who.textContent = mine ? 'you' : short(from);
-  li.append(who, document.createTextNode(` ${text}`));
-  $('gossip').append(li);
+  $(list).append(li);
 }
 
 /** Discovered peers (and how) and the topic's mesh, redrawn each second. */
@@ -114,7 +106,7 @@ async function main() {
     renderPeers();
   });
   peer.addEventListener('peer:error', (e) => log(`${short(e.detail.peerId)}: ${e.detail.path} path failed: ${e.detail.code}`));
-  peer.addEventListener('message', (e) => chat(e.detail.from, typeof e.detail.data === 'string' ? e.detail.data : `(${e.detail.data.length} bytes)`));
+  peer.addEventListener('message', (e) => say('chat', e.detail.from, typeof e.detail.data === 'string' ? e.detail.data : `(${e.detail.data.length} bytes)`));
   peer.addEventListener('hub:disconnect', () => { hubState('reconnecting…', 'pending'); log('hub connection lost; reconnecting'); });
   peer.addEventListener('hub:connect', () => { hubState('connected', 'ok'); log('hub reconnected; rooms re-joined'); });
   peer.addEventListener('hub:error', (e) => log(`hub: ${e.detail.code}`));
@@ -124,21 +116,21 @@ async function main() {
     const text = $('message').value.trim();
     if (!text) return;
     $('message').value = '';
-    chat(peer.peerId, text, true);
+    say('chat', peer.peerId, text, true);
     const targets = [...paths].filter(([, path]) => path).map(([id]) => id);
     const results = await Promise.allSettled(targets.map((id) => peer.send(id, text)));
     results.forEach((r, i) => log(r.status === 'fulfilled' ? `delivered to ${short(targets[i])}` : `not delivered to ${short(targets[i])}: ${r.reason.code}`));
   });
   peer.addEventListener('peer:discovery', (e) => log(`discovered ${short(e.detail.peerId)} (${e.detail.how})`));
   peer.addEventListener('gossip:message', (e) => {
-    if (e.detail.topic === topic) gossipLine(e.detail.from, new TextDecoder().decode(e.detail.data));
+    if (e.detail.topic === topic) say('gossip', e.detail.from, new TextDecoder().decode(e.detail.data));
   });
   $('publish').addEventListener('submit', async (e) => {
     e.preventDefault();
     const text = $('gossip-message').value.trim();
     if (!text) return;
     $('gossip-message').value = '';
-    gossipLine(peer.peerId, text, true);
+    say('gossip', peer.peerId, text, true);
     try {
       const { recipients } = await peer.pubsub.publish(topic, text);
       log(`published on ${topic} to ${recipients} peer(s)`);

@@ -4,31 +4,14 @@
 // it says goodbye to the lowest-scored links it can spare, never the last
 // mesh peer of a subscribed topic nor a peer in one of its rooms; the hard
 // cap refuses dials; bad options are refused before anything connects.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, Identity, createPeer } from '../../js-glue/index.js';
-import { startHub } from '../../js-glue/hub.js';
-import { hs256, claimsFor } from './helpers/jwt.js';
+import { Identity } from '../../js-glue/index.js';
+import { peerFixture } from './helpers/peers.js';
 import { within, until, once } from './helpers/wait.js';
 
-const SECRET = 'connections-test-secret-0123456789abcdef';
-let hub;
-const created = [];
-before(async () => {
-  await init();
-  hub = await startHub({ jwtSecret: SECRET });
-});
-after(async () => {
-  await Promise.all(created.map((p) => p.close()));
-  await hub?.close();
-});
-
-async function makePeer(opts = {}) {
-  const identity = Identity.generate();
-  const p = await createPeer({ hubUrl: hub.url, token: hs256(claimsFor(identity), SECRET), identity, directTimeoutMs: 5000, ...opts });
-  created.push(p);
-  return p;
-}
+const fx = peerFixture('connections-test-secret-0123456789abcdef', { directTimeoutMs: 5000 });
+const { makePeer } = fx;
 
 const ids = (p) => p.connections().map((c) => c.peerId).sort();
 const pause = (ms) => new Promise((ok) => setTimeout(ok, ms));
@@ -103,7 +86,7 @@ test('the hard cap refuses dials; bad water marks are refused before connecting'
   b.join('cap');
   await within(20000, until(() => a.connections().length === 1), () => 'no link');
   await assert.rejects(a.dial(Identity.generate().peerId), { code: 'CONNECTION_LIMIT' });
-  const sockets = () => Number(/^starling_hub_connections (\d+)/m.exec(hub.metrics())[1]);
+  const sockets = () => Number(/^starling_hub_connections (\d+)/m.exec(fx.hub.metrics())[1]);
   const before = sockets();
   for (const bad of [{ low: 5, high: 4 }, { high: 10, max: 5 }, { low: -1 }, { low: 1.5 }]) {
     await assert.rejects(makePeer({ connections: bad }), RangeError, JSON.stringify(bad));

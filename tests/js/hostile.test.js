@@ -6,37 +6,18 @@
 // bad signatures and spam on a topic V does not subscribe to: each is
 // refused with its code and costs score, X ends graylisted, and the honest
 // peer H keeps delivering to V throughout, with V's memory bounded.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { RPC } from '@chainsafe/libp2p-gossipsub/message';
 import { peerIdFromString } from '@libp2p/peer-id';
-import { init, Identity, createPeer } from '../../js-glue/index.js';
 import { KIND } from '../../js-glue/delivery.js';
 import { heap } from '../../js-glue/core.js';
-import { startHub } from '../../js-glue/hub.js';
-import { hs256, claimsFor } from './helpers/jwt.js';
+import { peerFixture } from './helpers/peers.js';
 import { within, until, once } from './helpers/wait.js';
 
-const SECRET = 'hostile-test-secret-0123456789abcdef01';
 const TOPIC = 'market';
-let hub;
-const created = [];
-before(async () => {
-  await init();
-  hub = await startHub({ jwtSecret: SECRET });
-});
-after(async () => {
-  await Promise.all(created.map((p) => p.close()));
-  await hub?.close();
-});
-
-async function makePeer(opts = {}) {
-  const identity = Identity.generate();
-  const p = await createPeer({ hubUrl: hub.url, token: hs256(claimsFor(identity), SECRET), identity, connections: false, ...opts });
-  created.push(p);
-  return p;
-}
+const { makePeer } = peerFixture('hostile-test-secret-0123456789abcdef01', { connections: false });
 
 const rpc = ({ subscriptions = [], messages = [], ...control }) => RPC.encode({
   subscriptions, messages,

@@ -4,32 +4,18 @@
 // killed, and A dials C with the offer, answer and candidates forwarded
 // by B as SIGNAL frames. The session that opens is direct and carries
 // messages both ways.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, Identity, createPeer, DISCOVERY_TOPIC, sealPeerRecord } from '../../js-glue/index.js';
+import { Identity, DISCOVERY_TOPIC, sealPeerRecord } from '../../js-glue/index.js';
 import { KIND } from '../../js-glue/delivery.js';
 import { startHub } from '../../js-glue/hub.js';
-import { hs256, claimsFor } from './helpers/jwt.js';
+import { peerFixture } from './helpers/peers.js';
 import { within, until, once } from './helpers/wait.js';
 
 const SECRET = 'mesh-test-secret-0123456789abcdef0123';
-let hub;
-const created = [];
-before(async () => {
-  await init();
-  hub = await startHub({ jwtSecret: SECRET });
-});
-after(async () => {
-  await Promise.all(created.map((p) => p.close()));
-  await hub?.close();
-});
-
-async function makePeer() {
-  const identity = Identity.generate();
-  const p = await createPeer({ hubUrl: hub.url, token: hs256(claimsFor(identity), SECRET), identity, directTimeoutMs: 5000, connections: false }); // dials here are the test's own
-  created.push(p);
-  return p;
-}
+// The dials here are the test's own: no connection manager.
+const fx = peerFixture(SECRET, { directTimeoutMs: 5000, connections: false });
+const makePeer = () => fx.makePeer();
 
 const connectedTo = (p, id) => p.connections().some((c) => c.peerId === id);
 
@@ -45,12 +31,12 @@ test('a peer found through gossip is dialled through a common peer after the hub
 
   const d = await within(20000, found, () => `C was not discovered: ${JSON.stringify(a.discovery.list())}`);
   assert.equal(d.how, 'gossip');
-  assert.deepEqual(d.multiaddrs, [`/ip4/127.0.0.1/tcp/${new URL(hub.url).port}/ws/p2p-circuit/p2p/${c.peerId}`, `/webrtc/p2p/${c.peerId}`]);
+  assert.deepEqual(d.multiaddrs, [`/ip4/127.0.0.1/tcp/${new URL(fx.hub.url).port}/ws/p2p-circuit/p2p/${c.peerId}`, `/webrtc/p2p/${c.peerId}`]);
   assert.ok(a.pubsub.getTopics().includes(DISCOVERY_TOPIC));
   assert.equal(a.discovery.get(c.peerId).via, b.peerId, 'the announcement came through B');
 
-  await hub.close();
-  hub = null;
+  await fx.hub.close();
+  fx.hub = null;
   await within(10000, until(() => !a.metrics().hub.connected && !c.metrics().hub.connected), () => 'hub still up');
 
   await within(30000, a.dial(c.peerId), () => `dial stalled: ${JSON.stringify({ a: a.metrics().signalling, b: b.metrics().signalling })}`);
@@ -66,7 +52,7 @@ test('a peer found through gossip is dialled through a common peer after the hub
 });
 
 test('mesh signalling refuses what it cannot use: bad frames, unknown routes, and unknown peers to dial', { timeout: 60000 }, async () => {
-  hub = await startHub({ jwtSecret: SECRET });
+  fx.hub = await startHub({ jwtSecret: SECRET });
   const [a, b] = [await makePeer(), await makePeer()];
   const someoneElse = sealPeerRecord(Identity.generate(), 1, []);
   a.discovery.ownRecord = () => someoneElse;
