@@ -77,18 +77,19 @@ export class Discovery {
    * record when it had one (a record naming anyone else is refused). */
   #exchanged({ peerId, via, record }) {
     if (peerId === this.#peer.peerId) return;
-    let multiaddrs = [];
-    if (record?.length) {
-      try {
-        const r = openPeerRecord(record);
-        if (r.peerId !== peerId) throw new Error('record of another peer');
-        multiaddrs = r.multiaddrs;
-      } catch {
-        this.records.refused++;
-        return;
-      }
-    }
-    this.found(peerId, multiaddrs, 'px', via);
+    const multiaddrs = record?.length ? this.#open(record, peerId) : [];
+    if (multiaddrs) this.found(peerId, multiaddrs, 'px', via);
+  }
+
+  /** The addresses of peerId's own signed record, or null (counted) when
+   * it does not open or names someone else. */
+  #open(envelope, peerId) {
+    try {
+      const r = openPeerRecord(envelope);
+      if (r.peerId === peerId) return r.multiaddrs;
+    } catch { /* counted below */ }
+    this.records.refused++;
+    return null;
   }
 
   /** @internal Our signed peer record (libp2p Envelope), sealed on first use. */
@@ -101,12 +102,7 @@ export class Discovery {
   /** @internal A neighbour's own record, sent once over its link: kept by
    * the router for peer exchange. False when it is not the neighbour's. */
   recordFrom(link, envelope) {
-    try {
-      if (openPeerRecord(envelope).peerId !== link.remoteId) throw new Error('record of another peer');
-    } catch {
-      this.records.refused++;
-      return false;
-    }
+    if (!this.#open(envelope, link.remoteId)) return false;
     this.records.received++;
     link.peerRecord = envelope;
     this.#pubsub.setPeerRecord(link.remoteId, envelope);

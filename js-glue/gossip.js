@@ -52,6 +52,14 @@ function topicName(topic) {
   return topic;
 }
 
+/** data's bytes copied into the shared scratch buffer: [pointer, length]. */
+function putData(data) {
+  const bytes = bytesOf(data);
+  const at = scratch().data.reserve(bytes.length);
+  heap().set(bytes, at);
+  return [at, bytes.length];
+}
+
 function bytesOf(data) {
   if (typeof data === 'string') return encoder.encode(data);
   if (data instanceof Uint8Array) return data;
@@ -122,11 +130,8 @@ export class GossipRouter extends EventTarget {
   /** One RPC from peerId. Hostile or malformed input is refused (a
    * `refused` event, and the peer's score), never thrown. */
   receive(peerId, rpc) {
-    const s = scratch();
-    const bytes = bytesOf(rpc);
-    const at = s.data.reserve(bytes.length);
-    heap().set(bytes, at);
-    const rc = wasm()._sl_gossip_receive(this.#live(), cstr(peerId, s.a), at, bytes.length);
+    const [at, len] = putData(rpc);
+    const rc = wasm()._sl_gossip_receive(this.#live(), cstr(peerId, scratch().a), at, len);
     this.#drain();
     if (rc === ERRNO.EGOSSIP_UNKNOWN_PEER || rc === ERRNO.ENOMEM) throw errorFor(rc);
   }
@@ -161,11 +166,9 @@ export class GossipRouter extends EventTarget {
    */
   publish(topic, data, { allowNoPeers = false } = {}) {
     const s = scratch();
-    const bytes = bytesOf(data);
-    const at = s.data.reserve(bytes.length);
-    heap().set(bytes, at);
+    const [at, len] = putData(data);
     const idAt = s.b.reserve(64 + 8);
-    const rc = wasm()._sl_gossip_publish(this.#live(), cstr(topicName(topic), s.a), at, bytes.length,
+    const rc = wasm()._sl_gossip_publish(this.#live(), cstr(topicName(topic), s.a), at, len,
       allowNoPeers ? 1 : 0, idAt, idAt + 64, slotPtr(0));
     const recipients = slot(0);
     if (rc < 0) {
@@ -205,11 +208,8 @@ export class GossipRouter extends EventTarget {
   /** The signed peer record (a libp2p Envelope) of a connected peer,
    * offered to others in peer exchange when we prune them. */
   setPeerRecord(peerId, envelope) {
-    const s = scratch();
-    const bytes = bytesOf(envelope);
-    const at = s.data.reserve(bytes.length);
-    heap().set(bytes, at);
-    check(wasm()._sl_gossip_set_peer_record(this.#live(), cstr(peerId, s.a), at, bytes.length));
+    const [at, len] = putData(envelope);
+    check(wasm()._sl_gossip_set_peer_record(this.#live(), cstr(peerId, scratch().a), at, len));
   }
 
   /** Connected peers in the order a connection manager should drop them:

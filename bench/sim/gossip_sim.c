@@ -93,8 +93,8 @@ typedef struct sim {
   int32_t *delivered_ms; /* [msg * peers + peer]: ms after publish, -1 = not */
   uint8_t *hops;         /* same shape */
   /* totals */
-  uint64_t app_duplicates, delivered_total, copies_total, control_bytes, message_bytes;
-  uint64_t rpcs_lost, heartbeats, churned, dials;
+  uint64_t app_duplicates, control_bytes;
+  uint64_t rpcs_lost, heartbeats, churned;
   double heartbeat_seconds;
   sl_gossip_stats retired; /* stats of routers that went offline */
   /* offline log: when each peer's sessions ended (to judge eligibility) */
@@ -201,7 +201,6 @@ static void count_rpc(sim *S, const uint8_t *rpc, size_t len) {
   size_t msg = 0;
   for (size_t k = 0; k < r.n_msgs; k++)
     msg += 1 + varint_len(r.msgs[k].raw.len) + r.msgs[k].raw.len;
-  S->message_bytes += msg;
   S->control_bytes += len - msg;
   sl__rpc_free(&r);
 }
@@ -279,7 +278,6 @@ static void connect_peers(sim *S, uint32_t a, uint32_t b) {
   }
   must(sl_gossip_add_peer(S->peers[a].g, S->peers[b].id, 1), "add_peer");
   must(sl_gossip_add_peer(S->peers[b].g, S->peers[a].id, 0), "add_peer");
-  S->dials++;
   drain(S, a);
   drain(S, b);
 }

@@ -1686,17 +1686,21 @@ void sl_gossip_get_stats(const sl_gossip *g, sl_gossip_stats *out) {
   if (g && out) *out = g->stats;
 }
 
-/* NUL-separated peer ids into out. */
-static int list_peers(const sl_gossip *g, const sl__idx *x, char *out, size_t cap) {
+/* The ids of peers v[0..n), NUL-separated into out; n or SL_EBUFSIZE. */
+static int write_ids(const sl_gossip *g, const uint32_t *v, size_t n, char *out, size_t cap) {
   size_t at = 0;
-  for (size_t k = 0; k < x->n; k++) {
-    const char *id = g->peers[x->v[k]].id;
-    size_t n = strlen(id) + 1;
-    if (at + n > cap) return SL_EBUFSIZE;
-    memcpy(out + at, id, n);
-    at += n;
+  for (size_t k = 0; k < n; k++) {
+    const char *id = g->peers[v[k]].id;
+    size_t len = strlen(id) + 1;
+    if (at + len > cap) return SL_EBUFSIZE;
+    memcpy(out + at, id, len);
+    at += len;
   }
-  return (int)x->n;
+  return (int)n;
+}
+
+static int list_peers(const sl_gossip *g, const sl__idx *x, char *out, size_t cap) {
+  return write_ids(g, x->v, x->n, out, cap);
 }
 
 int sl_gossip_mesh(const sl_gossip *g, const char *topic, char *out, size_t cap) {
@@ -1747,17 +1751,12 @@ int sl_gossip_prune_order(sl_gossip *g, char *out, size_t cap) {
     if (g->peers[i].used && g->peers[i].connected && !last_mesh_path(g, i))
       sc[n++] = (scored){i, score_of(g, i)};
   qsort(sc, n, sizeof *sc, cmp_scored_up);
-  size_t at = 0;
-  int rc = (int)n;
-  for (size_t k = 0; k < n && rc >= 0; k++) {
-    const char *id = g->peers[sc[k].i].id;
-    size_t len = strlen(id) + 1;
-    if (at + len > cap)
-      rc = SL_EBUFSIZE;
-    else
-      memcpy(out + at, id, len);
-    at += len;
-  }
+  uint32_t *order = malloc((n ? n : 1) * sizeof *order);
+  int rc = order ? 0 : SL_ENOMEM;
+  for (size_t k = 0; order && k < n; k++)
+    order[k] = sc[k].i;
+  if (order) rc = write_ids(g, order, n, out, cap);
+  free(order);
   free(sc);
   return rc;
 }

@@ -168,7 +168,7 @@ typedef struct maker_state {
 /* A cancelled id (until its order would have expired), or an order an
  * update replaced (with the winning update's seq and id). */
 typedef struct mark {
-  uint8_t id[32], by[32];
+  uint8_t id[32], by[32]; /* by: the winning update (replacement marks only) */
   uint64_t until, seq;
   uint32_t maker; /* the maker whose message made the mark */
 } mark;
@@ -492,7 +492,6 @@ static int apply_cancel(sl_book *b, const sl_order *o, uint32_t m) {
   if (!(k = mark_add(&b->cancelled, o->target))) return SL_ENOMEM;
   k->maker = m;
   k->until = i != NIL ? node_at(b, i)->expires_ms : o->created_ms + TOMBSTONE_LIFE_MS;
-  memcpy(k->by, o->id, 32);
   if (i != NIL) remove_node(b, i, SL_BOOK_CANCELLED);
   return 0;
 }

@@ -103,20 +103,23 @@ static size_t write_body(const sl_order *o, uint8_t *p) {
   return at + o->data_len;
 }
 
-/* "starling-order/1" || body, signed or verified in one buffer. */
+/* "starling-order/1" || body: what the maker signs. Returns its length. */
+static size_t prefixed(const uint8_t *body, size_t n,
+                       uint8_t out[DOMAIN_LEN + SL_ORDER_MAX_BYTES]) {
+  memcpy(out, DOMAIN, DOMAIN_LEN);
+  memcpy(out + DOMAIN_LEN, body, n);
+  return DOMAIN_LEN + n;
+}
+
 static int domain_sign(const sl_identity *id, const uint8_t *body, size_t n, uint8_t sig[64]) {
   uint8_t buf[DOMAIN_LEN + SL_ORDER_MAX_BYTES];
-  memcpy(buf, DOMAIN, DOMAIN_LEN);
-  memcpy(buf + DOMAIN_LEN, body, n);
-  return sl_identity_sign(id, buf, DOMAIN_LEN + n, sig);
+  return sl_identity_sign(id, buf, prefixed(body, n, buf), sig);
 }
 
 static int domain_verify(const uint8_t pk[32], const uint8_t *body, size_t n,
                          const uint8_t sig[64]) {
   uint8_t buf[DOMAIN_LEN + SL_ORDER_MAX_BYTES];
-  memcpy(buf, DOMAIN, DOMAIN_LEN);
-  memcpy(buf + DOMAIN_LEN, body, n);
-  return sl_verify(pk, buf, DOMAIN_LEN + n, sig) == 0 ? 0 : SL_EORDER_SIGNATURE;
+  return sl_verify(pk, buf, prefixed(body, n, buf), sig) == 0 ? 0 : SL_EORDER_SIGNATURE;
 }
 
 int sl_order_seal(sl_order *o, const sl_identity *id, uint8_t *out, size_t cap, size_t *len) {
