@@ -186,13 +186,6 @@ static void must(int rc, const char *what) {
 
 /* ------------------------------------------------------- router output */
 
-static size_t varint_len(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80)
-    v >>= 7, n++;
-  return n;
-}
-
 /* Bytes of an RPC that are not published messages: control and
  * subscriptions. */
 static void count_rpc(sim *S, const uint8_t *rpc, size_t len) {
@@ -200,7 +193,7 @@ static void count_rpc(sim *S, const uint8_t *rpc, size_t len) {
   if (sl__rpc_decode(rpc, len, NULL, &r) != 0) return;
   size_t msg = 0;
   for (size_t k = 0; k < r.n_msgs; k++)
-    msg += 1 + varint_len(r.msgs[k].raw.len) + r.msgs[k].raw.len;
+    msg += 1 + sl__pb_varint_len(r.msgs[k].raw.len) + r.msgs[k].raw.len;
   S->control_bytes += len - msg;
   sl__rpc_free(&r);
 }
