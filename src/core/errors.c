@@ -77,6 +77,12 @@ static const sl_error_entry errors[] = {
     {SL_EORDER_STALE, "ORDER_STALE", "sequence number not above the maker's last"},
     {SL_EORDER_UNKNOWN, "ORDER_UNKNOWN", "no such order in the book"},
     {SL_EORDER_CANCELLED, "ORDER_CANCELLED", "the order was cancelled"},
+    {SL_ESYNC_MALFORMED, "SYNC_MALFORMED", "not a well-formed orderbook sync message"},
+    {SL_ESYNC_VERSION, "SYNC_VERSION", "the peer speaks another Negentropy version"},
+    {SL_ESYNC_RANGE, "SYNC_RANGE", "sync ranges out of order or past infinity"},
+    {SL_ESYNC_ROUNDS, "SYNC_ROUNDS", "sync did not agree within the round limit"},
+    {SL_ESYNC_LIMIT, "SYNC_LIMIT", "sync message over the size limit"},
+    {SL_ESYNC_UNASKED, "SYNC_UNASKED", "sync reply carried an order that was not asked for"},
     {SL_EGOSSIP_GRAYLISTED, "GOSSIP_GRAYLISTED", "the peer is graylisted for its low score"},
 };
 

@@ -97,6 +97,12 @@ extern "C" {
 #define SL_EORDER_STALE -117        /* sequence not above the maker's last, or a replay */
 #define SL_EORDER_UNKNOWN -118      /* cancel or update of an order not in the book */
 #define SL_EORDER_CANCELLED -119    /* the order was cancelled (its tombstone is live) */
+#define SL_ESYNC_MALFORMED -120     /* not a Negentropy v1 message (or a bad sync frame) */
+#define SL_ESYNC_VERSION -121       /* the other side speaks another Negentropy version */
+#define SL_ESYNC_RANGE -122         /* ranges out of order, or past infinity */
+#define SL_ESYNC_ROUNDS -123        /* no agreement within the round limit */
+#define SL_ESYNC_LIMIT -124         /* message over the size limit */
+#define SL_ESYNC_UNASKED -125       /* a sync reply carried an order nobody asked for */
 
 /* Human-readable description of a code; never NULL. */
 const char *sl_strerror(int code);
@@ -1049,6 +1055,46 @@ size_t sl_book_match(const sl_book *b, int taker_side, uint64_t amount, uint64_t
                      const uint8_t taker[SL_PUBLIC_KEY_BYTES], sl_book_fill *out, size_t cap);
 /* amount of an order traded: it rests with less, or goes (FILLED). */
 SL_MUST_CHECK int sl_book_filled(sl_book *b, const uint8_t id[SL_ORDER_ID_BYTES], uint64_t amount);
+
+/* ------------------------------------------------------- reconciliation */
+
+/* Range-based set reconciliation, wire-compatible with Negentropy protocol
+ * version 1 (docs/protocol.md §9.4). Sans-IO: one side initiates, the
+ * sides exchange messages until the initiator's sl_neg_reconcile returns
+ * 1; along the way the initiator learns the ids it has that the other
+ * lacks (have) and the reverse (need). */
+#define SL_NEG_VERSION 0x61
+#define SL_NEG_ID_BYTES 32
+#define SL_NEG_MIN_FRAME 4096             /* the smallest frame limit (as in the reference) */
+#define SL_NEG_MAX_MESSAGE (256u * 1024u) /* the largest message accepted */
+#define SL_NEG_DEFAULT_ROUNDS 64
+
+typedef struct sl_neg_item {
+  uint64_t ts; /* any order key; UINT64_MAX is reserved (infinity) */
+  uint8_t id[SL_NEG_ID_BYTES];
+} sl_neg_item;
+
+typedef struct sl_neg sl_neg;
+
+/* A reconciler over a copy of items (any order; sorted here). frame_limit
+ * caps every message it writes (0: no cap, else at least
+ * SL_NEG_MIN_FRAME). SL_EINVAL for a duplicate item or ts UINT64_MAX. */
+SL_MUST_CHECK int sl_neg_new(sl_neg **out, const sl_neg_item *items, size_t n, size_t frame_limit);
+void sl_neg_free(sl_neg *g);
+/* Rounds (messages received) before SL_ESYNC_ROUNDS; 0: the default. */
+void sl_neg_set_max_rounds(sl_neg *g, unsigned rounds);
+size_t sl_neg_size(const sl_neg *g);
+/* The initiator's first message (valid until the next call). */
+SL_MUST_CHECK int sl_neg_initiate(sl_neg *g, const uint8_t **msg, size_t *len);
+/* A message from the other side: 0 and the answer to send in *msg /
+ * *len; 1 when the initiator is done (nothing to send); or SL_ESYNC_*.
+ * After each call sl_neg_have / sl_neg_need hold what it found (ids of
+ * SL_NEG_ID_BYTES, back to back; the initiator only). With a frame limit
+ * an id may be reported in more than one round. */
+SL_MUST_CHECK int sl_neg_reconcile(sl_neg *g, const uint8_t *in, size_t len, const uint8_t **msg,
+                                   size_t *out_len);
+const uint8_t *sl_neg_have(const sl_neg *g, size_t *n);
+const uint8_t *sl_neg_need(const sl_neg *g, size_t *n);
 
 #ifdef __cplusplus
 }
