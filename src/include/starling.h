@@ -1096,6 +1096,21 @@ SL_MUST_CHECK int sl_neg_reconcile(sl_neg *g, const uint8_t *in, size_t len, con
 const uint8_t *sl_neg_have(const sl_neg *g, size_t *n);
 const uint8_t *sl_neg_need(const sl_neg *g, size_t *n);
 
+/* A book's sync set: each resting order (created, id) and each live
+ * tombstone's message (a cancel, or an update that replaced an order and
+ * no longer rests itself). Writes up to cap items; returns how many there
+ * are. */
+size_t sl_book_items(const sl_book *b, sl_neg_item *out, size_t cap);
+/* The signed message of an item of the sync set. */
+int sl_book_sync_message(const sl_book *b, const uint8_t id[SL_ORDER_ID_BYTES], const uint8_t **msg,
+                         size_t *len);
+/* Ids of one side in priority order (back to back, up to cap); returns
+ * how many rest on that side. */
+size_t sl_book_list(const sl_book *b, int side, uint8_t *ids, size_t cap);
+/* SHA-256 over both sides in priority order (side, id, what remains):
+ * two books with the same digest hold the same orders in the same order. */
+void sl_book_digest(const sl_book *b, uint8_t out[32]);
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,6 +18,7 @@
  */
 #include "internal.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,17 +167,23 @@ typedef struct maker_state {
 } maker_state;
 
 /* A cancelled id (until its order would have expired), or an order an
- * update replaced (with the winning update's seq and id). */
+ * update replaced (with the winning update's seq). Each keeps the message
+ * that made it (the cancel, or the winning update): peers that sync get
+ * it, so a replaced or cancelled order stays out on their side too. */
 typedef struct mark {
-  uint8_t id[32], by[32]; /* by: the winning update (replacement marks only) */
-  uint64_t until, seq;
+  uint8_t id[32];  /* the order marked */
+  uint8_t msg[32]; /* the id of the message that made the mark */
+  uint64_t until, seq, msg_created;
+  uint8_t *wire; /* that message, or NULL when the caller gave none */
+  uint16_t wire_len;
   uint32_t maker; /* the maker whose message made the mark */
 } mark;
 
 typedef struct marks {
   mark *v;
   size_t n, cap;
-  tab index;
+  tab index;  /* by the order marked */
+  tab by_msg; /* by the message that made the mark */
 } marks;
 
 struct sl_book {
@@ -204,6 +211,9 @@ static const uint8_t *maker_key(const void *ctx, uint32_t i) {
 }
 static const uint8_t *mark_key(const void *ctx, uint32_t i) {
   return ((const marks *)ctx)->v[i].id;
+}
+static const uint8_t *mark_msg_key(const void *ctx, uint32_t i) {
+  return ((const marks *)ctx)->v[i].msg;
 }
 
 void sl_book_limits_default(sl_book_limits *l) {
@@ -241,8 +251,10 @@ int sl_book_new(sl_book **out, const char *base, const char *quote, const sl_boo
   b->free_list = NIL;
   b->by_id = (tab){.key = node_key, .ctx = b};
   b->maker_index = (tab){.key = maker_key, .ctx = b};
-  b->cancelled.index = (tab){.key = mark_key, .ctx = &b->cancelled};
-  b->replaced.index = (tab){.key = mark_key, .ctx = &b->replaced};
+  for (marks *ms = &b->cancelled; ms <= &b->replaced; ms++) {
+    ms->index = (tab){.key = mark_key, .ctx = ms};
+    ms->by_msg = (tab){.key = mark_msg_key, .ctx = ms};
+  }
   *out = b;
   return 0;
 }
@@ -259,10 +271,13 @@ void sl_book_free(sl_book *b) {
     free(b->sides[s].v);
   free(b->makers);
   tab_free(&b->maker_index);
-  free(b->cancelled.v);
-  tab_free(&b->cancelled.index);
-  free(b->replaced.v);
-  tab_free(&b->replaced.index);
+  for (marks *ms = &b->cancelled; ms <= &b->replaced; ms++) {
+    for (size_t i = 0; i < ms->n; i++)
+      free(ms->v[i].wire);
+    free(ms->v);
+    tab_free(&ms->index);
+    tab_free(&ms->by_msg);
+  }
   free(b->removed);
   free(b);
 }
@@ -318,6 +333,23 @@ static mark *mark_add(marks *ms, const uint8_t id[32]) {
   return k;
 }
 
+/* The message that made (or now makes) mark k: replaces the one before. */
+static int mark_set_msg(marks *ms, mark *k, const sl_order *o, const uint8_t *wire, size_t len) {
+  uint32_t i = (uint32_t)(k - ms->v);
+  if (tab_get(&ms->by_msg, k->msg) == i) tab_del(&ms->by_msg, k->msg);
+  free(k->wire);
+  k->wire = NULL;
+  k->wire_len = 0;
+  memcpy(k->msg, o->id, 32);
+  k->msg_created = o->created_ms;
+  if (wire && len) {
+    if (!(k->wire = malloc(len))) return SL_ENOMEM;
+    memcpy(k->wire, wire, len);
+    k->wire_len = (uint16_t)len;
+  }
+  return tab_put(&ms->by_msg, k->msg, i);
+}
+
 static void marks_expire(marks *ms, uint64_t now) {
   for (size_t i = 0; i < ms->n;) {
     if (ms->v[i].until > now) {
@@ -325,9 +357,15 @@ static void marks_expire(marks *ms, uint64_t now) {
       continue;
     }
     tab_del(&ms->index, ms->v[i].id);
+    if (tab_get(&ms->by_msg, ms->v[i].msg) == i) tab_del(&ms->by_msg, ms->v[i].msg);
+    free(ms->v[i].wire);
     if (i != ms->n - 1) {
-      ms->v[i] = ms->v[ms->n - 1];
-      (void)tab_put(&ms->index, ms->v[i].id, (uint32_t)i); /* an existing key: no growth */
+      size_t last = ms->n - 1;
+      bool indexed = tab_get(&ms->by_msg, ms->v[last].msg) == last;
+      ms->v[i] = ms->v[last];
+      /* Existing keys moved to a new index: no growth, no failure. */
+      (void)tab_put(&ms->index, ms->v[i].id, (uint32_t)i);
+      if (indexed) (void)tab_put(&ms->by_msg, ms->v[i].msg, (uint32_t)i);
     }
     ms->n--;
   }
@@ -484,7 +522,8 @@ static void remove_node(sl_book *b, uint32_t i, int reason) {
 
 /* ---------------------------------------------------------------- apply */
 
-static int apply_cancel(sl_book *b, const sl_order *o, uint32_t m) {
+static int apply_cancel(sl_book *b, const sl_order *o, const uint8_t *wire, size_t len,
+                        uint32_t m) {
   uint32_t i = tab_get(&b->by_id, o->target);
   if (i != NIL && node_at(b, i)->maker != m) return SL_EORDER_UNKNOWN; /* not theirs to cancel */
   mark *k = mark_get(&b->cancelled, o->target);
@@ -492,19 +531,21 @@ static int apply_cancel(sl_book *b, const sl_order *o, uint32_t m) {
   if (!(k = mark_add(&b->cancelled, o->target))) return SL_ENOMEM;
   k->maker = m;
   k->until = i != NIL ? node_at(b, i)->expires_ms : o->created_ms + TOMBSTONE_LIFE_MS;
+  int rc = mark_set_msg(&b->cancelled, k, o, wire, len);
   if (i != NIL) remove_node(b, i, SL_BOOK_CANCELLED);
-  return 0;
+  return rc;
 }
 
 /* An update replaces its target: remember it (the target may arrive
  * later), and of two updates of one target keep the higher seq. */
-static int apply_replacement(sl_book *b, const sl_order *o, uint32_t m) {
+static int apply_replacement(sl_book *b, const sl_order *o, const uint8_t *wire, size_t len,
+                             uint32_t m) {
   uint32_t t = tab_get(&b->by_id, o->target);
   if (t != NIL && node_at(b, t)->maker != m) return SL_EORDER_UNKNOWN;
   mark *k = mark_get(&b->replaced, o->target);
   if (k && k->maker == m) {
     if (k->seq >= o->seq) return SL_EORDER_STALE;
-    uint32_t older = tab_get(&b->by_id, k->by);
+    uint32_t older = tab_get(&b->by_id, k->msg);
     if (older != NIL) remove_node(b, older, SL_BOOK_REPLACED);
   } else if (!k && !(k = mark_add(&b->replaced, o->target))) {
     return SL_ENOMEM;
@@ -513,9 +554,9 @@ static int apply_replacement(sl_book *b, const sl_order *o, uint32_t m) {
   k->seq = o->seq;
   k->until = o->expires_ms > o->created_ms + TOMBSTONE_LIFE_MS ? o->expires_ms
                                                                : o->created_ms + TOMBSTONE_LIFE_MS;
-  memcpy(k->by, o->id, 32);
+  int rc = mark_set_msg(&b->replaced, k, o, wire, len);
   if (t != NIL) remove_node(b, t, SL_BOOK_REPLACED);
-  return 0;
+  return rc;
 }
 
 /* Is this order out because of a mark (cancelled, or replaced by its own
@@ -547,10 +588,8 @@ int sl_book_apply(sl_book *b, const sl_order *o, const uint8_t *wire, size_t wir
   if (o->kind == SL_ORDER_CANCEL) {
     if (b->cancelled.n >= 2 * (size_t)b->lim.max_orders && !mark_get(&b->cancelled, o->target))
       return SL_EORDER_LIMIT;
-    return apply_cancel(b, o, m);
+    return apply_cancel(b, o, wire, wire_len, m);
   }
-  int rc = marked_out(b, o, m);
-  if (rc) return rc;
   /* An update whose target rests here takes its place; anything else adds
    * an order, within the caps. */
   bool swap = o->kind == SL_ORDER_UPDATE && tab_get(&b->by_id, o->target) != NIL;
@@ -559,7 +598,13 @@ int sl_book_apply(sl_book *b, const sl_order *o, const uint8_t *wire, size_t wir
   if (o->kind == SL_ORDER_UPDATE && !swap && !mark_get(&b->replaced, o->target) &&
       b->replaced.n >= 2 * (size_t)b->lim.max_orders)
     return SL_EORDER_LIMIT;
-  if (o->kind == SL_ORDER_UPDATE && (rc = apply_replacement(b, o, m)) != 0) return rc;
+  /* An update replaces its target even when the update itself is out
+   * (cancelled, or beaten by a higher seq): otherwise the target would
+   * rest on the peers that saw the cancel first and not on the others. */
+  int rc = o->kind == SL_ORDER_UPDATE ? apply_replacement(b, o, wire, wire_len, m) : 0;
+  int out = marked_out(b, o, m);
+  if (out) return out;
+  if (rc) return rc;
   return insert(b, o, wire, wire_len, m);
 }
 
@@ -698,4 +743,75 @@ int sl_book_filled(sl_book *b, const uint8_t id[SL_ORDER_ID_BYTES], uint64_t amo
   sl->v[li].amount -= amount;
   n->remaining -= amount;
   return 0;
+}
+
+/* ----------------------------------------------------------------- sync */
+
+static void add_item(sl_neg_item *out, size_t cap, size_t *n, uint64_t ts, const uint8_t id[32]) {
+  if (*n < cap) {
+    out[*n].ts = ts;
+    memcpy(out[*n].id, id, 32);
+  }
+  (*n)++;
+}
+
+size_t sl_book_items(const sl_book *b, sl_neg_item *out, size_t cap) {
+  size_t n = 0;
+  if (!b || (!out && cap)) return 0;
+  for (uint32_t i = 0; i < b->n_nodes; i++) {
+    const node *o = node_at(b, i);
+    if (o->used && o->wire) add_item(out, cap, &n, o->created_ms, o->id);
+  }
+  for (const marks *ms = &b->cancelled; ms <= &b->replaced; ms++)
+    for (size_t i = 0; i < ms->n; i++) {
+      const mark *k = &ms->v[i];
+      /* A winning update that still rests is already among the orders. */
+      if (k->wire && tab_get(&b->by_id, k->msg) == NIL)
+        add_item(out, cap, &n, k->msg_created, k->msg);
+    }
+  return n;
+}
+
+int sl_book_sync_message(const sl_book *b, const uint8_t id[SL_ORDER_ID_BYTES], const uint8_t **msg,
+                         size_t *len) {
+  if (!b || !id || !msg || !len) return SL_EINVAL;
+  if (sl_book_message(b, id, msg, len) == 0) return 0;
+  for (const marks *ms = &b->cancelled; ms <= &b->replaced; ms++) {
+    uint32_t i = tab_get(&ms->by_msg, id);
+    if (i != NIL && ms->v[i].wire) {
+      *msg = ms->v[i].wire;
+      *len = ms->v[i].wire_len;
+      return 0;
+    }
+  }
+  return SL_EORDER_UNKNOWN;
+}
+
+size_t sl_book_list(const sl_book *b, int side, uint8_t *ids, size_t cap) {
+  if (!b || (!ids && cap) || (side != SL_ORDER_BID && side != SL_ORDER_ASK)) return 0;
+  const side_levels *sl = &b->sides[side];
+  size_t n = 0;
+  for (size_t li = 0; li < sl->n; li++)
+    for (uint32_t i = sl->v[li].head; i != NIL; i = node_at(b, i)->next, n++)
+      if (n < cap) memcpy(ids + 32 * n, node_at(b, i)->id, 32);
+  return n;
+}
+
+void sl_book_digest(const sl_book *b, uint8_t out[32]) {
+  crypto_hash_sha256_state st;
+  crypto_hash_sha256_init(&st);
+  for (int side = 0; b && side < 2; side++) {
+    const side_levels *sl = &b->sides[side];
+    for (size_t li = 0; li < sl->n; li++)
+      for (uint32_t i = sl->v[li].head; i != NIL; i = node_at(b, i)->next) {
+        uint8_t rec[33 + 8];
+        rec[0] = (uint8_t)side;
+        memcpy(rec + 1, node_at(b, i)->id, 32);
+        uint64_t r = node_at(b, i)->remaining;
+        sl__put_u32be(rec + 33, (uint32_t)(r >> 32));
+        sl__put_u32be(rec + 37, (uint32_t)r);
+        crypto_hash_sha256_update(&st, rec, sizeof rec);
+      }
+  }
+  crypto_hash_sha256_final(&st, out);
 }

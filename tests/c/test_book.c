@@ -2,7 +2,8 @@
  * then the id), depth, matching (partial fills, limits, minimum fills,
  * no self-trade), fills, cancels and their tombstones, updates and what
  * they replace, expiry and silent makers, caps, and the design rule: the
- * same messages in any order give the same book. */
+ * same messages in any order give the same book — also when one book
+ * learns them through reconciliation of its sync set with another. */
 #include "check.h"
 #include "internal.h"
 
@@ -357,6 +358,99 @@ static void test_convergence(void) {
   CHECK(n_first > 10);
 }
 
+/* A message with its signed bytes, as the network carries it. */
+typedef struct wired {
+  sl_order o;
+  uint8_t wire[SL_ORDER_MAX_BYTES];
+  size_t len;
+} wired;
+
+static wired wire_of(int who, sl_order o) {
+  wired w = {.o = o};
+  CHECK_EQ(sl_order_seal(&w.o, makers[who], w.wire, sizeof w.wire, &w.len), 0);
+  return w;
+}
+
+static int apply_wired(sl_book *b, const wired *w) {
+  sl_order o;
+  CHECK_EQ(sl_order_open(w->wire, w->len, &o), 0);
+  return sl_book_apply(b, &o, w->wire, w->len, T0);
+}
+
+/* Reconciles b's sync set (client) with a's (server) and applies to b
+ * every message it lacked, fetched from a by id. Returns how many. */
+static size_t sync_from(sl_book *b, const sl_book *a) {
+  sl_neg_item ia[16], ib[16];
+  size_t na = sl_book_items(a, ia, 16), nb = sl_book_items(b, ib, 16);
+  CHECK(na <= 16 && nb <= 16);
+  sl_neg *client = NULL, *server = NULL;
+  CHECK_EQ(sl_neg_new(&client, ib, nb, 0), 0);
+  CHECK_EQ(sl_neg_new(&server, ia, na, 0), 0);
+  const uint8_t *m, *r;
+  size_t len, rlen, fetched = 0;
+  int rc = sl_neg_initiate(client, &m, &len);
+  while (rc == 0) {
+    CHECK_EQ(sl_neg_reconcile(server, m, len, &r, &rlen), 0);
+    rc = sl_neg_reconcile(client, r, rlen, &m, &len);
+    size_t nn;
+    const uint8_t *need = sl_neg_need(client, &nn);
+    for (size_t k = 0; k < nn; k++, fetched++) {
+      const uint8_t *wire;
+      size_t wl;
+      CHECK_EQ(sl_book_sync_message(a, need + 32 * k, &wire, &wl), 0);
+      sl_order o;
+      CHECK_EQ(sl_order_open(wire, wl, &o), 0);
+      (void)sl_book_apply(b, &o, wire, wl, T0);
+    }
+  }
+  CHECK_EQ(rc, 1);
+  sl_neg_free(client);
+  sl_neg_free(server);
+  return fetched;
+}
+
+static void test_sync_set(void) {
+  wired o = wire_of(0, order(0, SL_ORDER_ASK, 200, 4, T0 + 10));
+  wired u = wire_of(0, update(0, &o.o, 210, 50));
+  wired c = wire_of(0, cancel(0, &u.o, 51));
+  wired keep = wire_of(1, order(1, SL_ORDER_BID, 150, 2, T0 + 11));
+  for (int first_cancel = 0; first_cancel < 2; first_cancel++) {
+    sl_book *a = new_book(), *b = new_book();
+    CHECK_EQ(apply_wired(a, &o), 0);
+    CHECK_EQ(apply_wired(a, &u), 0);
+    CHECK_EQ(apply_wired(a, &c), 0);
+    CHECK_EQ(apply_wired(a, &keep), 0);
+    CHECK_EQ(apply_wired(b, &o), 0); /* b was away for the update and the cancel */
+    /* a's set: the resting bid, the cancel, and the update (it replaced o
+     * and no longer rests) — not o, which a dropped. */
+    sl_neg_item items[8];
+    CHECK_EQ(sl_book_items(a, items, 8), 3);
+    const uint8_t *wm;
+    size_t wl;
+    CHECK_EQ(sl_book_sync_message(a, u.o.id, &wm, &wl), 0);
+    CHECK_EQ(wl, u.len);
+    CHECK_EQ(sl_book_sync_message(a, o.o.id, &wm, &wl), SL_EORDER_UNKNOWN);
+    if (first_cancel) CHECK_EQ(apply_wired(b, &c), 0); /* the cancel first: u arrives cancelled */
+    CHECK_EQ(sync_from(b, a), first_cancel ? 2 : 3);
+    CHECK_EQ(sl_book_remaining(b, o.o.id), 0); /* replaced, even by an update that was cancelled */
+    CHECK_EQ(sl_book_count(b), 1);
+    uint8_t da[32], db[32];
+    sl_book_digest(a, da);
+    sl_book_digest(b, db);
+    CHECK_MEM(da, db, 32);
+    /* ... and a refuses o when b offers it back. */
+    CHECK_EQ(apply_wired(a, &o), SL_EORDER_STALE);
+    sl_book_digest(a, da);
+    CHECK_MEM(da, db, 32);
+    uint8_t ids[64];
+    CHECK_EQ(sl_book_list(b, SL_ORDER_BID, ids, 2), 1);
+    CHECK_MEM(ids, keep.o.id, 32);
+    CHECK_EQ(sl_book_list(b, SL_ORDER_ASK, ids, 2), 0);
+    sl_book_free(a);
+    sl_book_free(b);
+  }
+}
+
 int main(void) {
   if (sl_init() != 0) return 1;
   for (int k = 0; k < 4; k++) {
@@ -371,6 +465,7 @@ int main(void) {
   test_expiry_and_silence();
   test_caps();
   test_convergence();
+  test_sync_set();
   for (int k = 0; k < 4; k++)
     sl_identity_free(makers[k]);
   return check_summary("book");
