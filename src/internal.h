@@ -260,5 +260,13 @@ int sl_wasm_peer_record_seal(const sl_identity *id, double seq, const char *addr
 int sl__order_decode(const uint8_t *in, size_t len, sl_order *o, size_t *body);
 /* The canonical body of o; returns its length. */
 size_t sl__order_body(const sl_order *o, uint8_t out[SL_ORDER_MAX_BYTES]);
+/* sl_order_check_time for a message that arrives by sync: it may be old
+ * (created any time before now + skew) but must not have expired. */
+int sl__order_check_age(const sl_order *o, uint64_t now_ms, uint64_t skew_ms);
+/* A book's asset ids. */
+const char *sl__book_base(const sl_book *b);
+const char *sl__book_quote(const sl_book *b);
+/* Sync-set order: timestamp, then id. */
+int sl__neg_item_cmp(const void *a, const void *b);
 
 #endif /* STARLING_INTERNAL_H */

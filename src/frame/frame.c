@@ -13,7 +13,7 @@
 int sl_frame_type_known(unsigned type) {
   if (type >= SL_FRAME_DATA && type <= SL_FRAME_BATCH) return 1;
   if (type == SL_FRAME_GOSSIP || type == SL_FRAME_SIGNAL) return 1;
-  if (type >= SL_FRAME_ORDER_CREATE && type <= SL_FRAME_ORDER_KEEPALIVE) return 1;
+  if (type >= SL_FRAME_ORDER_CREATE && type <= SL_FRAME_ORDERBOOK_SYNC) return 1;
   if (type >= SL_FRAME_TRADE_PROPOSE && type <= SL_FRAME_TRADE_SIGNATURE) return 1;
   if (type >= SL_FRAME_PSBT_CREATE && type <= SL_FRAME_PSBT_BROADCAST) return 1;
   return type == SL_FRAME_TIP_META;

@@ -182,6 +182,7 @@ enum sl_frame_type {
   SL_FRAME_ORDERBOOK_REQUEST = 0x33,
   SL_FRAME_ORDERBOOK_RESPONSE = 0x34,
   SL_FRAME_ORDER_KEEPALIVE = 0x35,
+  SL_FRAME_ORDERBOOK_SYNC = 0x36, /* set reconciliation of a book (sl_booksync) */
   SL_FRAME_TRADE_PROPOSE = 0x40,
   SL_FRAME_TRADE_ACCEPT = 0x41,
   SL_FRAME_TRADE_REJECT = 0x42,
@@ -1110,6 +1111,55 @@ size_t sl_book_list(const sl_book *b, int side, uint8_t *ids, size_t cap);
 /* SHA-256 over both sides in priority order (side, id, what remains):
  * two books with the same digest hold the same orders in the same order. */
 void sl_book_digest(const sl_book *b, uint8_t out[32]);
+
+/* An order message from the network, opened, checked and applied: the
+ * signature, the shape, the time (live deltas: created within skew_ms of
+ * now; synced != 0: any age, not from the future, not expired) and the
+ * book's rules. 0, 1 (already here), or the reason. *id (if given) gets
+ * the message's id once it opened. */
+int sl_book_receive(sl_book *b, const uint8_t *msg, size_t len, uint64_t now_ms, uint64_t skew_ms,
+                    int synced, uint8_t id[SL_ORDER_ID_BYTES]);
+
+/* One peer's sync session for a book (docs/protocol.md §9.4): ORDERBOOK
+ * frames in and out, sans-IO. A peer starts one (Negentropy, or the
+ * snapshot fallback); the other answers with its own session. */
+typedef struct sl_booksync sl_booksync;
+
+typedef struct sl_booksync_config {
+  size_t frame_limit;  /* bytes in one frame (60000; 4096..SL_NEG_MAX_MESSAGE) */
+  unsigned max_rounds; /* Negentropy rounds before SL_ESYNC_ROUNDS (64) */
+  size_t max_asked;    /* ids waited for at once (200000) */
+  uint64_t skew_ms;    /* how far in the future a synced message may be created (120000) */
+} sl_booksync_config;
+
+typedef struct sl_booksync_stats {
+  uint64_t bytes_in, bytes_out;
+  uint32_t rounds;   /* Negentropy round trips (or snapshot pages) we started */
+  uint32_t received; /* orders and tombstones applied */
+  uint32_t sent;     /* orders and tombstones served */
+  uint32_t refused;
+  int done; /* our last reconciliation agreed, or our snapshot ended */
+} sl_booksync_stats;
+
+void sl_booksync_config_default(sl_booksync_config *c);
+SL_MUST_CHECK int sl_booksync_new(sl_booksync **out, sl_book *b, const sl_booksync_config *cfg);
+void sl_booksync_free(sl_booksync *s);
+/* Begins a reconciliation (snapshot 0) or a snapshot transfer (1). */
+SL_MUST_CHECK int sl_booksync_start(sl_booksync *s, int snapshot);
+/* One ORDERBOOK_SYNC / _REQUEST / _RESPONSE payload from the peer. 0, or
+ * the first fault (SL_ESYNC_*, SL_EORDER_* of a message the peer should
+ * not have sent): the caller scores the peer. What is valid in a frame is
+ * applied even when other parts are refused. */
+int sl_booksync_receive(sl_booksync *s, int frame_type, const uint8_t *payload, size_t len,
+                        uint64_t now_ms);
+/* The next frame to send: 1 and its type and payload (valid until the
+ * next call), or 0. */
+int sl_booksync_next(sl_booksync *s, int *frame_type, const uint8_t **payload, size_t *len);
+/* Ids the last sl_booksync_receive added to the book (back to back). */
+const uint8_t *sl_booksync_applied(const sl_booksync *s, size_t *n);
+/* Ids asked for and not yet received. */
+size_t sl_booksync_waiting(const sl_booksync *s);
+const sl_booksync_stats *sl_booksync_stats_of(const sl_booksync *s);
 
 #ifdef __cplusplus
 }

@@ -676,6 +676,9 @@ uint64_t sl_book_remaining(const sl_book *b, const uint8_t id[SL_ORDER_ID_BYTES]
 
 size_t sl_book_count(const sl_book *b) { return b ? b->count : 0; }
 
+const char *sl__book_base(const sl_book *b) { return b->base; }
+const char *sl__book_quote(const sl_book *b) { return b->quote; }
+
 const uint8_t *sl_book_at(const sl_book *b, int side, size_t k) {
   if (!b || (side != SL_ORDER_BID && side != SL_ORDER_ASK)) return NULL;
   const side_levels *sl = &b->sides[side];

@@ -240,13 +240,21 @@ int sl_order_open(const uint8_t *in, size_t len, sl_order *o) {
   return domain_verify(o->maker, in, body, o->signature);
 }
 
-int sl_order_check_time(const sl_order *o, uint64_t now_ms, uint64_t skew_ms) {
+/* created within [lo, hi]; an order not expired at now, living at most 24 h. */
+static int check_window(const sl_order *o, uint64_t lo, uint64_t hi, uint64_t now_ms) {
   if (!o) return SL_EINVAL;
-  uint64_t lo = now_ms > skew_ms ? now_ms - skew_ms : 0;
-  if (o->created_ms < lo || o->created_ms > now_ms + skew_ms) return SL_EORDER_SKEW;
+  if (o->created_ms < lo || o->created_ms > hi) return SL_EORDER_SKEW;
   if (o->kind == SL_ORDER_CANCEL) return 0;
   if (o->expires_ms <= now_ms || o->expires_ms <= o->created_ms ||
       o->expires_ms - o->created_ms > SL_ORDER_MAX_LIFE_MS)
     return SL_EORDER_EXPIRED;
   return 0;
+}
+
+int sl_order_check_time(const sl_order *o, uint64_t now_ms, uint64_t skew_ms) {
+  return check_window(o, now_ms > skew_ms ? now_ms - skew_ms : 0, now_ms + skew_ms, now_ms);
+}
+
+int sl__order_check_age(const sl_order *o, uint64_t now_ms, uint64_t skew_ms) {
+  return check_window(o, 0, now_ms + skew_ms, now_ms);
 }

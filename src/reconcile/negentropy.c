@@ -127,7 +127,7 @@ static int get_bound(sl_neg *g, reader *r, bound *b) {
 
 /* ------------------------------------------------------------ the items */
 
-static int item_cmp(const void *a, const void *b) {
+int sl__neg_item_cmp(const void *a, const void *b) {
   const sl_neg_item *x = a, *y = b;
   if (x->ts != y->ts) return x->ts < y->ts ? -1 : 1;
   return memcmp(x->id, y->id, SL_NEG_ID_BYTES);
@@ -198,10 +198,10 @@ int sl_neg_new(sl_neg **out, const sl_neg_item *items, size_t n, size_t frame_li
     return SL_ENOMEM;
   }
   if (n) memcpy(g->items, items, n * sizeof *items);
-  qsort(g->items, n, sizeof *g->items, item_cmp);
+  qsort(g->items, n, sizeof *g->items, sl__neg_item_cmp);
   memset(g->sums[0], 0, 32);
   for (size_t k = 0; k < n; k++) {
-    if (g->items[k].ts == INF || (k && !item_cmp(&g->items[k - 1], &g->items[k]))) {
+    if (g->items[k].ts == INF || (k && !sl__neg_item_cmp(&g->items[k - 1], &g->items[k]))) {
       sl_neg_free(g); /* infinity is reserved; an item twice would skew the sums */
       return SL_EINVAL;
     }
