@@ -33,7 +33,15 @@ set(SL_EXPORTS
   _sl_gossip_next _sl_wasm_gossip_score _sl_wasm_gossip_stats _sl_gossip_mesh _sl_gossip_subscribers
   _sl_gossip_topics _sl_gossip_prune_order
   _sl_multiaddr_from_string _sl_multiaddr_to_string _sl_discovery_encode _sl_discovery_decode
-  _sl_wasm_peer_record_seal _sl_peer_record_open)
+  _sl_wasm_peer_record_seal _sl_peer_record_open
+  _sl_wasm_order_seal _sl_wasm_order_open _sl_wasm_book_new _sl_book_free _sl_wasm_book_receive
+  _sl_wasm_book_get _sl_wasm_book_tick _sl_wasm_book_keepalive _sl_book_next_removed _sl_book_list
+  _sl_book_count _sl_book_digest _sl_book_depth _sl_wasm_book_match _sl_wasm_book_filled
+  _sl_book_sync_message _sl_book_items
+  _sl_booksync_new _sl_booksync_free _sl_booksync_start _sl_wasm_booksync_receive _sl_booksync_next
+  _sl_booksync_applied _sl_booksync_waiting _sl_wasm_booksync_stats
+  _sl_neg_new _sl_neg_free _sl_neg_initiate _sl_neg_reconcile _sl_neg_have _sl_neg_need
+  _sl_neg_set_max_rounds)
 list(JOIN SL_EXPORTS "," SL_EXPORTS_JOINED)
 
 set(SL_WASM_LINK_FLAGS
@@ -46,7 +54,7 @@ set(SL_WASM_LINK_FLAGS
   -sEXPORTED_FUNCTIONS=[${SL_EXPORTS_JOINED}]
   -sEXPORTED_RUNTIME_METHODS=[])
 
-add_executable(starling_wasm src/wasm/bindings.c)
+add_executable(starling_wasm src/wasm/bindings.c src/wasm/numbers.c)
 target_link_libraries(starling_wasm PRIVATE starling_core)
 target_include_directories(starling_wasm PRIVATE src)
 sl_set_warnings(starling_wasm)

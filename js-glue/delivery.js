@@ -10,7 +10,7 @@ import { RECORD_MAX_BYTES, RECORD_MAX_PLAINTEXT } from './noise.js';
 /** enum sl_delivery_event_kind (starling.h). */
 export const EVENT = { MESSAGE: 1, SENT: 2, FAILED: 3, PRESENCE: 4, DISCONNECT: 5, WRITE: 6, TIMER: 7, OUT_OF_ORDER: 8 };
 /** enum sl_delivery_kind: what a message is. */
-export const KIND = { BYTES: 0, TEXT: 1, GOSSIP: 0x20, SIGNAL: 0x21 };
+export const KIND = { BYTES: 0, TEXT: 1, GOSSIP: 0x20, SIGNAL: 0x21, ORDERBOOK_REQUEST: 0x33, ORDERBOOK_RESPONSE: 0x34, ORDERBOOK_SYNC: 0x36 };
 const EVENT_BYTES = 24; // sl_delivery_event: int kind, u32 arg, ptr data, u32 len, double ms
 const MAX_EVENTS = 256; // drained per call
 

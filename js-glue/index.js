@@ -8,3 +8,5 @@ export { connectHub, HubConnection } from './hub-client.js';
 export { createPeer, Peer } from './peer.js';
 export { GossipRouter } from './gossip.js';
 export { DISCOVERY_TOPIC, multiaddrToBytes, multiaddrFromBytes, encodeAnnouncement, decodeAnnouncement, sealPeerRecord, openPeerRecord } from './discovery-codec.js';
+export { Orderbook, openOrder } from './orderbook.js';
+export { orderbookTopic } from './market.js';

@@ -290,6 +290,7 @@ export class Link {
         case EVENT.MESSAGE:
           if (ev.arg === KIND.GOSSIP) this.peer.pubsub?.receive(this.remoteId, ev.data);
           else if (ev.arg === KIND.SIGNAL) this.peer.meshSignal(this, ev.data);
+          else if (ev.arg === KIND.ORDERBOOK_SYNC || ev.arg === KIND.ORDERBOOK_REQUEST || ev.arg === KIND.ORDERBOOK_RESPONSE) this.peer.orderbookFrame(this.remoteId, ev.arg, ev.data);
           else this.peer.deliver(this.remoteId, ev.data, ev.len, pathKind);
           break;
         case EVENT.SENT: acked = this.settle1(ev.arg, null) || acked; break;

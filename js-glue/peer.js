@@ -11,6 +11,7 @@ import { KIND } from './delivery.js';
 import { PubSub } from './pubsub.js';
 import { Discovery } from './discovery.js';
 import { ConnectionManager } from './connections.js';
+import { Market } from './market.js';
 
 const RECONNECT_DELAYS_MS = [1000, 2000, 4000, 8000, 16000, 30000];
 const RECONNECT_JITTER = 0.2;
@@ -69,6 +70,7 @@ export class Peer extends EventTarget {
   #rooms = new Set();       // rooms joined, re-joined after a reconnect
   #closing = false;
   #closed = null; // the promise of close()
+  #market;
   #reconnectTimer = 0;
   #buckets = new WeakMap(); // link -> { tokens, at }: its forwarding budget
   #stats = {
@@ -103,8 +105,25 @@ export class Peer extends EventTarget {
     this.discovery = this.pubsub && opts.discovery !== false ? new Discovery(this, this.pubsub, opts.discovery ?? {}) : null;
     /** Keeps connections between low and high water marks (null with `connections: false`). */
     this.connectionManager = opts.connections === false ? null : new ConnectionManager(this, opts.connections ?? {});
+    this.#market = new Market(this);
     this.#attach(hub);
   }
+
+  /**
+   * The orderbook of a pair ('BTC-USDT'), kept in step with every peer of
+   * the pair (gossip deltas, reconciliation on connect and every 60 s).
+   * The same book on later calls. Options: Orderbook's (limits, skewMs)
+   * and sync: 'negentropy' (default) | 'snapshot'.
+   */
+  orderbook(pair, options) { return this.#market.book(pair, options); }
+
+  /** @internal ids of the peers with a live link. */
+  connectedPeers() {
+    return [...this.#links.values()].filter((l) => l.everConnected && !l.closed).map((l) => l.remoteId);
+  }
+
+  /** @internal an ORDERBOOK frame from a link. */
+  orderbookFrame(peerId, kind, payload) { this.#market.receive(peerId, kind, payload); }
 
   /** @internal */ emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
 
@@ -479,6 +498,7 @@ export class Peer extends EventTarget {
     await Promise.all([...this.#links.values()].map((link) => link.settle(timeoutMs)));
     await Promise.all([...this.#links.values()].map((link) => link.leave(timeoutMs)));
     for (const link of [...this.#links.values()]) link.close(new StarlingError('PEER_CLOSED', 'peer closed'));
+    this.#market.close();
     this.discovery?.close();
     this.pubsub?.close();
     this.hub.close(); // idempotent

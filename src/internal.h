@@ -49,6 +49,21 @@ static inline uint32_t sl__get_u32be(const uint8_t *p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* v in decimal, NUL-terminated (out needs 11 bytes); returns the length.
+ * Cheaper than snprintf, which would link printf's float formatting into
+ * the browser module. */
+static inline size_t sl__utoa(uint32_t v, char *out) {
+  char t[10];
+  size_t n = 0, k = 0;
+  do
+    t[n++] = (char)('0' + v % 10);
+  while (v /= 10);
+  while (n)
+    out[k++] = t[--n];
+  out[k] = 0;
+  return k;
+}
+
 /* ---------------------------------------------------------------- protobuf */
 
 /* The protobuf wire format (src/core/pb.c). */
@@ -252,6 +267,32 @@ double sl_wasm_gossip_score(sl_gossip *g, const char *peer_id);
 int sl_wasm_gossip_stats(const sl_gossip *g, double *out);
 int sl_wasm_peer_record_seal(const sl_identity *id, double seq, const char *addrs, uint8_t *out,
                              size_t cap, size_t *len);
+/* An order as JS reads and writes it: fixed offsets, 64-bit amounts in
+ * memory (JS turns them into BigInt; the module itself has no BigInt at
+ * its boundary), strings NUL-terminated. js-glue/orderbook.js mirrors it. */
+typedef struct sl_wasm_order {
+  uint64_t price, amount, min_fill, created_ms, expires_ms, seq, remaining; /* 0 .. 56 */
+  int32_t kind, side;                                                       /* 56, 60 */
+  uint8_t id[32], maker[32], target[32];                                    /* 64, 96, 128 */
+  char base[SL_ORDER_ASSET_MAX + 1], quote[SL_ORDER_ASSET_MAX + 1];         /* 160, 173 */
+  uint16_t data_len;                                                        /* 186 */
+  uint8_t data[SL_ORDER_DATA_MAX];                                          /* 188 */
+} sl_wasm_order;
+
+int sl_wasm_order_seal(const sl_identity *id, sl_wasm_order *v, uint8_t *out, size_t cap,
+                       size_t *len);
+int sl_wasm_order_open(const uint8_t *msg, size_t len, sl_wasm_order *v);
+int sl_wasm_book_get(const sl_book *b, const uint8_t *id, sl_wasm_order *v);
+int sl_wasm_book_receive(sl_book *b, const uint8_t *msg, size_t len, double now_ms, double skew_ms,
+                         int synced, uint8_t *id);
+void sl_wasm_book_tick(sl_book *b, double now_ms);
+void sl_wasm_book_keepalive(sl_book *b, const uint8_t *key, double now_ms);
+int sl_wasm_book_new(sl_book **out, const char *base, const char *quote, const double *limits);
+size_t sl_wasm_book_match(const sl_book *b, int taker_side, const uint64_t *amounts,
+                          const uint8_t *taker, sl_book_fill *out, size_t cap);
+int sl_wasm_book_filled(sl_book *b, const uint8_t *id, const uint64_t *amount);
+int sl_wasm_booksync_receive(sl_booksync *s, int type, const uint8_t *p, size_t len, double now_ms);
+void sl_wasm_booksync_stats(const sl_booksync *s, double *out);
 
 /* ------------------------------------------------------------- orders */
 

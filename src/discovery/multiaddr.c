@@ -168,11 +168,15 @@ static int value_to_text(const proto *p, const uint8_t *v, size_t n, char *out, 
   int len;
   switch (p->code) {
   case 4:
-    len = snprintf(buf, sizeof buf, "%u.%u.%u.%u", v[0], v[1], v[2], v[3]);
+    len = 0;
+    for (int k = 0; k < 4; k++) {
+      if (k) buf[len++] = '.';
+      len += (int)sl__utoa(v[k], buf + len);
+    }
     break;
   case 6:
   case 273:
-    len = snprintf(buf, sizeof buf, "%u", (unsigned)v[0] << 8 | v[1]);
+    len = (int)sl__utoa((unsigned)v[0] << 8 | v[1], buf);
     break;
   case 421:
     len = sl__base58_encode(v, n, buf, sizeof buf);

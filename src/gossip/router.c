@@ -983,7 +983,7 @@ static void handle_msg(sl_gossip *g, uint32_t i, const sl__rpc_msg *m) {
   pd->msg = c;
   pd->source = i;
   strcpy(pd->author, author);
-  snprintf(hk, sizeof hk, "%u", pd->handle);
+  sl__utoa(pd->handle, hk);
   if (sl__map_put(&g->pending, hk, pd) != 0) goto oom;
   s->pending = pd;
   emit(g, SL_GOSSIP_VALIDATE, 0, pd->handle, g->peers[i].id, name, author, id, id_len, m->data.p,
@@ -1341,7 +1341,7 @@ int sl_gossip_publish(sl_gossip *g, const char *topic, const uint8_t *data, size
 
 static void settle(sl_gossip *g, sl__pending *pd, int verdict) {
   char hk[16];
-  snprintf(hk, sizeof hk, "%u", pd->handle);
+  sl__utoa(pd->handle, hk);
   sl__map_remove(&g->pending, hk);
   sl__cached *c = pd->msg;
   pd->msg = NULL;
@@ -1371,7 +1371,7 @@ static void settle(sl_gossip *g, sl__pending *pd, int verdict) {
 int sl_gossip_validated(sl_gossip *g, uint32_t handle, int verdict) {
   if (!g || verdict < SL_GOSSIP_ACCEPT || verdict > SL_GOSSIP_IGNORE) return SL_EINVAL;
   char hk[16];
-  snprintf(hk, sizeof hk, "%u", handle);
+  sl__utoa(handle, hk);
   sl__pending *pd = sl__map_get(&g->pending, hk);
   if (!pd) return SL_ESTATE; /* unknown, or timed out already */
   settle(g, pd, verdict);

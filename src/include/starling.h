@@ -678,13 +678,16 @@ typedef struct sl_delivery_event {
 } sl_delivery_event;
 
 /* What a delivered message is: the application's bytes or text (DATA
- * frames), or one pubsub RPC (GOSSIP) or signalling message (SIGNAL) for
- * the layers above the link. All share the link's sequence and ACKs. */
+ * frames), or one pubsub RPC (GOSSIP), signalling message (SIGNAL) or
+ * orderbook sync message (ORDERBOOK_*) for the layers above the link. All share the link's sequence and ACKs. */
 enum sl_delivery_kind {
   SL_DELIVERY_BYTES = 0,
   SL_DELIVERY_TEXT = 1,
   SL_DELIVERY_GOSSIP = SL_FRAME_GOSSIP,
-  SL_DELIVERY_SIGNAL = SL_FRAME_SIGNAL
+  SL_DELIVERY_SIGNAL = SL_FRAME_SIGNAL,
+  SL_DELIVERY_ORDERBOOK_REQUEST = SL_FRAME_ORDERBOOK_REQUEST, /* an orderbook's sync (sl_booksync) */
+  SL_DELIVERY_ORDERBOOK_RESPONSE = SL_FRAME_ORDERBOOK_RESPONSE,
+  SL_DELIVERY_ORDERBOOK_SYNC = SL_FRAME_ORDERBOOK_SYNC
 };
 
 /* DATA frame: [u32 BE seq][u8 kind: 0 bytes, 1 text][body]; GOSSIP and

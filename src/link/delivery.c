@@ -194,8 +194,9 @@ size_t sl_delivery_close(sl_delivery *d) {
 
 /* --------------------------------------------------------------- outbound */
 
-/* A message's frame: DATA carries the kind byte (bytes or text); GOSSIP
- * and SIGNAL frames have the same sequenced header with a zero byte, so
+/* A message's frame: DATA carries the kind byte (bytes or text); GOSSIP,
+ * SIGNAL and ORDERBOOK frames have the same sequenced header with a zero
+ * byte, so
  * that every kind shares one sequence, one ACK and one resend queue. */
 static bool frame_of(int kind, unsigned *type, uint8_t *kind_byte) {
   switch (kind) {
@@ -206,6 +207,9 @@ static bool frame_of(int kind, unsigned *type, uint8_t *kind_byte) {
     return true;
   case SL_DELIVERY_GOSSIP:
   case SL_DELIVERY_SIGNAL:
+  case SL_DELIVERY_ORDERBOOK_REQUEST:
+  case SL_DELIVERY_ORDERBOOK_RESPONSE:
+  case SL_DELIVERY_ORDERBOOK_SYNC:
     *type = (unsigned)kind;
     *kind_byte = 0;
     return true;
@@ -413,6 +417,9 @@ int sl_delivery_frame(sl_delivery *d, unsigned type, const uint8_t *payload, siz
   case SL_FRAME_DATA:
   case SL_FRAME_GOSSIP:
   case SL_FRAME_SIGNAL:
+  case SL_FRAME_ORDERBOOK_REQUEST:
+  case SL_FRAME_ORDERBOOK_RESPONSE:
+  case SL_FRAME_ORDERBOOK_SYNC:
     on_data(d, type, payload, len);
     break;
   case SL_FRAME_ACK:

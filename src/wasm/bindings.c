@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Decodes as many frames as possible from data[0..len). For each frame it
  * writes three u32 words to desc: type, payload pointer, payload length.
@@ -228,4 +229,127 @@ int sl_wasm_peer_record_seal(const sl_identity *id, double seq, const char *addr
                              size_t cap, size_t *len) {
   if (!(seq >= 0 && seq <= 9007199254740992.0)) return SL_EINVAL;
   return sl_peer_record_seal(id, (uint64_t)seq, addrs, out, cap, len);
+}
+
+/* ------------------------------------------------------------- orderbook */
+
+_Static_assert(offsetof(sl_wasm_order, kind) == 56, "kind at 56");
+_Static_assert(offsetof(sl_wasm_order, id) == 64, "id at 64");
+_Static_assert(offsetof(sl_wasm_order, base) == 160, "base at 160");
+_Static_assert(offsetof(sl_wasm_order, data_len) == 186, "data_len at 186");
+_Static_assert(offsetof(sl_wasm_order, data) == 188, "data at 188");
+
+static void view_of(const sl_order *o, uint64_t remaining, sl_wasm_order *v) {
+  memset(v, 0, sizeof *v);
+  v->price = o->price;
+  v->amount = o->amount;
+  v->min_fill = o->min_fill;
+  v->created_ms = o->created_ms;
+  v->expires_ms = o->expires_ms;
+  v->seq = o->seq;
+  v->remaining = remaining;
+  v->kind = o->kind;
+  v->side = o->side;
+  memcpy(v->id, o->id, 32);
+  memcpy(v->maker, o->maker, 32);
+  memcpy(v->target, o->target, 32);
+  memcpy(v->base, o->base, sizeof v->base);
+  memcpy(v->quote, o->quote, sizeof v->quote);
+  v->data_len = (uint16_t)o->data_len;
+  memcpy(v->data, o->data, o->data_len);
+}
+
+/* Seals the fields of *v with the identity; v->id and v->maker get the
+ * result. */
+int sl_wasm_order_seal(const sl_identity *id, sl_wasm_order *v, uint8_t *out, size_t cap,
+                       size_t *len) {
+  sl_order o;
+  memset(&o, 0, sizeof o);
+  o.kind = v->kind;
+  o.side = v->side;
+  memcpy(o.base, v->base, sizeof o.base);
+  memcpy(o.quote, v->quote, sizeof o.quote);
+  o.price = v->price;
+  o.amount = v->amount;
+  o.min_fill = v->min_fill;
+  o.created_ms = v->created_ms;
+  o.expires_ms = v->expires_ms;
+  o.seq = v->seq;
+  memcpy(o.target, v->target, 32);
+  if (v->data_len > SL_ORDER_DATA_MAX) return SL_EORDER_RANGE;
+  o.data_len = v->data_len;
+  memcpy(o.data, v->data, v->data_len);
+  int rc = sl_order_seal(&o, id, out, cap, len);
+  if (!rc) view_of(&o, o.amount, v);
+  return rc;
+}
+
+int sl_wasm_order_open(const uint8_t *msg, size_t len, sl_wasm_order *v) {
+  sl_order o;
+  int rc = sl_order_open(msg, len, &o);
+  if (!rc) view_of(&o, o.amount, v);
+  return rc;
+}
+
+int sl_wasm_book_get(const sl_book *b, const uint8_t *id, sl_wasm_order *v) {
+  sl_order o;
+  int rc = sl_book_get(b, id, &o);
+  if (!rc) view_of(&o, sl_book_remaining(b, id), v);
+  return rc;
+}
+
+int sl_wasm_book_receive(sl_book *b, const uint8_t *msg, size_t len, double now_ms, double skew_ms,
+                         int synced, uint8_t *id) {
+  return sl_book_receive(b, msg, len, (uint64_t)now_ms, (uint64_t)skew_ms, synced, id);
+}
+
+void sl_wasm_book_tick(sl_book *b, double now_ms) { sl_book_tick(b, (uint64_t)now_ms); }
+
+void sl_wasm_book_keepalive(sl_book *b, const uint8_t *key, double now_ms) {
+  sl_book_keepalive(b, key, (uint64_t)now_ms);
+}
+
+/* limits: max_orders, max_open_per_maker, maker_rate, maker_burst,
+ * maker_silence_ms as doubles (0 keeps the default). */
+int sl_wasm_book_new(sl_book **out, const char *base, const char *quote, const double *limits) {
+  sl_book_limits l;
+  sl_book_limits_default(&l);
+  if (limits[0] > 0) l.max_orders = (uint32_t)limits[0];
+  if (limits[1] > 0) l.max_open_per_maker = (uint32_t)limits[1];
+  if (limits[2] > 0) l.maker_rate = (uint32_t)limits[2];
+  if (limits[3] > 0) l.maker_burst = (uint32_t)limits[3];
+  if (limits[4] > 0) l.maker_silence_ms = (uint64_t)limits[4];
+  return sl_book_new(out, base, quote, &l);
+}
+
+/* amounts[0] the amount, amounts[1] the limit price (u64 in memory). */
+size_t sl_wasm_book_match(const sl_book *b, int taker_side, const uint64_t *amounts,
+                          const uint8_t *taker, sl_book_fill *out, size_t cap) {
+  return sl_book_match(b, taker_side, amounts[0], amounts[1], taker, out, cap);
+}
+
+int sl_wasm_book_filled(sl_book *b, const uint8_t *id, const uint64_t *amount) {
+  return sl_book_filled(b, id, *amount);
+}
+
+_Static_assert(sizeof(sl_book_fill) == 48, "JS reads 48-byte fills");
+_Static_assert(sizeof(sl_book_level) == 24, "JS reads 24-byte levels");
+_Static_assert(sizeof(sl_book_removal) == 36, "JS reads 36-byte removals");
+_Static_assert(sizeof(sl_neg_item) == 40, "JS writes 40-byte items");
+
+int sl_wasm_booksync_receive(sl_booksync *s, int type, const uint8_t *p, size_t len,
+                             double now_ms) {
+  return sl_booksync_receive(s, type, p, len, (uint64_t)now_ms);
+}
+
+/* bytes in, bytes out, rounds, received, sent, refused, done. */
+void sl_wasm_booksync_stats(const sl_booksync *s, double *out) {
+  const sl_booksync_stats *st = sl_booksync_stats_of(s);
+  out[0] = (double)st->bytes_in;
+  out[1] = (double)st->bytes_out;
+  out[2] = st->rounds;
+  out[3] = st->received;
+  out[4] = st->sent;
+  out[5] = st->refused;
+  out[6] = st->done;
 }
