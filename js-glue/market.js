@@ -90,7 +90,10 @@ export class NetworkOrderbook extends Orderbook {
     pubsub.subscribe(this.topic);
     this.start(1000);
     this.#timers.push(setInterval(() => this.syncAll(), SYNC_EVERY_MS));
-    this.#timers.push(setInterval(() => this.#keepalive(), KEEPALIVE_EVERY_MS));
+    // Keep-alives come three times within the silence limit (peers drop a
+    // maker's orders after it): every 30 s by default.
+    const silenceMs = options.limits?.makerSilenceMs ?? 90000;
+    this.#timers.push(setInterval(() => this.#keepalive(), Math.min(KEEPALIVE_EVERY_MS, silenceMs / 3)));
     for (const t of this.#timers) t.unref?.();
     this.syncAll();
   }
@@ -106,6 +109,7 @@ export class NetworkOrderbook extends Orderbook {
 
   #keepalive() {
     if (!this.identity || !this.bids().concat(this.asks()).some((o) => o.maker === this.identity.peerId)) return;
+    this.keepalive(this.identity.publicKey); // our own orders stay in our own book too
     this.#market.peer.pubsub.publish(this.topic, KEEPALIVE, { allowNoPeers: true }).catch(() => {});
   }
 

@@ -174,23 +174,34 @@ static int emit_ids(sl_booksync *s, int op, const uint8_t *ids, size_t n) {
 
 static int id_cmp(const void *a, const void *b) { return memcmp(a, b, 32); }
 
-static int ask(sl_booksync *s, const uint8_t *ids, size_t n) {
-  if (!n) return 0;
+static bool asked_for(const sl_booksync *s, const uint8_t id[32]);
+
+/* Adds the ids of want[0..*n) not already awaited to the asked list, and
+ * keeps only those in want (*n shrinks): an id is asked for once, however
+ * many reconciliations (ours, and the peer's offers) find it missing. */
+static int ask(sl_booksync *s, uint8_t (*want)[32], size_t *n) {
+  if (!*n) return 0;
   size_t keep = 0; /* what arrived already leaves the list */
   for (size_t i = 0; i < s->n_asked; i++)
     if (!s->got[i]) memmove(s->asked[keep++], s->asked[i], 32);
   s->n_asked = keep;
-  if (s->n_asked + n > s->cfg.max_asked) return SL_ESYNC_LIMIT;
-  if (s->n_asked + n > s->cap_asked) {
-    size_t c = (s->n_asked + n) * 2;
+  qsort(want, *n, 32, id_cmp);
+  size_t fresh = 0;
+  for (size_t k = 0; k < *n; k++)
+    if ((!k || memcmp(want[k - 1], want[k], 32)) && !asked_for(s, want[k]))
+      memmove(want[fresh++], want[k], 32);
+  *n = fresh;
+  if (s->n_asked + fresh > s->cfg.max_asked) return SL_ESYNC_LIMIT;
+  if (s->n_asked + fresh > s->cap_asked) {
+    size_t c = (s->n_asked + fresh) * 2;
     void *v = realloc(s->asked, c * 32), *g;
     if (v) s->asked = v;
     if (!v || !(g = realloc(s->got, c))) return SL_ENOMEM;
     s->got = g;
     s->cap_asked = c;
   }
-  memcpy(s->asked[s->n_asked], ids, 32 * n);
-  s->n_asked += n;
+  if (fresh) memcpy(s->asked[s->n_asked], want[0], 32 * fresh);
+  s->n_asked += fresh;
   qsort(s->asked, s->n_asked, 32, id_cmp);
   memset(s->got, 0, s->n_asked);
   s->waiting = s->n_asked;
@@ -408,7 +419,7 @@ static int offered(sl_booksync *s, reader *r) {
     if (sl_book_sync_message(s->book, ids + 32 * k, &msg, &len) != 0)
       memcpy(want[n++], ids + 32 * k, 32);
   }
-  int rc = ask(s, want[0], n);
+  int rc = ask(s, want, &n);
   if (!rc) rc = emit_ids(s, OP_WANT, want[0], n);
   free(want);
   return rc;
@@ -442,17 +453,15 @@ static int negentropy(sl_booksync *s, int op, reader *r) {
   s->stats.rounds++;
   size_t nh, nn;
   const uint8_t *have = sl_neg_have(g, &nh), *need = sl_neg_need(g, &nn);
-  /* With a frame limit an id may come up twice: ask once. */
   uint8_t(*want)[32] = malloc((nn ? nn : 1) * 32);
   if (!want) return SL_ENOMEM;
   size_t n = 0;
   for (size_t k = 0; k < nn; k++) {
     const uint8_t *id = need + 32 * k, *m;
     size_t ml;
-    if (!asked_for(s, id) && sl_book_sync_message(s->book, id, &m, &ml) != 0)
-      memcpy(want[n++], id, 32);
+    if (sl_book_sync_message(s->book, id, &m, &ml) != 0) memcpy(want[n++], id, 32);
   }
-  rc = ask(s, want[0], n);
+  rc = ask(s, want, &n);
   if (!rc) rc = emit_ids(s, OP_WANT, want[0], n);
   free(want);
   if (!rc) rc = emit_ids(s, OP_OFFER, have, nh);

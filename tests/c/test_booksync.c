@@ -1,6 +1,7 @@
 /* test_booksync.c — two books syncing through their sessions' frames:
  * reconciliation brings both to the same digest (orders, cancels and
- * updates either side lacked) in a few rounds; the snapshot fallback pages
+ * updates either side lacked) in a few rounds, each message once when both
+ * sides start at once; the snapshot fallback pages
  * a book of 2,500 orders; refusals for orders nobody asked for, a foreign
  * pair, malformed payloads and replies outside a session; and the
  * messages a live delta must pass (fresh, signed, this pair). */
@@ -96,9 +97,12 @@ static void test_reconcile(void) {
   sl_booksync *sa = NULL, *sb = NULL;
   CHECK_EQ(sl_booksync_new(&sa, a, NULL), 0);
   CHECK_EQ(sl_booksync_new(&sb, b, NULL), 0);
+  /* Both start at once (as on connect): each id is asked for once. */
   CHECK_EQ(sl_booksync_start(sa, 0), 0);
+  CHECK_EQ(sl_booksync_start(sb, 0), 0);
   pump(sa, sb);
   same_digest(a, b);
+  CHECK_EQ(sl_booksync_stats_of(sa)->refused + sl_booksync_stats_of(sb)->refused, 0);
   CHECK_EQ(sl_book_count(a),
            3000 - 1); /* all orders, less the cancelled; the update replaced one */
   const sl_booksync_stats *st = sl_booksync_stats_of(sa);
