@@ -10,6 +10,7 @@ import * as esbuild from 'esbuild';
 import * as lp from 'it-length-prefixed';
 import { init, Identity, Handshake, encodeFrame, encodeFrames, FrameDecoder, FrameType, RECORD_MAX_PLAINTEXT } from '../js-glue/index.js';
 import { fmt, ratioTable } from './report.js';
+import { bookSequence, runNodejsOrderBook } from './book-js.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 await init();
@@ -159,6 +160,22 @@ console.log(`\nbrowser peer module (.wasm + minified glue bundle ${fmt(glueGz / 
 console.table(sizeRows);
 console.log(`\nwasm handshakes/s ${fmt(oursHs, 0)}, native ${fmt(native.handshakesPerSec, 0)}; ` +
   `frames: starling ${fmt(oursFrames, 3)} s (per-frame encode ${fmt(oursSingle, 3)} s), it-length-prefixed ${fmt(lpTime, 3)} s, native ${fmt(native.framesMillionSec, 3)} s`);
-// The orderbook (issue #9): native only so far; the wasm build and
-// nodejs-order-book join this line when the book has its JS binding.
-console.log(`\norderbook, 1,000,000 seeded operations (60 % place, 30 % cancel, 10 % match), native: ${fmt(native.bookOpsPerSec / 1e6, 2)} M ops/s (goal >= 2 M: ${native.bookOpsPerSec >= 2e6 ? 'met' : 'NOT met'}, ${fmt(native.bookOpsPerSec / 2e6, 2)}x of it)`);
+// The orderbook (issue #9): one seeded sequence of 1,000,000 operations on
+// our book as wasm (bench_book.cjs, the C benchmark built by Emscripten),
+// natively, and on nodejs-order-book (bench/book-js.js mirrors the
+// generator draw for draw).
+const wasmBook = JSON.parse(execFileSync(process.execPath, [`${root}/build/wasm/bench/native/bench_book.cjs`], { encoding: 'utf8' })).bookOpsPerSec;
+const jsBook = runNodejsOrderBook(bookSequence(1000000));
+console.log('\norderbook, 1,000,000 seeded operations (60 % place, 30 % cancel, 10 % taker), ops/s:');
+console.table([
+  { book: 'starling (wasm)', opsPerSec: fmt(wasmBook, 0), vsNodejsOrderBook: `${fmt(wasmBook / jsBook, 2)}x`, goal: `>= 3x: ${wasmBook >= 3 * jsBook ? 'met' : 'NOT met'}` },
+  { book: 'starling (native)', opsPerSec: fmt(native.bookOpsPerSec, 0), vsNodejsOrderBook: `${fmt(native.bookOpsPerSec / jsBook, 2)}x`, goal: `>= 2,000,000/s: ${native.bookOpsPerSec >= 2e6 ? 'met' : 'NOT met'} (${fmt(native.bookOpsPerSec / 2e6, 2)}x of it)` },
+  { book: 'nodejs-order-book', opsPerSec: fmt(jsBook, 0), vsNodejsOrderBook: '1.00x', goal: '' },
+]);
+// Sync of two books of 100,000 signed orders, one lacking 1 % / 0.01 %:
+// reconciliation (Negentropy, then the missing orders) vs a whole snapshot.
+console.log('\norderbook sync, 100,000 orders (native; goals at 1 %: <= 5 % of the snapshot\'s bytes, <= 6 round trips):');
+console.table(native.sync.map((x) => ({
+  missing: `${fmt(x.missing * 100, 2)} %`, bytes: x.bytes, roundTrips: x.roundTrips, snapshotBytes: x.snapshotBytes,
+  snapshotRoundTrips: x.snapshotRoundTrips, vsSnapshot: `${fmt(100 * x.bytes / x.snapshotBytes, 2)} %`, booksAgree: !!x.same,
+})));

@@ -41,7 +41,7 @@ set(SL_EXPORTS
   _sl_booksync_new _sl_booksync_free _sl_booksync_start _sl_wasm_booksync_receive _sl_booksync_next
   _sl_booksync_applied _sl_booksync_waiting _sl_wasm_booksync_stats
   _sl_neg_new _sl_neg_free _sl_neg_initiate _sl_neg_reconcile _sl_neg_have _sl_neg_need
-  _sl_neg_set_max_rounds)
+  _sl_neg_set_max_rounds _sl_neg_set_leaf)
 list(JOIN SL_EXPORTS "," SL_EXPORTS_JOINED)
 
 set(SL_WASM_LINK_FLAGS

@@ -347,9 +347,135 @@ export class Peer extends EventTarget {
   setPresence(status: string): void;
   connections(): Array<{ peerId: string; path: PathKind }>;
   metrics(): PeerMetrics;
+  /** The orderbook of a pair ('BTC-USDT'), kept in step with the pair's peers: gossip deltas
+   *  on starling/orderbook/<pair>/1, reconciliation on connect and every 60 s. The same book on
+   *  later calls. Throws NO_PUBSUB with `gossip: false`, ORDER_PAIR for a bad pair. */
+  orderbook(pair: string, opts?: NetworkOrderbookOptions): NetworkOrderbook;
   /** Waits up to timeoutMs (default 500) for outstanding ACKs, says goodbye, closes everything. */
   close(opts?: { timeoutMs?: number }): Promise<void>;
 }
+
+/** Integers in minor units: bigint, a safe integer, or a decimal string. */
+export type Units = bigint | number | string;
+export type OrderSide = 'bid' | 'ask';
+
+/** A signed order as the book holds it. Amounts are bigint (u64 in the core). */
+export interface Order {
+  id: string;
+  kind: 'create' | 'update';
+  /** The maker's peer id and Ed25519 key (hex). */
+  maker: string;
+  makerKey: string;
+  pair: string;
+  side: OrderSide;
+  price: bigint;
+  amount: bigint;
+  /** What still rests (amount less fills). */
+  remaining: bigint;
+  minFill: bigint;
+  createdAt: number;
+  expiresAt: number;
+  seq: bigint;
+  data: Uint8Array;
+  /** The order an update replaced (null for a create). */
+  replaces: string | null;
+  /** The signed bytes (on what place / update return). */
+  message?: Uint8Array;
+}
+
+export interface OrderbookLimits {
+  maxOrders?: number;
+  maxOpenPerMaker?: number;
+  /** Messages a second a maker may send, after a burst of makerBurst. */
+  makerRate?: number;
+  makerBurst?: number;
+  /** A maker heard from neither by message nor keep-alive this long loses its orders (90000). */
+  makerSilenceMs?: number;
+}
+
+export interface OrderbookOptions {
+  /** 'BASE-QUOTE': two different ids of 1-12 of A-Z and 0-9. */
+  pair: string;
+  /** Signs place / cancel / update. */
+  identity?: Identity | null;
+  clock?: () => number;
+  /** How far a live order's created time may be from now (120000). */
+  skewMs?: number;
+  limits?: OrderbookLimits;
+}
+
+export interface NetworkOrderbookOptions extends Omit<OrderbookOptions, 'pair' | 'identity'> {
+  /** 'negentropy' (default) or 'snapshot': page through the whole book instead. */
+  sync?: 'negentropy' | 'snapshot';
+}
+
+export type RemovalReason = 'cancelled' | 'expired' | 'replaced' | 'filled' | 'maker-gone';
+export interface Level { price: bigint; amount: bigint; orders: number }
+export interface Fill { id: string; price: bigint; amount: bigint }
+export type ReceiveResult =
+  | { ok: true; id: string; applied: boolean; added: boolean }
+  | { ok: false; id: string | null; error: StarlingError };
+
+export interface OrderbookEventMap {
+  'order:added': CustomEvent<Order>;
+  'order:removed': CustomEvent<{ id: string; reason: RemovalReason }>;
+  sync: CustomEvent<{ peerId: string; received: number; sent: number; bytes: number; rounds: number }>;
+  refused: CustomEvent<{ peerId: string; code: string }>;
+}
+
+/** One pair's book, no network: signed orders, price-time priority, matching. */
+export class Orderbook extends EventTarget {
+  constructor(opts: OrderbookOptions);
+  readonly pair: string;
+  readonly size: number;
+  readonly bestBid: Order | null;
+  readonly bestAsk: Order | null;
+  addEventListener<K extends keyof OrderbookEventMap>(type: K, listener: (ev: OrderbookEventMap[K]) => void, options?: boolean | StarlingListenerOptions): void;
+  addEventListener(type: string, listener: StarlingEventListener | null, options?: boolean | StarlingListenerOptions): void;
+  removeEventListener<K extends keyof OrderbookEventMap>(type: K, listener: (ev: OrderbookEventMap[K]) => void, options?: boolean | { capture?: boolean }): void;
+  removeEventListener(type: string, listener: StarlingEventListener | null, options?: boolean | { capture?: boolean }): void;
+  /** Signs and adds an order; expiresIn ms (default 1 h, at most 24 h); data at most 256 bytes. */
+  place(opts: { side: OrderSide | 'buy' | 'sell'; price: Units; amount: Units; minFill?: Units; expiresIn?: number; data?: Bytes }): Order & { message: Uint8Array };
+  /** Cancels one of our orders; throws ORDER_UNKNOWN. */
+  cancel(id: string): { id: string; target: string; message: Uint8Array };
+  /** Replaces one of our orders (the side stays). */
+  update(id: string, changes: { price?: Units; amount?: Units; minFill?: Units; expiresIn?: number; data?: Bytes }): Order & { message: Uint8Array };
+  /** A signed message from elsewhere; never throws on bad input. synced: it may be old. */
+  receive(message: Bytes, opts?: { synced?: boolean }): ReceiveResult;
+  get(id: string): Order | null;
+  /** The signed message of an order or tombstone held. */
+  message(id: string): Uint8Array | null;
+  bids(): Order[];
+  asks(): Order[];
+  best(): { bid: Order | null; ask: Order | null };
+  depth(levels?: number): { bids: Level[]; asks: Level[] };
+  /** What a taker on `side` would fill (own orders skipped); the book is unchanged. */
+  match(side: OrderSide | 'buy' | 'sell', amount: Units, limitPrice?: Units, opts?: { maxFills?: number; taker?: Uint8Array | string }): Fill[];
+  /** Records a trade against an order ('filled' once nothing remains). */
+  filled(id: string, amount: Units): void;
+  /** SHA-256 (hex) over both sides in priority order with what remains. */
+  digest(): string;
+  keepalive(makerKey: Uint8Array | string, now?: number): void;
+  tick(now?: number): void;
+  start(intervalMs?: number): this;
+  close(): void;
+}
+
+/** peer.orderbook(pair): an Orderbook kept in step with the pair's peers. */
+export class NetworkOrderbook extends Orderbook {
+  private constructor();
+  /** starling/orderbook/<pair>/1 */
+  readonly topic: string;
+  /** Reconciles with one connected peer now (throws NOT_CONNECTED). */
+  sync(peerId: string): void;
+  syncAll(): void;
+  syncStats(peerId: string): { bytesIn: number; bytesOut: number; rounds: number; received: number; sent: number; refused: number; done: boolean } | null;
+}
+
+/** Opens a signed order message (throws ORDER_MALFORMED, ORDER_SIGNATURE, ...). */
+export function openOrder(message: Bytes): Order | { id: string; kind: 'cancel'; maker: string; makerKey: string; createdAt: number; seq: bigint; target: string };
+/** The gossip topic of a pair's book. */
+export function orderbookTopic(pair: string): string;
 
 export interface GossipRouterOptions {
   /** Signs this router's messages (StrictSign); must stay alive while the router is. */

@@ -123,7 +123,7 @@ export class NetworkOrderbook extends Orderbook {
     const r = this.receive(data);
     if (r.ok) {
       if (key) this.keepalive(key);
-      return r.added ? 'accept' : 'ignore';
+      return r.applied ? 'accept' : 'ignore'; // forwarded once, when it first changed the book
     }
     return FAULTS.has(r.error.code) ? 'reject' : 'ignore';
   }

@@ -274,8 +274,11 @@ export class Orderbook extends EventTarget {
 
   /**
    * A signed message from elsewhere (another peer, storage). Never throws
-   * on bad input: { ok: true, id, added } or { ok: false, id?, error }
-   * with the reason (error.code, e.g. ORDER_SIGNATURE, ORDER_SKEW).
+   * on bad input: { ok: true, id, applied, added } (applied: it changed
+   * the book, a cancel too; false when it was here already; added: an
+   * order now rests) or { ok: false, id, error } with the reason
+   * (error.code, e.g. ORDER_SIGNATURE, ORDER_SKEW; id null when the
+   * message did not open).
    * synced: the message comes from a sync, so it may be old.
    */
   receive(message, { synced = false } = {}) {
@@ -288,12 +291,13 @@ export class Orderbook extends EventTarget {
     const idAt = s.id.reserve(32);
     heap().fill(0, idAt, idAt + 32);
     const rc = wasm()._sl_wasm_book_receive(this.#live(), at, bytes.length, this.#clock(), this.skewMs, synced ? 1 : 0, idAt);
-    const id = hex(heap().subarray(idAt, idAt + 32));
+    const raw = heap().subarray(idAt, idAt + 32);
+    const id = raw.some((b) => b) ? hex(raw) : null;
     this.drain();
     if (rc < 0) return { ok: false, id, error: errorFor(rc) };
     const added = rc === 0 ? this.get(id) : null;
     if (added) this.emit('order:added', added);
-    return { ok: true, id, added: !!added };
+    return { ok: true, id, applied: rc === 0, added: !!added };
   }
 
   /** @internal */ emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }

@@ -15,9 +15,11 @@ export class Reconciler {
   #ptr = 0;
   /**
    * items: [{ timestamp (number or bigint, below 2^64-1), id (32 bytes) }]
-   * frameLimit: bytes per message (0: none, else >= 4096).
+   * frameLimit: bytes per message (0: none, else >= 4096); leaf: ranges
+   * of fewer items are listed rather than split (default 32, as the
+   * reference; any value >= 2 is valid Negentropy v1).
    */
-  constructor(items, { frameLimit = 0, maxRounds = 0 } = {}) {
+  constructor(items, { frameLimit = 0, maxRounds = 0, leaf = 0 } = {}) {
     const m = wasm();
     const at = m._malloc(ITEM_BYTES * Math.max(items.length, 1));
     try {
@@ -36,6 +38,7 @@ export class Reconciler {
     }
     this.#ptr = slot(0);
     if (maxRounds) m._sl_neg_set_max_rounds(this.#ptr, maxRounds);
+    if (leaf) m._sl_neg_set_leaf(this.#ptr, leaf);
     finalizer.register(this, { free: '_sl_neg_free', ptr: this.#ptr }, this);
   }
 

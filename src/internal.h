@@ -304,6 +304,10 @@ size_t sl__order_body(const sl_order *o, uint8_t out[SL_ORDER_MAX_BYTES]);
 /* sl_order_check_time for a message that arrives by sync: it may be old
  * (created any time before now + skew) but must not have expired. */
 int sl__order_check_age(const sl_order *o, uint64_t now_ms, uint64_t skew_ms);
+/* sl_book_apply for a message that arrived by sync: no maker rate limit
+ * (the caps on orders still hold). */
+int sl__book_apply_synced(sl_book *b, const sl_order *o, const uint8_t *wire, size_t wire_len,
+                          uint64_t now_ms);
 /* A book's asset ids. */
 const char *sl__book_base(const sl_book *b);
 const char *sl__book_quote(const sl_book *b);

@@ -3,14 +3,17 @@
 // peer there over end-to-end encrypted sessions, showing each peer's path
 // (direct WebRTC or hub relay), the hub's state and a log. The topic view
 // shows pubsub: peers discovered (through a hub room or gossip), the mesh
-// peers of the topic, and a chat published on the topic.
+// peers of the topic, and a chat published on the topic. The orderbook view
+// (orderbook-view.js) is one pair's book shared by every tab.
 import { init, Identity, createPeer } from '../js-glue/index.js';
+import { orderbookView } from './orderbook-view.js';
 
 const $ = (id) => document.getElementById(id);
 const short = (id) => `${id.slice(0, 12)}…${id.slice(-4)}`;
 const params = new URLSearchParams(location.search);
 const rooms = (params.get('room') ?? 'demo').split(',').filter(Boolean);
 const topic = params.get('topic') ?? 'starling/demo/chat';
+const pair = params.get('pair') ?? 'BTC-USDT';
 const forceRelay = params.get('relay') === '1';
 const paths = new Map(); // peer id -> 'direct' | 'relay' | null
 
@@ -139,6 +142,7 @@ async function main() {
     }
   });
   peer.pubsub.subscribe(topic);
+  window.__book = orderbookView(peer, pair, log);
   setInterval(() => renderTopic(peer), 1000);
   renderTopic(peer);
   for (const room of rooms) {

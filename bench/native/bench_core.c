@@ -1,7 +1,7 @@
 /* bench_core.c — native reference numbers for bench/run.js: the same
  * operations the wasm build is measured on, printed as one JSON object. */
 #define _POSIX_C_SOURCE 199309L
-#include "internal.h"
+#include "bench_book.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,90 +112,6 @@ static double bench_frames(void) {
   return dt;
 }
 
-/* Book operations a second: the same seeded sequence of 1,000,000 (60 %
- * place, 30 % cancel, 10 % taker match) as issue #9 asks of the wasm
- * build. Orders are made beforehand (ids random, not signed: the book
- * takes opened orders), so only the book is timed. */
-static uint64_t next(uint64_t *r) {
-  *r = *r * 6364136223846793005ull + 1442695040888963407ull;
-  return *r >> 33;
-}
-
-/* The operations' inputs, compact: what an application would hold. */
-typedef struct book_input {
-  uint8_t id[32];
-  uint64_t price, amount;
-  uint8_t side, maker;
-} book_input;
-
-static double bench_book(void) {
-  enum { OPS = 1000000, MAKERS = 64 };
-  book_input *in = calloc(OPS, sizeof *in);
-  uint32_t *live = malloc(OPS * sizeof *live);
-  if (!in || !live) exit(1);
-  uint64_t r = 42;
-  for (size_t k = 0; k < OPS; k++) {
-    in[k].side = (uint8_t)(next(&r) & 1);
-    in[k].price = 1000 + next(&r) % 200;
-    in[k].amount = 1 + next(&r) % 100;
-    for (int b = 0; b < 32; b += 4) {
-      uint32_t v = (uint32_t)next(&r);
-      memcpy(in[k].id + b, &v, 4);
-    }
-    in[k].maker = (uint8_t)(next(&r) % MAKERS);
-  }
-  sl_book_limits lim;
-  sl_book_limits_default(&lim);
-  lim.max_orders = OPS;
-  lim.max_open_per_maker = OPS;
-  lim.maker_burst = OPS;
-  sl_book *b;
-  must(sl_book_new(&b, "BTC", "USDT", &lim));
-  static sl_order o, cancel; /* opened messages, as the network layer hands them over */
-  o.kind = SL_ORDER_CREATE;
-  strcpy(o.base, "BTC");
-  strcpy(o.quote, "USDT");
-  cancel.kind = SL_ORDER_CANCEL;
-  sl_book_fill fills[16];
-  size_t placed = 0, n_live = 0, matched = 0;
-  double t = now();
-  for (size_t k = 0; k < OPS; k++) {
-    uint32_t dice = (uint32_t)(next(&r) % 10);
-    if (dice < 6 || n_live == 0) {
-      const book_input *x = &in[placed];
-      memcpy(o.id, x->id, 32);
-      o.maker[0] = x->maker;
-      o.side = x->side;
-      o.price = x->price;
-      o.amount = x->amount;
-      o.created_ms = 1000000 + placed;
-      o.expires_ms = o.created_ms + 3600000;
-      o.seq = placed;
-      if (sl_book_apply(b, &o, NULL, 0, 1000000) == 0) live[n_live++] = (uint32_t)placed;
-      placed++;
-    } else if (dice < 9) {
-      size_t j = next(&r) % n_live;
-      const book_input *x = &in[live[j]];
-      cancel.maker[0] = x->maker;
-      memcpy(cancel.target, x->id, 32);
-      cancel.created_ms = 1000000;
-      must(sl_book_apply(b, &cancel, NULL, 0, 1000000));
-      live[j] = live[--n_live];
-    } else {
-      matched += sl_book_match(b, (int)(next(&r) & 1), 1 + next(&r) % 300, 0, NULL, fills, 16);
-    }
-  }
-  double dt = now() - t;
-  sl_book_removal rm;
-  while (sl_book_next_removed(b, &rm) == 1) {
-  }
-  sl_book_free(b);
-  free(in);
-  free(live);
-  (void)matched;
-  return OPS / dt;
-}
-
 int main(void) {
   must(sl_init());
   double signs, verifies;
@@ -203,10 +119,20 @@ int main(void) {
   bench_sign_verify(&signs, &verifies);
   double hs = bench_handshakes();
   double frames = bench_frames();
-  double book = bench_book();
+  double book = sl_bench_book(1000000);
+  sl_bench_sync_result s1, s2;
+  sl_bench_sync(100000, 1000, &s1); /* 1 % */
+  sl_bench_sync(100000, 10, &s2);   /* 0.01 % */
   printf(
       "{\"sessionMBps\":%.1f,\"signPerSec\":%.0f,\"verifyPerSec\":%.0f,\"handshakesPerSec\":%.0f,"
-      "\"framesMillionSec\":%.4f,\"bookOpsPerSec\":%.0f}\n",
+      "\"framesMillionSec\":%.4f,\"bookOpsPerSec\":%.0f,\"sync\":[",
       session, signs, verifies, hs, frames, book);
+  const sl_bench_sync_result *sr[2] = {&s1, &s2};
+  for (int k = 0; k < 2; k++)
+    printf("%s{\"missing\":%s,\"bytes\":%.0f,\"roundTrips\":%d,\"received\":%u,\"same\":%d,"
+           "\"snapshotBytes\":%.0f,\"snapshotRoundTrips\":%d}",
+           k ? "," : "", k ? "0.0001" : "0.01", sr[k]->bytes, sr[k]->round_trips, sr[k]->received,
+           sr[k]->same, sr[k]->snapshot_bytes, sr[k]->snapshot_round_trips);
+  printf("]}\n");
   return 0;
 }

@@ -679,13 +679,15 @@ typedef struct sl_delivery_event {
 
 /* What a delivered message is: the application's bytes or text (DATA
  * frames), or one pubsub RPC (GOSSIP), signalling message (SIGNAL) or
- * orderbook sync message (ORDERBOOK_*) for the layers above the link. All share the link's sequence and ACKs. */
+ * orderbook sync message (ORDERBOOK_*) for the layers above the link. All share the link's sequence
+ * and ACKs. */
 enum sl_delivery_kind {
   SL_DELIVERY_BYTES = 0,
   SL_DELIVERY_TEXT = 1,
   SL_DELIVERY_GOSSIP = SL_FRAME_GOSSIP,
   SL_DELIVERY_SIGNAL = SL_FRAME_SIGNAL,
-  SL_DELIVERY_ORDERBOOK_REQUEST = SL_FRAME_ORDERBOOK_REQUEST, /* an orderbook's sync (sl_booksync) */
+  SL_DELIVERY_ORDERBOOK_REQUEST =
+      SL_FRAME_ORDERBOOK_REQUEST, /* an orderbook's sync (sl_booksync) */
   SL_DELIVERY_ORDERBOOK_RESPONSE = SL_FRAME_ORDERBOOK_RESPONSE,
   SL_DELIVERY_ORDERBOOK_SYNC = SL_FRAME_ORDERBOOK_SYNC
 };
@@ -1087,6 +1089,11 @@ SL_MUST_CHECK int sl_neg_new(sl_neg **out, const sl_neg_item *items, size_t n, s
 void sl_neg_free(sl_neg *g);
 /* Rounds (messages received) before SL_ESYNC_ROUNDS; 0: the default. */
 void sl_neg_set_max_rounds(sl_neg *g, unsigned rounds);
+/* Ranges of fewer than `leaf` items are answered with their ids, larger
+ * ones split into 16 fingerprinted buckets (0: 32, the reference's
+ * choice; both are valid Negentropy v1). Smaller leaves send fewer ids per
+ * difference for one more round. */
+void sl_neg_set_leaf(sl_neg *g, size_t leaf);
 size_t sl_neg_size(const sl_neg *g);
 /* The initiator's first message (valid until the next call). */
 SL_MUST_CHECK int sl_neg_initiate(sl_neg *g, const uint8_t **msg, size_t *len);
@@ -1117,7 +1124,8 @@ void sl_book_digest(const sl_book *b, uint8_t out[32]);
 
 /* An order message from the network, opened, checked and applied: the
  * signature, the shape, the time (live deltas: created within skew_ms of
- * now; synced != 0: any age, not from the future, not expired) and the
+ * now; synced != 0: any age, not from the future, not expired, and no
+ * maker rate limit, for it was asked for) and the
  * book's rules. 0, 1 (already here), or the reason. *id (if given) gets
  * the message's id once it opened. */
 int sl_book_receive(sl_book *b, const uint8_t *msg, size_t len, uint64_t now_ms, uint64_t skew_ms,
@@ -1129,10 +1137,11 @@ int sl_book_receive(sl_book *b, const uint8_t *msg, size_t len, uint64_t now_ms,
 typedef struct sl_booksync sl_booksync;
 
 typedef struct sl_booksync_config {
-  size_t frame_limit;  /* bytes in one frame (60000; 4096..SL_NEG_MAX_MESSAGE) */
+  size_t frame_limit;  /* bytes in one frame (200000; 4096..SL_NEG_MAX_MESSAGE) */
   unsigned max_rounds; /* Negentropy rounds before SL_ESYNC_ROUNDS (64) */
   size_t max_asked;    /* ids waited for at once (200000) */
   uint64_t skew_ms;    /* how far in the future a synced message may be created (120000) */
+  size_t leaf;         /* Negentropy ranges listed below this many items (sl_neg_set_leaf; 4) */
 } sl_booksync_config;
 
 typedef struct sl_booksync_stats {

@@ -569,8 +569,11 @@ static int marked_out(sl_book *b, const sl_order *o, uint32_t m) {
   return 0;
 }
 
-int sl_book_apply(sl_book *b, const sl_order *o, const uint8_t *wire, size_t wire_len,
-                  uint64_t now_ms) {
+/* metered: the message costs its maker a token (live messages do; synced
+ * ones were asked for, so their number is ours to bound, and one book may
+ * fetch the same maker's thousand orders from several peers at once). */
+static int apply(sl_book *b, const sl_order *o, const uint8_t *wire, size_t wire_len,
+                 uint64_t now_ms, bool metered) {
   if (!b || !o || (!wire && wire_len) || wire_len > SL_ORDER_MAX_BYTES) return SL_EINVAL;
   if (b->failed) return b->failed;
   if (o->kind != SL_ORDER_CANCEL) {
@@ -583,7 +586,7 @@ int sl_book_apply(sl_book *b, const sl_order *o, const uint8_t *wire, size_t wir
    * of cancels for unknown ids cannot grow the book without end. */
   if (m == NIL && b->n_makers >= b->lim.max_orders) return SL_EORDER_LIMIT;
   if (m == NIL && (m = maker_of(b, o->maker, now_ms)) == NIL) return SL_ENOMEM;
-  if (!maker_spend(b, m, now_ms)) return SL_EORDER_LIMIT;
+  if (metered && !maker_spend(b, m, now_ms)) return SL_EORDER_LIMIT;
   b->makers[m].last_seen = now_ms > b->makers[m].last_seen ? now_ms : b->makers[m].last_seen;
   if (o->kind == SL_ORDER_CANCEL) {
     if (b->cancelled.n >= 2 * (size_t)b->lim.max_orders && !mark_get(&b->cancelled, o->target))
@@ -606,6 +609,16 @@ int sl_book_apply(sl_book *b, const sl_order *o, const uint8_t *wire, size_t wir
   if (out) return out;
   if (rc) return rc;
   return insert(b, o, wire, wire_len, m);
+}
+
+int sl_book_apply(sl_book *b, const sl_order *o, const uint8_t *wire, size_t wire_len,
+                  uint64_t now_ms) {
+  return apply(b, o, wire, wire_len, now_ms, true);
+}
+
+int sl__book_apply_synced(sl_book *b, const sl_order *o, const uint8_t *wire, size_t wire_len,
+                          uint64_t now_ms) {
+  return apply(b, o, wire, wire_len, now_ms, false);
 }
 
 void sl_book_keepalive(sl_book *b, const uint8_t key[SL_PUBLIC_KEY_BYTES], uint64_t now_ms) {

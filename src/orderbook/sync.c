@@ -55,10 +55,11 @@ struct sl_booksync {
 
 void sl_booksync_config_default(sl_booksync_config *c) {
   if (!c) return;
-  c->frame_limit = 60000;
+  c->frame_limit = 200000;
   c->max_rounds = SL_NEG_DEFAULT_ROUNDS;
   c->max_asked = 200000;
   c->skew_ms = 120000;
+  c->leaf = 4;
 }
 
 /* ------------------------------------------------------------- messages */
@@ -73,9 +74,12 @@ int sl_book_receive(sl_book *b, const uint8_t *msg, size_t len, uint64_t now_ms,
   int rc = sl_order_open(msg, len, &o);
   if (rc) return rc;
   if (id) memcpy(id, o.id, SL_ORDER_ID_BYTES);
-  rc = synced ? sl__order_check_age(&o, now_ms, skew_ms) : sl_order_check_time(&o, now_ms, skew_ms);
-  if (rc) return rc;
-  return sl_book_apply(b, &o, msg, len, now_ms);
+  if (synced) {
+    rc = sl__order_check_age(&o, now_ms, skew_ms);
+    return rc ? rc : sl__book_apply_synced(b, &o, msg, len, now_ms);
+  }
+  rc = sl_order_check_time(&o, now_ms, skew_ms);
+  return rc ? rc : sl_book_apply(b, &o, msg, len, now_ms);
 }
 
 /* Refusals that say the sender is at fault (as against caps, replays and
@@ -273,7 +277,10 @@ static int reconciler(sl_booksync *s, sl_neg **out) {
   n = sl_book_items(s->book, items, n);
   int rc = sl_neg_new(out, items, n, s->cfg.frame_limit);
   free(items);
-  if (!rc) sl_neg_set_max_rounds(*out, s->cfg.max_rounds);
+  if (!rc) {
+    sl_neg_set_max_rounds(*out, s->cfg.max_rounds);
+    sl_neg_set_leaf(*out, s->cfg.leaf);
+  }
   return rc;
 }
 

@@ -42,6 +42,7 @@ struct sl_neg {
   uint8_t (*sums)[32]; /* sums[i]: ids of items[0..i) added mod 2^256 */
   size_t n;
   size_t frame_limit;
+  size_t leaf; /* ranges of fewer items are listed, not split */
   unsigned rounds, max_rounds;
   bool initiator;
   uint64_t last_in, last_out; /* timestamp deltas restart in every message */
@@ -211,6 +212,7 @@ int sl_neg_new(sl_neg **out, const sl_neg_item *items, size_t n, size_t frame_li
   g->n = n;
   g->frame_limit = frame_limit;
   g->max_rounds = SL_NEG_DEFAULT_ROUNDS;
+  g->leaf = 2 * BUCKETS;
   /* A range's answer is written, then taken back if it overfilled the
    * frame: the buffer has room for one range beyond the limit. */
   sl__pbw_init(&g->out, frame_limit ? frame_limit + RANGE_MAX : SIZE_MAX);
@@ -231,6 +233,10 @@ void sl_neg_free(sl_neg *g) {
 
 void sl_neg_set_max_rounds(sl_neg *g, unsigned rounds) {
   if (g) g->max_rounds = rounds ? rounds : SL_NEG_DEFAULT_ROUNDS;
+}
+
+void sl_neg_set_leaf(sl_neg *g, size_t leaf) {
+  if (g) g->leaf = leaf >= 2 ? leaf : 2 * BUCKETS;
 }
 
 size_t sl_neg_size(const sl_neg *g) { return g ? g->n : 0; }
@@ -263,10 +269,11 @@ static bound between(const sl_neg *g, size_t k) {
 }
 
 /* Our answer for a range whose fingerprints differ: the ids when few,
- * else fingerprints of 16 buckets covering it. */
+ * else fingerprints of 16 buckets covering it (buckets of one item when
+ * the range has fewer than 16). */
 static void split(sl_neg *g, size_t lo, size_t hi, const bound *upper) {
   size_t count = hi - lo;
-  if (count < 2 * BUCKETS) {
+  if (count < g->leaf) {
     put_bound(g, upper);
     put_varint(&g->out, MODE_IDLIST);
     put_varint(&g->out, count);
@@ -274,8 +281,9 @@ static void split(sl_neg *g, size_t lo, size_t hi, const bound *upper) {
       sl__pbw_raw(&g->out, g->items[k].id, SL_NEG_ID_BYTES);
     return;
   }
-  size_t per = count / BUCKETS, extra = count % BUCKETS, at = lo;
-  for (size_t k = 0; k < BUCKETS; k++) {
+  size_t buckets = count < BUCKETS ? count : BUCKETS;
+  size_t per = count / buckets, extra = count % buckets, at = lo;
+  for (size_t k = 0; k < buckets; k++) {
     size_t next = at + per + (k < extra);
     bound b = next == hi ? *upper : between(g, next);
     put_fingerprint_range(g, &b, at, next);

@@ -4,7 +4,8 @@
 // pages connect over real RTCPeerConnection, and over the relay when ICE
 // cannot connect; two pages and two Node peers form one gossip mesh;
 // the demo's topic view finds a peer in another room through gossip,
-// dials it through the tab in between, and chats on the topic.
+// dials it through the tab in between, and chats on the topic; the demo's
+// orderbook view shows the same book as a Node peer of the network.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -234,4 +235,51 @@ test('demo topic view: a tab finds a peer of another room through gossip, dials 
   mkdirSync(join(root, 'test-results'), { recursive: true });
   await pages[0].screenshot({ path: join(root, 'test-results', 'demo-topic.png'), fullPage: true });
   for (const c of contexts) await c.close();
+});
+
+test('demo orderbook view: two tabs and a Node peer hold the same book; orders placed and cancelled in one show in all; screenshot kept', { timeout: 90000 }, async () => {
+  const identity = Identity.generate();
+  const node = await createPeer({ hubUrl: server.url, token: hs256(claimsFor(identity), SECRET), identity });
+  const nodeBook = node.orderbook('BTC-USDT');
+  nodeBook.place({ side: 'bid', price: 6_400_000n, amount: 20_000n });
+  nodeBook.place({ side: 'ask', price: 6_600_000n, amount: 15_000n });
+  node.join('book-room');
+  const contexts = [await browser.newContext(), await browser.newContext()];
+  const pages = await Promise.all(contexts.map((c) => c.newPage()));
+  const errors = [];
+  pages.forEach((p) => p.on('pageerror', (e) => errors.push(e.message)));
+  const orders = (p, n) => p.waitForFunction((k) => document.body.dataset.orders === String(k), n, { timeout: 30000 });
+  try {
+    await pages[0].goto(`${server.httpUrl}/index.html?room=book-room`);
+    await orders(pages[0], 2); // the Node peer's two orders, reconciled on connect
+    await pages[1].goto(`${server.httpUrl}/index.html?room=book-room`);
+    await orders(pages[1], 2);
+    // Tab 1 places a bid: a gossip delta to the other tab and the Node peer.
+    await pages[0].selectOption('#side', 'bid');
+    await pages[0].fill('#price', '6450000');
+    await pages[0].fill('#amount', '5000');
+    await pages[0].click('#place button');
+    await orders(pages[1], 3);
+    await within(15000, until(() => nodeBook.size === 3), () => `node book: ${nodeBook.size}`);
+    const best = nodeBook.bestBid;
+    assert.equal(best.price, 6_450_000n, 'the tab\'s bid is the best bid everywhere');
+    assert.equal(best.maker, await pages[0].evaluate(() => window.__book.identity.peerId));
+    // Tab 2 places an ask; tab 1 cancels its bid.
+    await pages[1].selectOption('#side', 'ask');
+    await pages[1].fill('#price', '6550000');
+    await pages[1].fill('#amount', '7000');
+    await pages[1].click('#place button');
+    await orders(pages[0], 4);
+    await pages[0].click('#bids tr.mine button');
+    for (const p of pages) await orders(p, 3);
+    await within(15000, until(() => nodeBook.size === 3 && nodeBook.bestBid.price === 6_400_000n), () => `node book: ${nodeBook.size}`);
+    for (const p of pages) assert.equal(await p.evaluate(() => document.body.dataset.digest), nodeBook.digest(), 'the page shows the same book');
+    assert.match(await pages[0].textContent('#asks'), /6550000/);
+    assert.deepEqual(errors, []);
+    mkdirSync(join(root, 'test-results'), { recursive: true });
+    await pages[0].screenshot({ path: join(root, 'test-results', 'demo-orderbook.png'), fullPage: true });
+  } finally {
+    for (const c of contexts) await c.close();
+    await node.close();
+  }
 });

@@ -1,7 +1,7 @@
 /* test_negentropy.c — range-based set reconciliation (Negentropy v1):
  * pinned bytes of the simplest messages, the differences found for empty
  * sets, one side empty, identical sets, scattered differences with shared
- * timestamps, one difference in a million, every message within a frame
+ * timestamps, one difference in a million, smaller leaves, every message within a frame
  * limit, and refusals of malformed, out-of-order, oversized and
  * never-converging input. Interop with an independent implementation is
  * in tests/js/negentropy.test.js. */
@@ -232,6 +232,49 @@ static void test_frame_limit(void) {
   free(a);
 }
 
+/* Smaller leaves: fewer ids sent per difference, the same differences. */
+static void test_leaf(void) {
+  rng_state = 5;
+  size_t n = 50000;
+  sl_neg_item *v = malloc(n * sizeof *v), *a = malloc(n * sizeof *v);
+  for (size_t k = 0; k < n; k++)
+    random_item(&v[k], 1000 + k);
+  size_t na = 0;
+  for (size_t k = 0; k < n; k++)
+    if (k % 100) a[na++] = v[k]; /* 1 % missing */
+  outcome ref = reconcile(a, na, v, n, 200000);
+  sl_neg *c = NULL, *s = NULL;
+  outcome small = {.have_ok = true, .need_ok = true};
+  CHECK_EQ(sl_neg_new(&c, a, na, 200000), 0);
+  CHECK_EQ(sl_neg_new(&s, v, n, 200000), 0);
+  sl_neg_set_leaf(c, 4);
+  sl_neg_set_leaf(s, 4);
+  const uint8_t *m, *r;
+  size_t len, rlen;
+  int rc = sl_neg_initiate(c, &m, &len);
+  while (rc == 0) {
+    small.bytes += len;
+    CHECK_EQ(sl_neg_reconcile(s, m, len, &r, &rlen), 0);
+    small.bytes += rlen;
+    small.rounds++;
+    rc = sl_neg_reconcile(c, r, rlen, &m, &len);
+    size_t nn;
+    sl_neg_need(c, &nn);
+    small.need += nn;
+  }
+  CHECK_EQ(rc, 1);
+  CHECK_EQ(ref.need, n - na);
+  CHECK_EQ(small.need, n - na);
+  printf("1 %% of 50,000 missing: leaf 32 %zu bytes in %u rounds, leaf 4 %zu bytes in %u rounds\n", ref.bytes,
+         ref.rounds, small.bytes, small.rounds);
+  CHECK(small.bytes < ref.bytes);
+  CHECK(small.rounds <= ref.rounds + 1);
+  sl_neg_free(c);
+  sl_neg_free(s);
+  free(v);
+  free(a);
+}
+
 /* One difference in a million costs a few rounds of a few KB. */
 static void test_one_in_a_million(void) {
   rng_state = 3;
@@ -357,6 +400,7 @@ int main(void) {
   test_small_sets();
   test_frame_limit();
   test_one_in_a_million();
+  test_leaf();
   test_bad_input();
   test_never_converges();
   return check_summary("negentropy");

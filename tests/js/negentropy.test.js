@@ -84,6 +84,32 @@ for (const frameLimit of [0, 4096]) {
   });
 }
 
+test('smaller leaves (the orderbook\'s choice) are still Negentropy v1: the reference reconciles with them both ways', async () => {
+  for (const oursIsClient of [true, false]) {
+    const ours = new Reconciler(oursIsClient ? client : server, { leaf: 4 });
+    const ref = theirs(oursIsClient ? server : client);
+    const have = new Set(); const need = new Set();
+    const note = (h, n) => { for (const id of h) have.add(hex(id)); for (const id of n) need.add(hex(id)); };
+    if (oursIsClient) {
+      for (let msg = ours.initiate(); msg;) {
+        const [reply] = await ref.reconcile(msg);
+        const r = ours.reconcile(reply);
+        note(r.have, r.need);
+        msg = r.reply;
+      }
+    } else {
+      for (let msg = await ref.initiate(); msg;) {
+        const [next, h, n] = await ref.reconcile(ours.reconcile(msg).reply);
+        note(h, n);
+        msg = next;
+      }
+    }
+    assert.deepEqual(have, expectHave);
+    assert.deepEqual(need, expectNeed);
+    ours.free();
+  }
+});
+
 test('the first message is byte-identical to the reference for the same set', async () => {
   for (const set of [[], all.slice(0, 20), all]) {
     const ours = new Reconciler(set);

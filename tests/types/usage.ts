@@ -4,7 +4,7 @@ import {
   init, Identity, Handshake, Session, encodeFrame, encodeFrames, FrameDecoder, FrameType,
   FrameError, StarlingError, RECORD_MAX_PLAINTEXT, type Frame, connectHub, type HubSignal, createPeer,
   DISCOVERY_TOPIC, multiaddrToBytes, multiaddrFromBytes, sealPeerRecord, openPeerRecord, type DiscoveredPeer, type DiscoveryHow,
-  GossipRouter,
+  GossipRouter, Orderbook, openOrder, orderbookTopic, type Order, type Fill,
 } from 'starling';
 import { startHub, mintToken, type Hub } from 'starling/hub';
 
@@ -64,6 +64,20 @@ async function main(): Promise<void> {
   const cm = p2p.connectionManager;
   if (cm) { cm.high = 8; cm.check(); console.log(cm.stats.pruned, p2p.metrics().connectionManager?.dials, p2p.metrics().discovery?.records.received); }
   const how: DiscoveryHow = 'px'; console.log(how);
+  const book = p2p.orderbook('BTC-USDT', { sync: 'snapshot', limits: { makerSilenceMs: 60000 } });
+  const placed = book.place({ side: 'bid', price: 6500000000000n, amount: '150000000', minFill: 1000, expiresIn: 60000, data: 'bc1q...' });
+  book.addEventListener('order:removed', (e) => { const why: string = e.detail.reason; console.log(why, e.detail.id); });
+  book.addEventListener('sync', (e) => console.log(e.detail.peerId, e.detail.received, e.detail.rounds, e.detail.bytes));
+  const fills: Fill[] = book.match('ask', 10n, 0);
+  const o: Order | null = book.get(placed.id);
+  console.log(o?.remaining);
+  const price: bigint | undefined = book.bestBid?.price;
+  console.log(placed.message.length, fills, price, book.depth(5).bids[0]?.amount, book.digest(), book.topic, orderbookTopic('ETH-BTC'));
+  const local = new Orderbook({ pair: 'ETH-BTC', identity: me, limits: { maxOpenPerMaker: 10 } });
+  const r = local.receive(placed.message);
+  if (!r.ok) console.log(r.error.code); else console.log(r.applied, r.added);
+  console.log(local.update(placed.id, { price: 1n }).replaces, local.cancel(placed.id).target, openOrder(placed.message).id);
+  local.close();
   const router = new GossipRouter({ identity: me, send: (to: string, rpc: Uint8Array) => console.log(to, rpc.length), acceptPxThreshold: 5 });
   router.setPeerRecord('12D3KooW...', sealPeerRecord(me, 2, []));
   const order: string[] = router.pruneOrder();
