@@ -333,20 +333,23 @@ static mark *mark_add(marks *ms, const uint8_t id[32]) {
   return k;
 }
 
-/* The message that made (or now makes) mark k: replaces the one before. */
+/* The message that made (or now makes) mark k: replaces the one before.
+ * Only a mark with its message is indexed by it: one without (the caller
+ * kept no bytes) has nothing to serve to a peer. */
 static int mark_set_msg(marks *ms, mark *k, const sl_order *o, const uint8_t *wire, size_t len) {
   uint32_t i = (uint32_t)(k - ms->v);
-  if (tab_get(&ms->by_msg, k->msg) == i) tab_del(&ms->by_msg, k->msg);
-  free(k->wire);
-  k->wire = NULL;
-  k->wire_len = 0;
+  if (k->wire) {
+    tab_del(&ms->by_msg, k->msg);
+    free(k->wire);
+    k->wire = NULL;
+    k->wire_len = 0;
+  }
   memcpy(k->msg, o->id, 32);
   k->msg_created = o->created_ms;
-  if (wire && len) {
-    if (!(k->wire = malloc(len))) return SL_ENOMEM;
-    memcpy(k->wire, wire, len);
-    k->wire_len = (uint16_t)len;
-  }
+  if (!wire || !len) return 0;
+  if (!(k->wire = malloc(len))) return SL_ENOMEM;
+  memcpy(k->wire, wire, len);
+  k->wire_len = (uint16_t)len;
   return tab_put(&ms->by_msg, k->msg, i);
 }
 
@@ -357,15 +360,13 @@ static void marks_expire(marks *ms, uint64_t now) {
       continue;
     }
     tab_del(&ms->index, ms->v[i].id);
-    if (tab_get(&ms->by_msg, ms->v[i].msg) == i) tab_del(&ms->by_msg, ms->v[i].msg);
+    if (ms->v[i].wire) tab_del(&ms->by_msg, ms->v[i].msg);
     free(ms->v[i].wire);
     if (i != ms->n - 1) {
-      size_t last = ms->n - 1;
-      bool indexed = tab_get(&ms->by_msg, ms->v[last].msg) == last;
-      ms->v[i] = ms->v[last];
+      ms->v[i] = ms->v[ms->n - 1];
       /* Existing keys moved to a new index: no growth, no failure. */
       (void)tab_put(&ms->index, ms->v[i].id, (uint32_t)i);
-      if (indexed) (void)tab_put(&ms->by_msg, ms->v[i].msg, (uint32_t)i);
+      if (ms->v[i].wire) (void)tab_put(&ms->by_msg, ms->v[i].msg, (uint32_t)i);
     }
     ms->n--;
   }

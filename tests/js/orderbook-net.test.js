@@ -90,14 +90,24 @@ test('twenty peers, five makers, 10,000 orders: every book ends the same; late j
   t.diagnostic(`late joiner: first sync ${JSON.stringify(s)}`);
   assert.ok(s.received > 0 && s.rounds >= 1 && s.bytes > 0);
 
-  // --- Split: the bridges leave, each half changes, the halves differ.
+  // --- Split: the bridges leave the rooms that joined the halves and say
+  // goodbye to the links across (a direct link outlives its room); each
+  // half changes on its own, and the halves differ.
   const halfA = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]; // rooms market-0 and market-1
   const bridges = [[0, 'market-3'], [10, 'market-1']];
-  for (const [k, room] of bridges) peers[k].leave(room);
   const everyone = [...peers, late]; // the late peer sits in market-1: half A
   const inA = (p) => p === late || halfA.includes(peers.indexOf(p));
   const byId = new Map(everyone.map((p) => [p.peerId, p]));
-  const crossing = () => everyone.flatMap((p) => p.connections().filter((c) => inA(byId.get(c.peerId)) !== inA(p)).map((c) => `${p.peerId.slice(-4)}-${c.peerId.slice(-4)}`));
+  const across = (p) => p.connections().filter((c) => inA(byId.get(c.peerId)) !== inA(p)).map((c) => c.peerId);
+  const crossing = () => everyone.flatMap((p) => across(p).map((id) => `${p.peerId.slice(-4)}-${id.slice(-4)}`));
+  for (const [k, room] of bridges) {
+    peers[k].leave(room);
+    await Promise.all(across(peers[k]).map(async (id) => {
+      const link = peers[k]._link(id);
+      await link.leave(500).catch(() => {});
+      link.close(new Error('split'));
+    }));
+  }
   await within(30000, until(() => crossing().length === 0), () => `halves still linked: ${crossing()}`);
   for (let op = 0; op < 200; op++) operate(books[op % 2 ? 4 : 12], mine[op % 2 ? 1 : 3]); // one maker on each side
   const a = [...halfA.map((k) => books[k]), lateBook], b = books.filter((_, k) => !halfA.includes(k));
