@@ -9,4 +9,4 @@ export { createPeer, Peer } from './peer.js';
 export { GossipRouter } from './gossip.js';
 export { DISCOVERY_TOPIC, multiaddrToBytes, multiaddrFromBytes, encodeAnnouncement, decodeAnnouncement, sealPeerRecord, openPeerRecord } from './discovery-codec.js';
 export { Orderbook, openOrder } from './orderbook.js';
-export { orderbookTopic } from './market.js';
+export { orderbookTopic, NetworkOrderbook } from './market.js';
