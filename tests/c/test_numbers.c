@@ -66,8 +66,8 @@ static void test_print(void) {
   numbers_siprintf(buf, "null");
   CHECK(!strcmp(buf, "null"));
   CHECK_EQ(numbers_siprintf(buf, "%s", "x"), -1);
-  double v[] = {0.1, 1.0 / 3, 3.14159, 6.02214076e23, 1.7976931348623157e308, 5e-324 * 1e10,
-                 123456789.125, -0.000123, 1e21, 4503599627370497.5};
+  double v[] = {0.1,           1.0 / 3,       3.14159,   6.02214076e23, 1.7976931348623157e308,
+                5e-324 * 1e10, 123456789.125, -0.000123, 1e21,          4503599627370497.5};
   for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
     round_trip(v[k], 15);
     round_trip(v[k], 17);
