@@ -83,6 +83,16 @@ static const sl_error_entry errors[] = {
     {SL_ESYNC_ROUNDS, "SYNC_ROUNDS", "sync did not agree within the round limit"},
     {SL_ESYNC_LIMIT, "SYNC_LIMIT", "sync message over the size limit"},
     {SL_ESYNC_UNASKED, "SYNC_UNASKED", "sync reply carried an order that was not asked for"},
+    {SL_EPSBT_MALFORMED, "PSBT_MALFORMED",
+     "not a PSBT (magic, lengths, truncated or trailing bytes)"},
+    {SL_EPSBT_DUPLICATE, "PSBT_DUPLICATE_KEY", "a key appears twice in one PSBT map"},
+    {SL_EPSBT_KEY, "PSBT_KEY", "PSBT key data of the wrong shape for its type"},
+    {SL_EPSBT_VALUE, "PSBT_VALUE", "PSBT value of the wrong size or range for its type"},
+    {SL_EPSBT_VERSION, "PSBT_VERSION",
+     "PSBT field forbidden in this version, or a required one missing"},
+    {SL_EPSBT_TX, "PSBT_UNSIGNED_TX",
+     "the PSBT's unsigned transaction is malformed or not unsigned"},
+    {SL_EPSBT_LOCKTIME, "PSBT_LOCKTIME", "the inputs' lock times cannot all be satisfied"},
     {SL_EGOSSIP_GRAYLISTED, "GOSSIP_GRAYLISTED", "the peer is graylisted for its low score"},
 };
 

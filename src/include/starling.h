@@ -103,6 +103,13 @@ extern "C" {
 #define SL_ESYNC_ROUNDS -123        /* no agreement within the round limit */
 #define SL_ESYNC_LIMIT -124         /* message over the size limit */
 #define SL_ESYNC_UNASKED -125       /* a sync reply carried an order nobody asked for */
+#define SL_EPSBT_MALFORMED -130     /* not a PSBT: magic, lengths, truncated, trailing bytes */
+#define SL_EPSBT_DUPLICATE -131     /* a key twice in one map */
+#define SL_EPSBT_KEY -132           /* a known key type with key data of the wrong shape */
+#define SL_EPSBT_VALUE -133         /* a known key type with a value of the wrong size or range */
+#define SL_EPSBT_VERSION -134       /* a field this version forbids, one it requires missing */
+#define SL_EPSBT_TX -135            /* the unsigned transaction is malformed or not unsigned */
+#define SL_EPSBT_LOCKTIME -136      /* the inputs' lock times cannot all be satisfied */
 
 /* Human-readable description of a code; never NULL. */
 const char *sl_strerror(int code);
@@ -1172,6 +1179,45 @@ const uint8_t *sl_booksync_applied(const sl_booksync *s, size_t *n);
 /* Ids asked for and not yet received. */
 size_t sl_booksync_waiting(const sl_booksync *s);
 const sl_booksync_stats *sl_booksync_stats_of(const sl_booksync *s);
+
+/* ------------------------------------------------------------------ PSBT */
+
+/* Partially Signed Bitcoin Transactions, version 0 (BIP 174) and 2
+ * (BIP 370), parsed and validated (docs/protocol.md §10). The core reads
+ * what a counterparty sends and checks it; signing belongs to the
+ * application's wallet. */
+#define SL_PSBT_MAX_BYTES (4u * 1024u * 1024u)
+
+typedef struct sl_psbt sl_psbt;
+
+typedef struct sl_psbt_input {
+  uint8_t prev_txid[32]; /* as serialised (little-endian) */
+  uint32_t prev_index, sequence;
+  uint32_t time_locktime, height_locktime, sighash; /* v2 lock times; SIGHASH_TYPE */
+  uint8_t has_time_locktime, has_height_locktime, has_sighash, has_witness_utxo; /* 0 or 1 */
+  uint64_t witness_amount; /* the witness UTXO's amount, when given */
+  unsigned partial_sigs;
+} sl_psbt_input;
+
+typedef struct sl_psbt_output {
+  uint64_t amount; /* satoshi */
+  const uint8_t *script;
+  size_t script_len;
+} sl_psbt_output;
+
+/* 0 and *out (free with sl_psbt_free; scripts point into it), or
+ * SL_EPSBT_*: MALFORMED, DUPLICATE, KEY, VALUE, VERSION, TX. */
+SL_MUST_CHECK int sl_psbt_parse(const uint8_t *in, size_t len, sl_psbt **out);
+void sl_psbt_free(sl_psbt *p);
+int sl_psbt_version(const sl_psbt *p); /* 0 or 2 */
+uint32_t sl_psbt_tx_version(const sl_psbt *p);
+size_t sl_psbt_input_count(const sl_psbt *p);
+size_t sl_psbt_output_count(const sl_psbt *p);
+const sl_psbt_input *sl_psbt_input_at(const sl_psbt *p, size_t k);
+const sl_psbt_output *sl_psbt_output_at(const sl_psbt *p, size_t k);
+/* The transaction's lock time (v2: BIP 370's determination; v0: the
+ * unsigned tx's), or SL_EPSBT_LOCKTIME. */
+int sl_psbt_locktime(const sl_psbt *p, uint32_t *out);
 
 #ifdef __cplusplus
 }
