@@ -93,6 +93,7 @@ static const sl_error_entry errors[] = {
     {SL_EPSBT_TX, "PSBT_UNSIGNED_TX",
      "the PSBT's unsigned transaction is malformed or not unsigned"},
     {SL_EPSBT_LOCKTIME, "PSBT_LOCKTIME", "the inputs' lock times cannot all be satisfied"},
+    {SL_EPSBT_MISMATCH, "PSBT_MISMATCH", "the PSBTs are of different transactions"},
     {SL_EGOSSIP_GRAYLISTED, "GOSSIP_GRAYLISTED", "the peer is graylisted for its low score"},
 };
 

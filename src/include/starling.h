@@ -110,6 +110,7 @@ extern "C" {
 #define SL_EPSBT_VERSION -134       /* a field this version forbids, one it requires missing */
 #define SL_EPSBT_TX -135            /* the unsigned transaction is malformed or not unsigned */
 #define SL_EPSBT_LOCKTIME -136      /* the inputs' lock times cannot all be satisfied */
+#define SL_EPSBT_MISMATCH -137      /* two PSBTs of different transactions */
 
 /* Human-readable description of a code; never NULL. */
 const char *sl_strerror(int code);
@@ -1218,6 +1219,15 @@ const sl_psbt_output *sl_psbt_output_at(const sl_psbt *p, size_t k);
 /* The transaction's lock time (v2: BIP 370's determination; v0: the
  * unsigned tx's), or SL_EPSBT_LOCKTIME. */
 int sl_psbt_locktime(const sl_psbt *p, uint32_t *out);
+/* 1 if the outputs paying `script` add up to at least `amount`, else 0:
+ * the check of a counterparty's PSBT against the agreed terms. */
+int sl_psbt_pays(const sl_psbt *p, const uint8_t *script, size_t script_len, uint64_t amount);
+/* BIP 174's Combiner: every key-value pair of both PSBTs (of the same
+ * transaction, else SL_EPSBT_MISMATCH), each key once (x's value on a
+ * conflict), each map's keys in lexicographic order. *out is malloc'd:
+ * the caller frees it. */
+SL_MUST_CHECK int sl_psbt_combine(const uint8_t *x, size_t x_len, const uint8_t *y, size_t y_len,
+                                  uint8_t **out, size_t *out_len);
 
 #ifdef __cplusplus
 }

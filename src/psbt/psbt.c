@@ -107,6 +107,7 @@ typedef struct kv {
   uint64_t type;
   const uint8_t *key, *keydata, *value; /* key: all of it, for duplicates */
   size_t key_len, keydata_len, value_len;
+  bool second; /* the combiner: from its second PSBT */
 } kv;
 
 /* The next pair, or 0 at the map's separator. */
@@ -502,5 +503,164 @@ int sl_psbt_locktime(const sl_psbt *p, uint32_t *out) {
     *out = time;
   else
     return SL_EPSBT_LOCKTIME;
+  return 0;
+}
+
+/* --------------------------------------------------------------- terms */
+
+int sl_psbt_pays(const sl_psbt *p, const uint8_t *script, size_t script_len, uint64_t amount) {
+  if (!p || (!script && script_len)) return SL_EINVAL;
+  uint64_t paid = 0; /* several outputs to one script add up */
+  for (size_t k = 0; k < p->n_outputs; k++) {
+    const sl_psbt_output *o = &p->outputs[k];
+    if (o->script_len == script_len && !memcmp(o->script, script, script_len)) {
+      if (o->amount > UINT64_MAX - paid) return 1;
+      paid += o->amount;
+    }
+  }
+  return paid >= amount;
+}
+
+/* ------------------------------------------------------------- combiner */
+
+/* Every map of a parsed PSBT as key-value pairs (global, inputs, outputs). */
+typedef struct maps {
+  kv *pairs;
+  size_t *start, n_maps, n_pairs; /* map k is pairs[start[k] .. start[k + 1]) */
+} maps;
+
+static void maps_free(maps *m) {
+  free(m->pairs);
+  free(m->start);
+}
+
+static int maps_of(const sl_psbt *p, bool second, maps *m) {
+  size_t n_maps = 1 + p->n_inputs + p->n_outputs;
+  size_t cap = 64;
+  m->pairs = malloc(cap * sizeof *m->pairs);
+  m->start = malloc((n_maps + 1) * sizeof *m->start);
+  m->n_maps = n_maps;
+  m->n_pairs = 0;
+  if (!m->pairs || !m->start) return SL_ENOMEM;
+  reader r = {p->raw + sizeof MAGIC, p->raw + p->raw_len};
+  for (size_t k = 0; k < n_maps; k++) {
+    m->start[k] = m->n_pairs;
+    for (;;) {
+      if (m->n_pairs == cap) {
+        kv *v = realloc(m->pairs, 2 * cap * sizeof *v);
+        if (!v) return SL_ENOMEM;
+        m->pairs = v;
+        cap *= 2;
+      }
+      int rc = next_kv(&r, &m->pairs[m->n_pairs]);
+      if (rc < 0) return rc; /* cannot happen: it parsed */
+      if (rc == 0) break;
+      m->pairs[m->n_pairs++].second = second;
+    }
+  }
+  m->start[n_maps] = m->n_pairs;
+  return 0;
+}
+
+/* Keys in lexicographic order of their bytes (a prefix first). */
+static int key_cmp(const void *x, const void *y) {
+  const kv *a = *(const kv *const *)x, *b = *(const kv *const *)y;
+  size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
+  int c = memcmp(a->key, b->key, n);
+  if (c) return c;
+  return a->key_len < b->key_len ? -1 : a->key_len > b->key_len;
+}
+
+static void put_compact(sl__pbw *w, uint64_t v) {
+  uint8_t b[9];
+  size_t n;
+  if (v < 0xfd) {
+    b[0] = (uint8_t)v;
+    n = 1;
+  } else {
+    size_t width = v <= 0xffff ? 2 : v <= 0xffffffffu ? 4 : 8;
+    b[0] = width == 2 ? 0xfd : width == 4 ? 0xfe : 0xff;
+    for (size_t k = 0; k < width; k++)
+      b[1 + k] = (uint8_t)(v >> (8 * k));
+    n = 1 + width;
+  }
+  sl__pbw_raw(w, b, n);
+}
+
+/* Do the two describe the same transaction? */
+static bool same_tx(const sl_psbt *a, const sl_psbt *b) {
+  if (a->version != b->version || a->tx_version != b->tx_version || a->n_inputs != b->n_inputs ||
+      a->n_outputs != b->n_outputs)
+    return false;
+  for (size_t k = 0; k < a->n_inputs; k++)
+    if (memcmp(a->inputs[k].prev_txid, b->inputs[k].prev_txid, 32) ||
+        a->inputs[k].prev_index != b->inputs[k].prev_index)
+      return false;
+  for (size_t k = 0; k < a->n_outputs; k++) {
+    const sl_psbt_output *x = &a->outputs[k], *y = &b->outputs[k];
+    if (x->amount != y->amount || x->script_len != y->script_len ||
+        memcmp(x->script, y->script, x->script_len))
+      return false;
+  }
+  return true;
+}
+
+/* BIP 174's Combiner: every key-value pair of either, each key once (a's
+ * value when both have a key), keys of each map in lexicographic order. */
+static int combine(const sl_psbt *a, const sl_psbt *b, sl__pbw *w) {
+  maps ma = {0}, mb = {0};
+  int rc = maps_of(a, false, &ma);
+  if (!rc) rc = maps_of(b, true, &mb);
+  const kv **order = rc ? NULL : malloc((ma.n_pairs + mb.n_pairs + 1) * sizeof *order);
+  if (!rc && !order) rc = SL_ENOMEM;
+  if (!rc) sl__pbw_raw(w, MAGIC, sizeof MAGIC);
+  for (size_t k = 0; !rc && k < ma.n_maps; k++) {
+    size_t n = 0;
+    for (size_t i = ma.start[k]; i < ma.start[k + 1]; i++)
+      order[n++] = &ma.pairs[i];
+    for (size_t i = mb.start[k]; i < mb.start[k + 1]; i++)
+      order[n++] = &mb.pairs[i];
+    qsort(order, n, sizeof *order, key_cmp);
+    /* Neither map repeats a key, so equal keys come in twos, one of each:
+     * the pair from a is written. */
+    for (size_t i = 0; i < n; i++) {
+      const kv *e = order[i];
+      if (i + 1 < n && !key_cmp(&order[i], &order[i + 1])) {
+        e = e->second ? order[i + 1] : e;
+        i++;
+      }
+      put_compact(w, e->key_len);
+      sl__pbw_raw(w, e->key, e->key_len);
+      put_compact(w, e->value_len);
+      sl__pbw_raw(w, e->value, e->value_len);
+    }
+    sl__pbw_raw(w, (const uint8_t[]){0}, 1);
+  }
+  free(order);
+  maps_free(&ma);
+  maps_free(&mb);
+  return rc ? rc : w->failed;
+}
+
+int sl_psbt_combine(const uint8_t *x, size_t x_len, const uint8_t *y, size_t y_len, uint8_t **out,
+                    size_t *out_len) {
+  if (!out || !out_len) return SL_EINVAL;
+  *out = NULL;
+  *out_len = 0;
+  sl_psbt *a = NULL, *b = NULL;
+  int rc = sl_psbt_parse(x, x_len, &a);
+  if (!rc) rc = sl_psbt_parse(y, y_len, &b);
+  if (!rc && !same_tx(a, b)) rc = SL_EPSBT_MISMATCH;
+  sl__pbw w;
+  sl__pbw_init(&w, 2 * (size_t)SL_PSBT_MAX_BYTES);
+  if (!rc) rc = combine(a, b, &w);
+  sl_psbt_free(a);
+  sl_psbt_free(b);
+  if (rc) {
+    sl__pbw_free(&w);
+    return rc;
+  }
+  *out = w.buf; /* the caller frees it */
+  *out_len = w.len;
   return 0;
 }
