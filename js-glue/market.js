@@ -77,6 +77,7 @@ export class NetworkOrderbook extends Orderbook {
   #sessions = new Map(); // peer id -> SyncSession
   #timers = [];
   #snapshot;
+  #mine = new Set(); // our resting orders: keep-alives go out while there are any
 
   /** @internal created by peer.orderbook(). */
   constructor(market, pair, { sync = 'negentropy', ...options } = {}) {
@@ -95,6 +96,9 @@ export class NetworkOrderbook extends Orderbook {
     const silenceMs = options.limits?.makerSilenceMs ?? 90000;
     this.#timers.push(setInterval(() => this.#keepalive(), Math.min(KEEPALIVE_EVERY_MS, silenceMs / 3)));
     for (const t of this.#timers) t.unref?.();
+    // Ours: placed here, or come back by sync after a restart.
+    this.addEventListener('order:added', (e) => { if (e.detail.maker === this.identity?.peerId) this.#mine.add(e.detail.id); });
+    this.addEventListener('order:removed', (e) => this.#mine.delete(e.detail.id));
     this.syncAll();
   }
 
@@ -108,7 +112,7 @@ export class NetworkOrderbook extends Orderbook {
   }
 
   #keepalive() {
-    if (!this.identity || !this.bids().concat(this.asks()).some((o) => o.maker === this.identity.peerId)) return;
+    if (!this.#mine.size) return;
     this.keepalive(this.identity.publicKey); // our own orders stay in our own book too
     this.#market.peer.pubsub.publish(this.topic, KEEPALIVE, { allowNoPeers: true }).catch(() => {});
   }
