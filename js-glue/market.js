@@ -207,6 +207,7 @@ export class NetworkOrderbook extends Orderbook {
 export class Market {
   #books = new Map();
   #penalties = new Map();
+  #keys = new Map(); // peer id -> Ed25519 key (or null)
 
   constructor(peer) {
     this.peer = peer;
@@ -232,8 +233,15 @@ export class Market {
 
   connectedPeers() { return this.peer.connectedPeers(); }
 
+  /** A peer id's key, remembered: every gossip message on a book asks. */
   keyOf(peerId) {
-    try { return Identity.publicKeyFromPeerId(peerId); } catch { return null; }
+    let key = this.#keys.get(peerId);
+    if (key === undefined) {
+      try { key = Identity.publicKeyFromPeerId(peerId); } catch { key = null; }
+      if (this.#keys.size >= 10000) this.#keys.clear();
+      this.#keys.set(peerId, key);
+    }
+    return key;
   }
 
   /** A peer sent what it should not have: it costs gossip score. */

@@ -215,11 +215,12 @@ export class Orderbook extends EventTarget {
     return heap().slice(out, out + slot(0));
   }
 
-  /** Applies our own message; throws what the book refused. */
+  /** Applies our own message; throws what the book refused. Returns the
+   * order now resting (null for a cancel). */
   #applyOwn(message) {
-    const r = this.receive(message);
-    if (!r.ok) throw r.error;
-    return r;
+    const r = this.#apply(toBytes(message, 'message'), false);
+    if (r.error) throw r.error;
+    return r.order;
   }
 
   /**
@@ -231,8 +232,7 @@ export class Orderbook extends EventTarget {
   place({ side, price, amount, minFill = 0, expiresIn = 3600 * 1000, data } = {}) {
     const fields = this.#orderFields({ side, price, amount, minFill, expiresIn, data });
     const message = this.#seal({ kind: KIND.create, ...fields });
-    const { id } = this.#applyOwn(message);
-    return { ...this.get(id), message };
+    return { ...this.#applyOwn(message), message };
   }
 
   #orderFields({ side, price, amount, minFill, expiresIn, data }) {
@@ -268,8 +268,7 @@ export class Orderbook extends EventTarget {
       data: changes.data ?? old.data,
     });
     const message = this.#seal({ kind: KIND.update, target: idBytes(id), ...fields });
-    const r = this.#applyOwn(message);
-    return { ...this.get(r.id), message };
+    return { ...this.#applyOwn(message), message };
   }
 
   /**
@@ -284,7 +283,14 @@ export class Orderbook extends EventTarget {
   receive(message, { synced = false } = {}) {
     let bytes;
     try { bytes = toBytes(message, 'message'); } catch (error) { return { ok: false, error }; }
-    if (bytes.length > MSG_MAX) return { ok: false, error: errorFor(-110) };
+    const { rc, id, order, error } = this.#apply(bytes, synced);
+    if (error) return { ok: false, id, error };
+    return { ok: true, id, applied: rc === 0, added: !!order };
+  }
+
+  /** One message into the book: { rc, id, order (now resting, or null), error }. */
+  #apply(bytes, synced) {
+    if (bytes.length > MSG_MAX) return { id: null, order: null, error: errorFor(-110) };
     const s = scratch();
     const at = s.msg.reserve(bytes.length);
     heap().set(bytes, at);
@@ -294,10 +300,10 @@ export class Orderbook extends EventTarget {
     const raw = heap().subarray(idAt, idAt + 32);
     const id = raw.some((b) => b) ? hex(raw) : null;
     this.drain();
-    if (rc < 0) return { ok: false, id, error: errorFor(rc) };
-    const added = rc === 0 ? this.get(id) : null;
-    if (added) this.emit('order:added', added);
-    return { ok: true, id, applied: rc === 0, added: !!added };
+    if (rc < 0) return { rc, id, order: null, error: errorFor(rc) };
+    const order = rc === 0 ? this.get(id) : null;
+    if (order) this.emit('order:added', order);
+    return { rc, id, order, error: null };
   }
 
   /** @internal */ emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }

@@ -64,6 +64,23 @@ static inline size_t sl__utoa(uint32_t v, char *out) {
   return k;
 }
 
+/* Makes room for `need` elements of `size` bytes (capacity doubling from
+ * 16); returns the array, or NULL (then p is untouched and still owned). */
+void *sl__grow(void *p, size_t *cap, size_t need, size_t size);
+
+/* A bounded byte reader: take() hands out the next n bytes, or refuses
+ * when fewer are left (and moves nothing). */
+typedef struct sl__reader {
+  const uint8_t *p, *end;
+} sl__reader;
+
+static inline bool sl__take(sl__reader *r, size_t n, const uint8_t **out) {
+  if ((size_t)(r->end - r->p) < n) return false;
+  *out = r->p;
+  r->p += n;
+  return true;
+}
+
 /* ---------------------------------------------------------------- protobuf */
 
 /* The protobuf wire format (src/core/pb.c). */

@@ -101,17 +101,13 @@ typedef struct sim {
   uint64_t *went_offline; /* [peer] last time it went offline, 0 = never */
 } sim;
 
+/* The core's sl__grow; the simulator stops when memory runs out. */
 static void *grow(void *p, size_t *cap, size_t need, size_t size) {
-  if (need <= *cap) return p;
-  size_t c = *cap ? *cap * 2 : 16;
-  while (c < need)
-    c *= 2;
-  void *q = realloc(p, c * size);
+  void *q = sl__grow(p, cap, need, size);
   if (!q) {
     fprintf(stderr, "gossip_sim: out of memory\n");
     exit(2);
   }
-  *cap = c;
   return q;
 }
 

@@ -1,4 +1,5 @@
-/* fifo.c — room at the tail of an array used as a FIFO (see internal.h). */
+/* fifo.c — room in growable arrays: plain ones, and ones used as FIFOs
+ * (see internal.h). */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -18,4 +19,14 @@ int sl__fifo_reserve(void **buf, size_t elem_size, size_t *head, size_t count, s
   *buf = bigger;
   *cap = grown;
   return 0;
+}
+
+void *sl__grow(void *p, size_t *cap, size_t need, size_t size) {
+  if (need <= *cap) return p;
+  size_t c = *cap ? *cap * 2 : 16;
+  while (c < need)
+    c *= 2;
+  void *q = realloc(p, c * size);
+  if (q) *cap = c;
+  return q;
 }

@@ -225,16 +225,6 @@ void sl_book_limits_default(sl_book_limits *l) {
   l->maker_silence_ms = 90000;
 }
 
-static void *grow(void *p, size_t *cap, size_t need, size_t size) {
-  if (need <= *cap) return p;
-  size_t c = *cap ? *cap * 2 : 16;
-  while (c < need)
-    c *= 2;
-  void *q = realloc(p, c * size);
-  if (q) *cap = c;
-  return q;
-}
-
 int sl_book_new(sl_book **out, const char *base, const char *quote, const sl_book_limits *lim) {
   if (!out || !base || !quote) return SL_EINVAL;
   *out = NULL;
@@ -287,7 +277,7 @@ void sl_book_free(sl_book *b) {
 static uint32_t maker_of(sl_book *b, const uint8_t key[32], uint64_t now) {
   uint32_t m = tab_get(&b->maker_index, key);
   if (m != NIL) return m;
-  maker_state *v = grow(b->makers, &b->cap_makers, b->n_makers + 1, sizeof *v);
+  maker_state *v = sl__grow(b->makers, &b->cap_makers, b->n_makers + 1, sizeof *v);
   if (!v) return NIL;
   b->makers = v;
   m = (uint32_t)b->n_makers;
@@ -322,7 +312,7 @@ static mark *mark_get(marks *ms, const uint8_t id[32]) {
 }
 
 static mark *mark_add(marks *ms, const uint8_t id[32]) {
-  mark *v = grow(ms->v, &ms->cap, ms->n + 1, sizeof *v);
+  mark *v = sl__grow(ms->v, &ms->cap, ms->n + 1, sizeof *v);
   if (!v) return NULL;
   ms->v = v;
   mark *k = &v[ms->n];
@@ -410,7 +400,7 @@ static uint32_t node_alloc(sl_book *b) {
     return i;
   }
   if (b->n_nodes == b->n_chunks * CHUNK) {
-    node **v = grow(b->chunks, &b->cap_chunks, b->n_chunks + 1, sizeof *v);
+    node **v = sl__grow(b->chunks, &b->cap_chunks, b->n_chunks + 1, sizeof *v);
     if (!v) return NIL;
     b->chunks = v;
     if (!(v[b->n_chunks] = malloc(CHUNK * sizeof **v))) return NIL;
@@ -424,7 +414,7 @@ static int insert(sl_book *b, const sl_order *o, const uint8_t *wire, size_t wir
   bool found;
   size_t li = level_find(sl, o->side, o->price, &found);
   if (!found) {
-    level *v = grow(sl->v, &sl->cap, sl->n + 1, sizeof *v);
+    level *v = sl__grow(sl->v, &sl->cap, sl->n + 1, sizeof *v);
     if (!v) return SL_ENOMEM;
     sl->v = v;
     memmove(&v[li + 1], &v[li], (sl->n - li) * sizeof *v);
@@ -481,7 +471,7 @@ oom:
 
 static void queue_removal(sl_book *b, const uint8_t id[32], int reason) {
   if (b->head_removed == b->n_removed) b->head_removed = b->n_removed = 0;
-  sl_book_removal *v = grow(b->removed, &b->cap_removed, b->n_removed + 1, sizeof *v);
+  sl_book_removal *v = sl__grow(b->removed, &b->cap_removed, b->n_removed + 1, sizeof *v);
   if (!v) {
     b->failed = SL_ENOMEM;
     return;

@@ -35,17 +35,25 @@ typedef struct outframe {
   size_t len;
 } outframe;
 
+/* An id asked for, and whether it came (the id first: sorted and
+ * searched by its bytes). */
+typedef struct asked_id {
+  uint8_t id[32];
+  bool got;
+} asked_id;
+
 struct sl_booksync {
   sl_book *book;
   sl_booksync_config cfg;
   char pair[PAIR_MAX + 1];
   size_t pair_len;
   sl_neg *client, *server;
-  uint8_t (*asked)[32]; /* ids we asked for, sorted; got[i] once received */
-  uint8_t *got;
+  asked_id *asked; /* ids we asked for, sorted */
   size_t n_asked, cap_asked, waiting;
   bool snapshot_pending;
-  outframe *out;
+  sl_neg_item *snap; /* the sync set we page through for the peer, sorted */
+  size_t n_snap;
+  outframe *out; /* a FIFO: out[head_out .. head_out + n_out) */
   size_t n_out, head_out, cap_out;
   uint8_t *handed;        /* the frame last handed out: freed by the next call */
   uint8_t (*applied)[32]; /* orders the last receive added to the book */
@@ -91,72 +99,41 @@ static bool peer_fault(int rc) {
 
 /* ---------------------------------------------------------------- output */
 
-typedef struct writer {
-  uint8_t *p;
-  size_t len, cap;
-  int failed;
-} writer;
+/* Frames are at most a frame limit plus one order: this caps any writer. */
+#define FRAME_MAX (2 * SL_NEG_MAX_MESSAGE)
 
-static void w_raw(writer *w, const void *p, size_t n) {
-  if (w->failed) return;
-  if (w->len + n > w->cap) {
-    size_t c = w->cap ? w->cap * 2 : 256;
-    while (c < w->len + n)
-      c *= 2;
-    uint8_t *q = realloc(w->p, c);
-    if (!q) {
-      w->failed = SL_ENOMEM;
-      return;
-    }
-    w->p = q;
-    w->cap = c;
-  }
-  if (n) memcpy(w->p + w->len, p, n);
-  w->len += n;
-}
-
-static void w_u8(writer *w, unsigned v) {
-  uint8_t b = (uint8_t)v;
-  w_raw(w, &b, 1);
-}
-
-static void w_u16(writer *w, size_t v) {
+static void put_u16(sl__pbw *w, size_t v) {
   uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
-  w_raw(w, b, 2);
+  sl__pbw_raw(w, b, 2);
 }
 
-static void w_u64(writer *w, uint64_t v) {
+static void put_u64(sl__pbw *w, uint64_t v) {
   uint8_t b[8];
   sl__put_u32be(b, (uint32_t)(v >> 32));
   sl__put_u32be(b + 4, (uint32_t)v);
-  w_raw(w, b, 8);
+  sl__pbw_raw(w, b, 8);
 }
 
-static writer begin(const sl_booksync *s, int op) {
-  writer w = {0};
-  if (op) w_u8(&w, (unsigned)op);
-  w_u8(&w, (unsigned)s->pair_len);
-  w_raw(&w, s->pair, s->pair_len);
+/* A payload: its op (0: none, for the snapshot frames) and the pair. */
+static sl__pbw begin(const sl_booksync *s, int op) {
+  sl__pbw w;
+  sl__pbw_init(&w, FRAME_MAX);
+  uint8_t head[2] = {(uint8_t)op, (uint8_t)s->pair_len};
+  sl__pbw_raw(&w, op ? head : head + 1, op ? 2 : 1);
+  sl__pbw_raw(&w, s->pair, s->pair_len);
   return w;
 }
 
-static int emit(sl_booksync *s, int type, writer *w) {
-  if (w->failed) {
-    free(w->p);
-    return w->failed;
+/* Queues w's bytes as a frame (the queue owns them from here). */
+static int emit(sl_booksync *s, int type, sl__pbw *w) {
+  int rc = w->failed;
+  if (!rc)
+    rc = sl__fifo_reserve((void **)&s->out, sizeof *s->out, &s->head_out, s->n_out, &s->cap_out, 8);
+  if (rc) {
+    sl__pbw_free(w);
+    return rc;
   }
-  if (s->head_out == s->n_out) s->head_out = s->n_out = 0;
-  if (s->n_out == s->cap_out) {
-    size_t c = s->cap_out ? s->cap_out * 2 : 8;
-    outframe *v = realloc(s->out, c * sizeof *v);
-    if (!v) {
-      free(w->p);
-      return SL_ENOMEM;
-    }
-    s->out = v;
-    s->cap_out = c;
-  }
-  s->out[s->n_out++] = (outframe){type, w->p, w->len};
+  s->out[s->head_out + s->n_out++] = (outframe){type, w->buf, w->len};
   s->stats.bytes_out += w->len;
   return 0;
 }
@@ -165,9 +142,9 @@ static int emit(sl_booksync *s, int type, writer *w) {
 static int emit_ids(sl_booksync *s, int op, const uint8_t *ids, size_t n) {
   for (size_t at = 0; at < n; at += LIST_MAX) {
     size_t k = n - at < LIST_MAX ? n - at : LIST_MAX;
-    writer w = begin(s, op);
-    w_u16(&w, k);
-    w_raw(&w, ids + 32 * at, 32 * k);
+    sl__pbw w = begin(s, op);
+    put_u16(&w, k);
+    sl__pbw_raw(&w, ids + 32 * at, 32 * k);
     int rc = emit(s, SL_FRAME_ORDERBOOK_SYNC, &w);
     if (rc) return rc;
   }
@@ -178,7 +155,11 @@ static int emit_ids(sl_booksync *s, int op, const uint8_t *ids, size_t n) {
 
 static int id_cmp(const void *a, const void *b) { return memcmp(a, b, 32); }
 
-static bool asked_for(const sl_booksync *s, const uint8_t id[32]);
+static asked_id *find_asked(const sl_booksync *s, const uint8_t id[32]) {
+  return s->n_asked ? bsearch(id, s->asked, s->n_asked, sizeof *s->asked, id_cmp) : NULL;
+}
+
+static bool asked_for(const sl_booksync *s, const uint8_t id[32]) { return find_asked(s, id); }
 
 /* Adds the ids of want[0..*n) not already awaited to the asked list, and
  * keeps only those in want (*n shrinks): an id is asked for once, however
@@ -187,7 +168,7 @@ static int ask(sl_booksync *s, uint8_t (*want)[32], size_t *n) {
   if (!*n) return 0;
   size_t keep = 0; /* what arrived already leaves the list */
   for (size_t i = 0; i < s->n_asked; i++)
-    if (!s->got[i]) memmove(s->asked[keep++], s->asked[i], 32);
+    if (!s->asked[i].got) s->asked[keep++] = s->asked[i];
   s->n_asked = keep;
   qsort(want, *n, 32, id_cmp);
   size_t fresh = 0;
@@ -196,32 +177,25 @@ static int ask(sl_booksync *s, uint8_t (*want)[32], size_t *n) {
       memmove(want[fresh++], want[k], 32);
   *n = fresh;
   if (s->n_asked + fresh > s->cfg.max_asked) return SL_ESYNC_LIMIT;
-  if (s->n_asked + fresh > s->cap_asked) {
-    size_t c = (s->n_asked + fresh) * 2;
-    void *v = realloc(s->asked, c * 32), *g;
-    if (v) s->asked = v;
-    if (!v || !(g = realloc(s->got, c))) return SL_ENOMEM;
-    s->got = g;
-    s->cap_asked = c;
+  asked_id *v = sl__grow(s->asked, &s->cap_asked, s->n_asked + fresh, sizeof *v);
+  if (!v) return SL_ENOMEM;
+  s->asked = v;
+  for (size_t k = 0; k < fresh; k++) {
+    memcpy(v[s->n_asked + k].id, want[k], 32);
+    v[s->n_asked + k].got = false;
   }
-  if (fresh) memcpy(s->asked[s->n_asked], want[0], 32 * fresh);
   s->n_asked += fresh;
-  qsort(s->asked, s->n_asked, 32, id_cmp);
-  memset(s->got, 0, s->n_asked);
+  qsort(s->asked, s->n_asked, sizeof *s->asked, id_cmp);
   s->waiting = s->n_asked;
   return 0;
-}
-
-static bool asked_for(const sl_booksync *s, const uint8_t id[32]) {
-  return s->n_asked && bsearch(id, s->asked, s->n_asked, 32, id_cmp);
 }
 
 /* Ticks id off the asked list; false when it was never asked for (or
  * came already). */
 static bool take_asked(sl_booksync *s, const uint8_t id[32]) {
-  uint8_t(*hit)[32] = s->n_asked ? bsearch(id, s->asked, s->n_asked, 32, id_cmp) : NULL;
-  if (!hit || s->got[hit - s->asked]) return false;
-  s->got[hit - s->asked] = 1;
+  asked_id *hit = find_asked(s, id);
+  if (!hit || hit->got) return false;
+  hit->got = true;
   if (--s->waiting == 0) s->n_asked = 0;
   return true;
 }
@@ -259,23 +233,31 @@ void sl_booksync_free(sl_booksync *s) {
   if (!s) return;
   drop_client(s);
   sl_neg_free(s->server);
-  for (size_t i = s->head_out; i < s->n_out; i++)
-    free(s->out[i].bytes);
+  for (size_t i = 0; i < s->n_out; i++)
+    free(s->out[s->head_out + i].bytes);
   free(s->out);
   free(s->handed);
   free(s->asked);
-  free(s->got);
+  free(s->snap);
   free(s->applied);
   free(s);
 }
 
+/* The book's sync set as it is now, in an array the caller frees. */
+static int sync_set(const sl_booksync *s, sl_neg_item **out, size_t *n) {
+  *n = sl_book_items(s->book, NULL, 0);
+  if (!(*out = malloc((*n ? *n : 1) * sizeof **out))) return SL_ENOMEM;
+  *n = sl_book_items(s->book, *out, *n);
+  return 0;
+}
+
 /* A reconciler over the book's sync set as it is now. */
 static int reconciler(sl_booksync *s, sl_neg **out) {
-  size_t n = sl_book_items(s->book, NULL, 0);
-  sl_neg_item *items = malloc((n ? n : 1) * sizeof *items);
-  if (!items) return SL_ENOMEM;
-  n = sl_book_items(s->book, items, n);
-  int rc = sl_neg_new(out, items, n, s->cfg.frame_limit);
+  sl_neg_item *items;
+  size_t n;
+  int rc = sync_set(s, &items, &n);
+  if (rc) return rc;
+  rc = sl_neg_new(out, items, n, s->cfg.frame_limit);
   free(items);
   if (!rc) {
     sl_neg_set_max_rounds(*out, s->cfg.max_rounds);
@@ -287,8 +269,8 @@ static int reconciler(sl_booksync *s, sl_neg **out) {
 int sl_booksync_start(sl_booksync *s, int snapshot) {
   if (!s) return SL_EINVAL;
   if (snapshot) {
-    writer w = begin(s, 0);
-    w_u8(&w, 0); /* no cursor: the first page */
+    sl__pbw w = begin(s, 0);
+    sl__pbw_raw(&w, (const uint8_t[]){0}, 1); /* no cursor: the first page */
     s->snapshot_pending = true;
     s->stats.rounds++;
     return emit(s, SL_FRAME_ORDERBOOK_REQUEST, &w);
@@ -300,62 +282,47 @@ int sl_booksync_start(sl_booksync *s, int snapshot) {
   size_t len;
   if ((rc = sl_neg_initiate(s->client, &msg, &len)) != 0) return rc;
   s->stats.done = 0;
-  writer w = begin(s, OP_NEG_OPEN);
-  w_raw(&w, msg, len);
+  sl__pbw w = begin(s, OP_NEG_OPEN);
+  sl__pbw_raw(&w, msg, len);
   return emit(s, SL_FRAME_ORDERBOOK_SYNC, &w);
 }
 
 /* ------------------------------------------------------------- receiving */
 
-typedef struct reader {
-  const uint8_t *p, *end;
-} reader;
-
-static bool r_take(reader *r, size_t n, const uint8_t **out) {
-  if ((size_t)(r->end - r->p) < n) return false;
-  *out = r->p;
-  r->p += n;
-  return true;
-}
-
-static bool r_u16(reader *r, size_t *v) {
+static bool r_u16(sl__reader *r, size_t *v) {
   const uint8_t *b;
-  if (!r_take(r, 2, &b)) return false;
+  if (!sl__take(r, 2, &b)) return false;
   *v = (size_t)b[0] << 8 | b[1];
   return true;
 }
 
 /* The pair that opens every payload must be this book's. */
-static int check_pair(const sl_booksync *s, reader *r) {
+static int check_pair(const sl_booksync *s, sl__reader *r) {
   const uint8_t *n, *p;
-  if (!r_take(r, 1, &n) || !r_take(r, *n, &p)) return SL_ESYNC_MALFORMED;
+  if (!sl__take(r, 1, &n) || !sl__take(r, *n, &p)) return SL_ESYNC_MALFORMED;
   if (*n != s->pair_len || memcmp(p, s->pair, s->pair_len)) return SL_EORDER_PAIR;
   return 0;
 }
 
 static int note_applied(sl_booksync *s, const uint8_t id[32]) {
-  if (s->n_applied == s->cap_applied) {
-    size_t c = s->cap_applied ? s->cap_applied * 2 : 64;
-    void *v = realloc(s->applied, c * 32);
-    if (!v) return SL_ENOMEM;
-    s->applied = v;
-    s->cap_applied = c;
-  }
-  memcpy(s->applied[s->n_applied++], id, 32);
+  uint8_t(*v)[32] = sl__grow(s->applied, &s->cap_applied, s->n_applied + 1, 32);
+  if (!v) return SL_ENOMEM;
+  s->applied = v;
+  memcpy(v[s->n_applied++], id, 32);
   return 0;
 }
 
 /* (u16 len, message)* after a u16 count: each applied when it was asked
  * for (asked: the WANT list; or any, for a snapshot page). The first
  * fault is returned after the rest were tried. */
-static int take_orders(sl_booksync *s, reader *r, bool any, uint64_t now, sl_neg_item *last) {
+static int take_orders(sl_booksync *s, sl__reader *r, bool any, uint64_t now, sl_neg_item *last) {
   size_t count;
   if (!r_u16(r, &count) || count > LIST_MAX) return SL_ESYNC_MALFORMED;
   int fault = 0;
   for (size_t k = 0; k < count; k++) {
     size_t len;
     const uint8_t *msg;
-    if (!r_u16(r, &len) || !r_take(r, len, &msg)) return fault ? fault : SL_ESYNC_MALFORMED;
+    if (!r_u16(r, &len) || !sl__take(r, len, &msg)) return fault ? fault : SL_ESYNC_MALFORMED;
     sl_order o;
     int rc = sl_order_open(msg, len, &o);
     if (!rc && last) {
@@ -377,33 +344,33 @@ static int take_orders(sl_booksync *s, reader *r, bool any, uint64_t now, sl_neg
 }
 
 /* ORDERS for the ids in a WANT: as many frames as the frame limit needs. */
-static int serve(sl_booksync *s, reader *r) {
+static int serve(sl_booksync *s, sl__reader *r) {
   size_t count;
   const uint8_t *ids;
-  if (!r_u16(r, &count) || count > LIST_MAX || !r_take(r, 32 * count, &ids) || r->p != r->end)
+  if (!r_u16(r, &count) || count > LIST_MAX || !sl__take(r, 32 * count, &ids) || r->p != r->end)
     return SL_ESYNC_MALFORMED;
   size_t k = 0;
   while (k < count) {
-    writer w = begin(s, OP_ORDERS);
+    sl__pbw w = begin(s, OP_ORDERS);
     size_t count_at = w.len, n = 0;
-    w_u16(&w, 0);
+    put_u16(&w, 0);
     for (; k < count; k++) {
       const uint8_t *msg;
       size_t len;
       if (sl_book_sync_message(s->book, ids + 32 * k, &msg, &len) != 0) continue; /* gone */
       if (n && w.len + 2 + len > s->cfg.frame_limit) break;
-      w_u16(&w, len);
-      w_raw(&w, msg, len);
+      put_u16(&w, len);
+      sl__pbw_raw(&w, msg, len);
       n++;
       s->stats.sent++;
     }
     if (!n) {
-      free(w.p);
+      sl__pbw_free(&w);
       break;
     }
     if (!w.failed) {
-      w.p[count_at] = (uint8_t)(n >> 8);
-      w.p[count_at + 1] = (uint8_t)n;
+      w.buf[count_at] = (uint8_t)(n >> 8);
+      w.buf[count_at + 1] = (uint8_t)n;
     }
     int rc = emit(s, SL_FRAME_ORDERBOOK_SYNC, &w);
     if (rc) return rc;
@@ -412,10 +379,10 @@ static int serve(sl_booksync *s, reader *r) {
 }
 
 /* An OFFER: we want those we do not hold. */
-static int offered(sl_booksync *s, reader *r) {
+static int offered(sl_booksync *s, sl__reader *r) {
   size_t count;
   const uint8_t *ids;
-  if (!r_u16(r, &count) || count > LIST_MAX || !r_take(r, 32 * count, &ids) || r->p != r->end)
+  if (!r_u16(r, &count) || count > LIST_MAX || !sl__take(r, 32 * count, &ids) || r->p != r->end)
     return SL_ESYNC_MALFORMED;
   uint8_t(*want)[32] = malloc((count ? count : 1) * 32);
   if (!want) return SL_ENOMEM;
@@ -434,7 +401,7 @@ static int offered(sl_booksync *s, reader *r) {
 
 /* A Negentropy message: the responder answers; the initiator asks for
  * what it needs, offers what it has, and goes on or finishes. */
-static int negentropy(sl_booksync *s, int op, reader *r) {
+static int negentropy(sl_booksync *s, int op, sl__reader *r) {
   const uint8_t *in = r->p, *msg;
   size_t len = (size_t)(r->end - r->p), out_len;
   int rc;
@@ -452,8 +419,8 @@ static int negentropy(sl_booksync *s, int op, reader *r) {
     return rc;
   }
   if (rc == 0) {
-    writer w = begin(s, mine ? OP_NEG_QUERY : OP_NEG_REPLY);
-    w_raw(&w, msg, out_len);
+    sl__pbw w = begin(s, mine ? OP_NEG_QUERY : OP_NEG_REPLY);
+    sl__pbw_raw(&w, msg, out_len);
     if ((rc = emit(s, SL_FRAME_ORDERBOOK_SYNC, &w)) != 0) return rc;
   }
   if (!mine) return 0;
@@ -476,7 +443,7 @@ static int negentropy(sl_booksync *s, int op, reader *r) {
   if (out_len == 0) { /* agreed: the responder may let go */
     drop_client(s);
     s->stats.done = 1;
-    writer w = begin(s, OP_DONE);
+    sl__pbw w = begin(s, OP_DONE);
     return emit(s, SL_FRAME_ORDERBOOK_SYNC, &w);
   }
   return 0;
@@ -484,50 +451,63 @@ static int negentropy(sl_booksync *s, int op, reader *r) {
 
 /* A snapshot page request: up to LIST_MAX messages after the cursor, in
  * sync-set order. */
-static int snapshot_page(sl_booksync *s, reader *r) {
+static int snapshot_page(sl_booksync *s, sl__reader *r) {
   const uint8_t *has, *cur = NULL;
-  if (!r_take(r, 1, &has) || (*has && !r_take(r, 40, &cur)) || r->p != r->end || *has > 1)
+  if (!sl__take(r, 1, &has) || (*has && !sl__take(r, 40, &cur)) || r->p != r->end || *has > 1)
     return SL_ESYNC_MALFORMED;
-  sl_neg_item after = {0};
-  if (cur) {
-    after.ts = (uint64_t)sl__get_u32be(cur) << 32 | sl__get_u32be(cur + 4);
-    memcpy(after.id, cur + 8, 32);
+  /* The first page takes a sorted snapshot of the sync set; later pages
+   * read on from the cursor in it (no re-sort per page). */
+  if (!cur || !s->snap) {
+    free(s->snap);
+    s->snap = NULL;
+    int rc = sync_set(s, &s->snap, &s->n_snap);
+    if (rc) return rc;
+    qsort(s->snap, s->n_snap, sizeof *s->snap, sl__neg_item_cmp);
   }
-  size_t n = sl_book_items(s->book, NULL, 0);
-  sl_neg_item *items = malloc((n ? n : 1) * sizeof *items);
-  if (!items) return SL_ENOMEM;
-  n = sl_book_items(s->book, items, n);
-  qsort(items, n, sizeof *items, sl__neg_item_cmp);
-  size_t k = 0;
-  while (cur && k < n && sl__neg_item_cmp(&items[k], &after) <= 0)
-    k++;
-  writer w = begin(s, 0);
+  size_t k = 0, hi = s->n_snap;
+  if (cur) { /* the first item after the cursor */
+    sl_neg_item after = {.ts = (uint64_t)sl__get_u32be(cur) << 32 | sl__get_u32be(cur + 4)};
+    memcpy(after.id, cur + 8, 32);
+    while (k < hi) {
+      size_t mid = k + (hi - k) / 2;
+      if (sl__neg_item_cmp(&s->snap[mid], &after) <= 0)
+        k = mid + 1;
+      else
+        hi = mid;
+    }
+  }
+  sl__pbw w = begin(s, 0);
   size_t more_at = w.len, count_at = w.len + 1, count = 0;
-  w_u8(&w, 0);
-  w_u16(&w, 0);
-  for (; k < n && count < LIST_MAX; k++) {
+  sl__pbw_raw(&w, (const uint8_t[]){0}, 1);
+  put_u16(&w, 0);
+  for (; k < s->n_snap && count < LIST_MAX; k++) {
     const uint8_t *msg;
     size_t len;
-    if (sl_book_sync_message(s->book, items[k].id, &msg, &len) != 0) continue;
+    if (sl_book_sync_message(s->book, s->snap[k].id, &msg, &len) != 0) continue; /* gone since */
     if (count && w.len + 2 + len > s->cfg.frame_limit) break;
-    w_u16(&w, len);
-    w_raw(&w, msg, len);
+    put_u16(&w, len);
+    sl__pbw_raw(&w, msg, len);
     count++;
     s->stats.sent++;
   }
-  free(items);
+  bool more = k < s->n_snap;
+  if (!more) { /* the last page: let the snapshot go */
+    free(s->snap);
+    s->snap = NULL;
+    s->n_snap = 0;
+  }
   if (!w.failed) {
-    w.p[more_at] = k < n;
-    w.p[count_at] = (uint8_t)(count >> 8);
-    w.p[count_at + 1] = (uint8_t)count;
+    w.buf[more_at] = more;
+    w.buf[count_at] = (uint8_t)(count >> 8);
+    w.buf[count_at + 1] = (uint8_t)count;
   }
   return emit(s, SL_FRAME_ORDERBOOK_RESPONSE, &w);
 }
 
-static int snapshot_received(sl_booksync *s, reader *r, uint64_t now) {
+static int snapshot_received(sl_booksync *s, sl__reader *r, uint64_t now) {
   const uint8_t *more;
   if (!s->snapshot_pending) return SL_ESYNC_UNASKED;
-  if (!r_take(r, 1, &more) || *more > 1) return SL_ESYNC_MALFORMED;
+  if (!sl__take(r, 1, &more) || *more > 1) return SL_ESYNC_MALFORMED;
   sl_neg_item last = {0};
   int rc = take_orders(s, r, true, now, &last);
   if (rc == SL_ESYNC_MALFORMED || !*more) {
@@ -535,10 +515,10 @@ static int snapshot_received(sl_booksync *s, reader *r, uint64_t now) {
     s->stats.done = !rc;
     return rc;
   }
-  writer w = begin(s, 0); /* the next page */
-  w_u8(&w, 1);
-  w_u64(&w, last.ts);
-  w_raw(&w, last.id, 32);
+  sl__pbw w = begin(s, 0); /* the next page */
+  sl__pbw_raw(&w, (const uint8_t[]){1}, 1);
+  put_u64(&w, last.ts);
+  sl__pbw_raw(&w, last.id, 32);
   s->stats.rounds++;
   int erc = emit(s, SL_FRAME_ORDERBOOK_REQUEST, &w);
   return rc ? rc : erc;
@@ -549,9 +529,9 @@ int sl_booksync_receive(sl_booksync *s, int type, const uint8_t *payload, size_t
   if (!s || (!payload && len)) return SL_EINVAL;
   s->n_applied = 0;
   s->stats.bytes_in += len;
-  reader r = {payload, payload + len};
+  sl__reader r = {payload, payload + len};
   const uint8_t *op = NULL;
-  if (type == SL_FRAME_ORDERBOOK_SYNC && !r_take(&r, 1, &op)) return SL_ESYNC_MALFORMED;
+  if (type == SL_FRAME_ORDERBOOK_SYNC && !sl__take(&r, 1, &op)) return SL_ESYNC_MALFORMED;
   int rc = check_pair(s, &r);
   if (rc) return rc;
   if (type == SL_FRAME_ORDERBOOK_REQUEST) return snapshot_page(s, &r);
@@ -582,8 +562,9 @@ int sl_booksync_next(sl_booksync *s, int *type, const uint8_t **payload, size_t 
   if (!s || !type || !payload || !len) return 0;
   free(s->handed); /* the frame handed out last time was valid until now */
   s->handed = NULL;
-  if (s->head_out == s->n_out) return 0;
+  if (!s->n_out) return 0;
   outframe *f = &s->out[s->head_out++];
+  s->n_out--;
   s->handed = f->bytes;
   *type = f->type;
   *payload = f->bytes;

@@ -61,28 +61,17 @@ enum {
 
 /* ---------------------------------------------------------------- reading */
 
-typedef struct reader {
-  const uint8_t *p, *end;
-} reader;
-
-static bool take(reader *r, size_t n, const uint8_t **out) {
-  if ((size_t)(r->end - r->p) < n) return false;
-  *out = r->p;
-  r->p += n;
-  return true;
-}
-
 /* Bitcoin's compact size: 1, 3, 5 or 9 bytes, little-endian. */
-static bool compact(reader *r, uint64_t *v) {
+static bool compact(sl__reader *r, uint64_t *v) {
   const uint8_t *b;
-  if (!take(r, 1, &b)) return false;
+  if (!sl__take(r, 1, &b)) return false;
   size_t n = *b < 0xfd ? 0 : *b == 0xfd ? 2 : *b == 0xfe ? 4 : 8;
   if (!n) {
     *v = *b;
     return true;
   }
   const uint8_t *x;
-  if (!take(r, n, &x)) return false;
+  if (!sl__take(r, n, &x)) return false;
   *v = 0;
   for (size_t k = n; k--;)
     *v = *v << 8 | x[k];
@@ -96,11 +85,11 @@ static uint32_t le32(const uint8_t *p) {
 static uint64_t le64(const uint8_t *p) { return (uint64_t)le32(p + 4) << 32 | le32(p); }
 
 /* A byte string with its compact-size length, all of it there. */
-static bool bytes(reader *r, const uint8_t **p, size_t *n) {
+static bool bytes(sl__reader *r, const uint8_t **p, size_t *n) {
   uint64_t len;
   if (!compact(r, &len) || len > (uint64_t)(r->end - r->p)) return false;
   *n = (size_t)len;
-  return take(r, *n, p);
+  return sl__take(r, *n, p);
 }
 
 typedef struct kv {
@@ -111,12 +100,12 @@ typedef struct kv {
 } kv;
 
 /* The next pair, or 0 at the map's separator. */
-static int next_kv(reader *r, kv *out) {
+static int next_kv(sl__reader *r, kv *out) {
   const uint8_t *key;
   size_t key_len;
   if (!bytes(r, &key, &key_len)) return SL_EPSBT_MALFORMED;
   if (!key_len) return 0;
-  reader k = {key, key + key_len};
+  sl__reader k = {key, key + key_len};
   if (!compact(&k, &out->type)) return SL_EPSBT_MALFORMED;
   out->key = key;
   out->key_len = key_len;
@@ -163,7 +152,7 @@ static bool unique(const kv *v, size_t n) {
 }
 
 /* Reads one map into v (up to MAX_KEYS pairs); *n gets how many. */
-static int read_map(reader *r, kv *v, size_t *n) {
+static int read_map(sl__reader *r, kv *v, size_t *n) {
   *n = 0;
   for (;;) {
     if (*n == MAX_KEYS) return SL_EPSBT_MALFORMED;
@@ -181,9 +170,9 @@ static int read_map(reader *r, kv *v, size_t *n) {
  * marker), every scriptSig empty, nothing after the lock time. Its
  * inputs' outpoints and sequences and its outputs go to p. */
 static int unsigned_tx(const uint8_t *tx, size_t len, sl_psbt *p) {
-  reader r = {tx, tx + len};
+  sl__reader r = {tx, tx + len};
   const uint8_t *b;
-  if (!take(&r, 4, &b)) return SL_EPSBT_TX;
+  if (!sl__take(&r, 4, &b)) return SL_EPSBT_TX;
   p->tx_version = le32(b);
   if (r.end - r.p >= 2 && r.p[0] == 0 && r.p[1] == 1)
     return SL_EPSBT_TX; /* witness serialisation */
@@ -195,7 +184,8 @@ static int unsigned_tx(const uint8_t *tx, size_t len, sl_psbt *p) {
   for (size_t k = 0; k < n_in; k++) {
     const uint8_t *out, *script, *seq;
     size_t slen;
-    if (!take(&r, 36, &out) || !bytes(&r, &script, &slen) || !take(&r, 4, &seq)) return SL_EPSBT_TX;
+    if (!sl__take(&r, 36, &out) || !bytes(&r, &script, &slen) || !sl__take(&r, 4, &seq))
+      return SL_EPSBT_TX;
     if (slen) return SL_EPSBT_TX; /* unsigned means empty scriptSigs */
     memcpy(p->inputs[k].prev_txid, out, 32);
     p->inputs[k].prev_index = le32(out + 32);
@@ -207,11 +197,11 @@ static int unsigned_tx(const uint8_t *tx, size_t len, sl_psbt *p) {
   p->n_outputs = (size_t)n_out;
   for (size_t k = 0; k < n_out; k++) {
     const uint8_t *amount;
-    if (!take(&r, 8, &amount) || !bytes(&r, &p->outputs[k].script, &p->outputs[k].script_len))
+    if (!sl__take(&r, 8, &amount) || !bytes(&r, &p->outputs[k].script, &p->outputs[k].script_len))
       return SL_EPSBT_TX;
     p->outputs[k].amount = le64(amount);
   }
-  if (!take(&r, 4, &b) || r.p != r.end) return SL_EPSBT_TX;
+  if (!sl__take(&r, 4, &b) || r.p != r.end) return SL_EPSBT_TX;
   p->fallback_locktime = le32(b);
   p->has_fallback = true;
   return 0;
@@ -227,7 +217,7 @@ static int u32_value(const kv *e, uint32_t *out) {
 }
 
 static int count_value(const kv *e, uint64_t *out) {
-  reader c = {e->value, e->value + e->value_len};
+  sl__reader c = {e->value, e->value + e->value_len};
   if (e->keydata_len) return SL_EPSBT_KEY;
   if (!compact(&c, out) || c.p != c.end) return SL_EPSBT_VALUE;
   return 0;
@@ -312,11 +302,11 @@ static int input(const kv *v, size_t n, sl_psbt *p, sl_psbt_input *in) {
       if (!BARE(e)) return SL_EPSBT_KEY;
       break;
     case I_WITNESS_UTXO: {
-      reader w = {e->value, e->value + e->value_len};
+      sl__reader w = {e->value, e->value + e->value_len};
       const uint8_t *amount, *script;
       size_t slen;
       if (!BARE(e)) return SL_EPSBT_KEY;
-      if (!take(&w, 8, &amount) || !bytes(&w, &script, &slen) || w.p != w.end)
+      if (!sl__take(&w, 8, &amount) || !bytes(&w, &script, &slen) || w.p != w.end)
         return SL_EPSBT_VALUE;
       in->has_witness_utxo = true;
       in->witness_amount = le64(amount);
@@ -410,9 +400,9 @@ static int output(const kv *v, size_t n, const sl_psbt *p, sl_psbt_output *out) 
 static const uint8_t MAGIC[5] = {'p', 's', 'b', 't', 0xff};
 
 static int parse(sl_psbt *p, kv *scratch) {
-  reader r = {p->raw, p->raw + p->raw_len};
+  sl__reader r = {p->raw, p->raw + p->raw_len};
   const uint8_t *magic;
-  if (!take(&r, sizeof MAGIC, &magic) || memcmp(magic, MAGIC, sizeof MAGIC))
+  if (!sl__take(&r, sizeof MAGIC, &magic) || memcmp(magic, MAGIC, sizeof MAGIC))
     return SL_EPSBT_MALFORMED;
   size_t n;
   int rc = read_map(&r, scratch, &n);
@@ -535,23 +525,18 @@ static void maps_free(maps *m) {
 }
 
 static int maps_of(const sl_psbt *p, bool second, maps *m) {
-  size_t n_maps = 1 + p->n_inputs + p->n_outputs;
-  size_t cap = 64;
-  m->pairs = malloc(cap * sizeof *m->pairs);
+  size_t n_maps = 1 + p->n_inputs + p->n_outputs, cap = 0;
   m->start = malloc((n_maps + 1) * sizeof *m->start);
   m->n_maps = n_maps;
   m->n_pairs = 0;
-  if (!m->pairs || !m->start) return SL_ENOMEM;
-  reader r = {p->raw + sizeof MAGIC, p->raw + p->raw_len};
+  if (!m->start) return SL_ENOMEM;
+  sl__reader r = {p->raw + sizeof MAGIC, p->raw + p->raw_len};
   for (size_t k = 0; k < n_maps; k++) {
     m->start[k] = m->n_pairs;
     for (;;) {
-      if (m->n_pairs == cap) {
-        kv *v = realloc(m->pairs, 2 * cap * sizeof *v);
-        if (!v) return SL_ENOMEM;
-        m->pairs = v;
-        cap *= 2;
-      }
+      kv *v = sl__grow(m->pairs, &cap, m->n_pairs + 1, sizeof *v);
+      if (!v) return SL_ENOMEM;
+      m->pairs = v;
       int rc = next_kv(&r, &m->pairs[m->n_pairs]);
       if (rc < 0) return rc; /* cannot happen: it parsed */
       if (rc == 0) break;

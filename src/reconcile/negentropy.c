@@ -327,14 +327,10 @@ int sl_neg_initiate(sl_neg *g, const uint8_t **msg, size_t *len) {
 static int id_cmp(const void *a, const void *b) { return memcmp(a, b, SL_NEG_ID_BYTES); }
 
 static int push_id(uint8_t (**v)[32], size_t *n, size_t *cap, const uint8_t id[32]) {
-  if (*n == *cap) {
-    size_t c = *cap ? *cap * 2 : 64;
-    void *p = realloc(*v, c * 32);
-    if (!p) return SL_ENOMEM;
-    *v = p;
-    *cap = c;
-  }
-  memcpy((*v)[(*n)++], id, 32);
+  uint8_t(*p)[32] = sl__grow(*v, cap, *n + 1, 32);
+  if (!p) return SL_ENOMEM;
+  *v = p;
+  memcpy(p[(*n)++], id, 32);
   return 0;
 }
 

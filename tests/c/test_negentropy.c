@@ -211,16 +211,26 @@ static void test_small_sets(void) {
   CHECK(o.have_ok && o.need_ok);
 }
 
+/* n seeded items a millisecond apart from ts0 in *v, and in *a the same
+ * but every `every`-th; returns how many *a holds. */
+static size_t two_sets(uint64_t seed, size_t n, uint64_t ts0, size_t every, sl_neg_item **v,
+                       sl_neg_item **a) {
+  rng_state = seed;
+  *v = malloc(n * sizeof **v);
+  *a = malloc(n * sizeof **a);
+  size_t na = 0;
+  for (size_t k = 0; k < n; k++) {
+    random_item(&(*v)[k], ts0 + k);
+    if (k % every) (*a)[na++] = (*v)[k];
+  }
+  return na;
+}
+
 /* A frame limit holds for every message, and the sides still agree. */
 static void test_frame_limit(void) {
-  rng_state = 2;
   size_t n = 20000;
-  sl_neg_item *v = malloc(n * sizeof *v), *a = malloc(n * sizeof *v);
-  for (size_t k = 0; k < n; k++)
-    random_item(&v[k], 5000 + k);
-  size_t na = 0;
-  for (size_t k = 0; k < n; k++)
-    if (k % 4) a[na++] = v[k]; /* 5,000 differences: 160 KB of ids */
+  sl_neg_item *v, *a;
+  size_t na = two_sets(2, n, 5000, 4, &v, &a); /* 5,000 differences: 160 KB of ids */
   outcome o = reconcile(a, na, v, n, SL_NEG_MIN_FRAME);
   CHECK_EQ(o.rc, 1);
   CHECK_EQ(o.need, n - na);
@@ -241,14 +251,9 @@ static void test_frame_limit(void) {
 
 /* Smaller leaves: fewer ids sent per difference, the same differences. */
 static void test_leaf(void) {
-  rng_state = 5;
   size_t n = 50000;
-  sl_neg_item *v = malloc(n * sizeof *v), *a = malloc(n * sizeof *v);
-  for (size_t k = 0; k < n; k++)
-    random_item(&v[k], 1000 + k);
-  size_t na = 0;
-  for (size_t k = 0; k < n; k++)
-    if (k % 100) a[na++] = v[k]; /* 1 % missing */
+  sl_neg_item *v, *a;
+  size_t na = two_sets(5, n, 1000, 100, &v, &a); /* 1 % missing */
   outcome ref = reconcile(a, na, v, n, 200000);
   outcome small = reconcile_leaf(a, na, v, n, 200000, 4);
   CHECK_EQ(small.rc, 1);
