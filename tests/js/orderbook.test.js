@@ -87,7 +87,10 @@ test('receive: the same messages give the same book on another peer; bad input g
 test('match: priority, partial and minimum fills, limit price, own orders skipped; filled() takes from the book', () => {
   const me = Identity.generate();
   const book = new Orderbook({ pair: 'BTC-USDT', identity: me });
-  const them = new Orderbook({ pair: 'BTC-USDT', identity: Identity.generate() });
+  // Orders created in the same millisecond rank by id; a clock that steps
+  // keeps a1 ahead of a2 whatever the machine's speed.
+  let t = Date.now();
+  const them = new Orderbook({ pair: 'BTC-USDT', identity: Identity.generate(), clock: () => (t += 1) });
   const a1 = them.place({ side: 'ask', price: 100, amount: 5 });
   const a2 = them.place({ side: 'ask', price: 100, amount: 10, minFill: 4 });
   const a3 = them.place({ side: 'ask', price: 101, amount: 50 });
