@@ -49,6 +49,15 @@ static inline uint32_t sl__get_u32be(const uint8_t *p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+static inline void sl__put_u64be(uint8_t *p, uint64_t v) {
+  sl__put_u32be(p, (uint32_t)(v >> 32));
+  sl__put_u32be(p + 4, (uint32_t)v);
+}
+
+static inline uint64_t sl__get_u64be(const uint8_t *p) {
+  return (uint64_t)sl__get_u32be(p) << 32 | sl__get_u32be(p + 4);
+}
+
 /* v in decimal, NUL-terminated (out needs 11 bytes); returns the length.
  * Cheaper than snprintf, which would link printf's float formatting into
  * the browser module. */

@@ -111,6 +111,19 @@ extern "C" {
 #define SL_EPSBT_TX -135            /* the unsigned transaction is malformed or not unsigned */
 #define SL_EPSBT_LOCKTIME -136      /* the inputs' lock times cannot all be satisfied */
 #define SL_EPSBT_MISMATCH -137      /* two PSBTs of different transactions */
+#define SL_ETRADE_MALFORMED -140    /* not a trade message in its encoding */
+#define SL_ETRADE_SIGNATURE -141    /* trade message not signed by its sender */
+#define SL_ETRADE_ID -142           /* the message names another trade */
+#define SL_ETRADE_SENDER -143       /* sent by someone other than the party whose step it is */
+#define SL_ETRADE_STEP -144         /* a step the trade is not at (early, or out of place) */
+#define SL_ETRADE_STATE -145    /* not allowed in the trade's state (ended, or signed already) */
+#define SL_ETRADE_AMOUNT -146   /* amount outside what the order allows, or not the maker's order */
+#define SL_ETRADE_EXPIRED -147  /* the order expired, or the proposal is outside the clock window  \
+                                 */
+#define SL_ETRADE_TERMS -148    /* a PSBT that does not pay the agreed outputs, or changed the tx */
+#define SL_ETRADE_TIMEOUT -149  /* a step took longer than its timeout */
+#define SL_ETRADE_CANCELED -150 /* a party cancelled the trade */
+#define SL_ETRADE_REJECTED -151 /* the maker rejected the proposal */
 
 /* Human-readable description of a code; never NULL. */
 const char *sl_strerror(int code);
@@ -1228,6 +1241,149 @@ int sl_psbt_pays(const sl_psbt *p, const uint8_t *script, size_t script_len, uin
  * the caller frees it. */
 SL_MUST_CHECK int sl_psbt_combine(const uint8_t *x, size_t x_len, const uint8_t *y, size_t y_len,
                                   uint8_t **out, size_t *out_len);
+
+/* ----------------------------------------------------------------- trades */
+
+/* A trade between an order's maker and a taker (docs/protocol.md §11): a
+ * sans-IO state machine. Messages and the time go in; messages to send,
+ * the state and what the local wallet must do next come out. Every message
+ * is signed by its sender's identity and names the trade and its step; the
+ * machine keeps what the peer has not answered yet and sends it again
+ * every resend_ms, so a lossy or restarted link still ends the trade. The
+ * core never holds Bitcoin keys: the wallet builds, signs and broadcasts. */
+#define SL_TRADE_ID_BYTES 32
+#define SL_TRADE_NONCE_BYTES 16
+#define SL_TRADE_SCRIPT_MAX 128 /* an output script the trade pays (P2TR: 34) */
+#define SL_TRADE_TEXT_MAX 200   /* a reject or cancel reason's text */
+#define SL_TRADE_PSBT_MAX (SL_FRAME_DEFAULT_MAX_PAYLOAD - 1024u)
+#define SL_TRADE_DUPLICATE 1 /* sl_trade_receive: a step seen already, nothing changed */
+
+enum sl_trade_state {
+  SL_TRADE_PROPOSED = 1,
+  SL_TRADE_ACCEPTED,
+  SL_TRADE_MAKER_PSBT_SENT,
+  SL_TRADE_TAKER_PSBT_SENT,
+  SL_TRADE_MAKER_SIGNED,
+  SL_TRADE_TAKER_SIGNED,
+  SL_TRADE_COMPLETED, /* the terminal states from here */
+  SL_TRADE_REJECTED,
+  SL_TRADE_FAILED,
+  SL_TRADE_CANCELED,
+  SL_TRADE_EXPIRED
+};
+enum sl_trade_role { SL_TRADE_MAKER = 0, SL_TRADE_TAKER = 1 };
+/* The steps, in order; the last two end a trade early. */
+enum sl_trade_step {
+  SL_TRADE_STEP_PROPOSE = 1, /* taker: TRADE_PROPOSE */
+  SL_TRADE_STEP_ACCEPT,      /* maker: TRADE_ACCEPT, with the maker's output */
+  SL_TRADE_STEP_PSBT,        /* maker: PSBT_CREATE, its funding PSBT */
+  SL_TRADE_STEP_UPDATE,      /* taker: PSBT_UPDATE, with the taker's inputs */
+  SL_TRADE_STEP_MAKER_SIGN,  /* maker: PSBT_SIGN, the maker's signatures */
+  SL_TRADE_STEP_TAKER_SIGN,  /* taker: TRADE_SIGNATURE, both parties' signatures */
+  SL_TRADE_STEP_BROADCAST,   /* maker: PSBT_BROADCAST, the txid */
+  SL_TRADE_STEP_REJECT,      /* maker: TRADE_REJECT */
+  SL_TRADE_STEP_CANCEL       /* either: TRADE_CANCEL, with the state it ends in */
+};
+/* What the local application or wallet must do for the trade to go on. */
+enum sl_trade_want {
+  SL_TRADE_WANT_NOTHING = 0,
+  SL_TRADE_WANT_DECISION,  /* maker: sl_trade_accept or sl_trade_reject */
+  SL_TRADE_WANT_PSBT,      /* maker: a PSBT with its inputs paying both outputs */
+  SL_TRADE_WANT_UPDATE,    /* taker: sl_trade_psbt with the taker's inputs added */
+  SL_TRADE_WANT_SIGNATURE, /* sign our inputs of sl_trade_psbt */
+  SL_TRADE_WANT_BROADCAST  /* maker: finalize, extract and broadcast sl_trade_psbt */
+};
+
+typedef struct sl_trade_config {
+  uint64_t step_timeout_ms; /* a step not done by then ends the trade (30000) */
+  uint64_t resend_ms;       /* what the peer has not answered goes again (5000) */
+  uint64_t skew_ms;         /* a proposal's clock window (120000) */
+  size_t psbt_max;          /* bytes of one PSBT (SL_TRADE_PSBT_MAX) */
+} sl_trade_config;
+
+/* An output the trade's transaction must pay: fixed by the taker's
+ * proposal (the taker's) and the maker's acceptance (the maker's). */
+typedef struct sl_trade_output {
+  uint8_t script[SL_TRADE_SCRIPT_MAX];
+  size_t script_len;
+  uint64_t value; /* satoshi */
+} sl_trade_output;
+
+typedef struct sl_trade_info {
+  uint8_t id[SL_TRADE_ID_BYTES], order_id[SL_ORDER_ID_BYTES];
+  uint8_t maker[SL_PUBLIC_KEY_BYTES], taker[SL_PUBLIC_KEY_BYTES];
+  int role, state, want;
+  int reason;      /* why it ended: 0 (completed) or SL_ETRADE_* / SL_EPSBT_* */
+  int step;        /* the last step done by either side */
+  uint64_t amount; /* of the order's base asset */
+  uint64_t created_ms, state_ms, deadline_ms; /* proposal; state entered; step timeout */
+  sl_trade_output maker_out, taker_out;       /* maker_out once accepted */
+  uint8_t txid[32];                           /* completed: as the wallet gave it */
+  char text[SL_TRADE_TEXT_MAX + 1];           /* a reject or cancel reason's text */
+} sl_trade_info;
+
+/* The head of a trade message, for routing it: its step, trade, sender
+ * and (a proposal) the order. Shape only: nothing is verified. */
+typedef struct sl_trade_head {
+  int step;
+  uint8_t trade[SL_TRADE_ID_BYTES], sender[SL_PUBLIC_KEY_BYTES], order[SL_ORDER_ID_BYTES];
+} sl_trade_head;
+
+typedef struct sl_trade sl_trade;
+
+void sl_trade_config_default(sl_trade_config *c);
+/* 0 and the head, or SL_ETRADE_MALFORMED. */
+int sl_trade_peek(const uint8_t *msg, size_t len, sl_trade_head *out);
+/* The frame type a step travels in (TRADE_* or PSBT_*), or 0. */
+int sl_trade_frame_type(int step);
+/* Taker: proposes to take `amount` of `order` (an order or update, as
+ * opened from its message) and be paid `out`; queues TRADE_PROPOSE. The
+ * nonce makes the trade id: random, never reused. */
+SL_MUST_CHECK int sl_trade_propose(sl_trade **out, const sl_trade_config *cfg,
+                                   const sl_identity *me, const sl_order *order, uint64_t amount,
+                                   const sl_trade_output *taker_out,
+                                   const uint8_t nonce[SL_TRADE_NONCE_BYTES], uint64_t now_ms);
+/* Maker: a TRADE_PROPOSE for our `order`, of which `remaining` is left.
+ * SL_ETRADE_* when it is not a proposal we can take: malformed, forged,
+ * not our order, amount outside [min fill, remaining], order expired or
+ * proposal outside the clock window. */
+SL_MUST_CHECK int sl_trade_incoming(sl_trade **out, const sl_trade_config *cfg,
+                                    const sl_identity *me, const sl_order *order,
+                                    uint64_t remaining, const uint8_t *msg, size_t len,
+                                    uint64_t now_ms);
+void sl_trade_free(sl_trade *t);
+/* Maker's decision. */
+SL_MUST_CHECK int sl_trade_accept(sl_trade *t, const sl_trade_output *maker_out, uint64_t now_ms);
+SL_MUST_CHECK int sl_trade_reject(sl_trade *t, const char *text, uint64_t now_ms);
+/* Either side, until it has given its signatures: ends the trade Canceled. */
+SL_MUST_CHECK int sl_trade_cancel(sl_trade *t, const char *text, uint64_t now_ms);
+/* The wallet's PSBT for WANT_PSBT, WANT_UPDATE or WANT_SIGNATURE. It must
+ * pay both outputs (SL_ETRADE_TERMS), keep the maker's inputs (update)
+ * and be the same transaction (signatures: SL_ETRADE_TERMS); a refused
+ * PSBT changes nothing and the wallet may try again. */
+SL_MUST_CHECK int sl_trade_give_psbt(sl_trade *t, const uint8_t *psbt, size_t len, uint64_t now_ms);
+/* Maker, WANT_BROADCAST: the wallet broadcast the transaction. */
+SL_MUST_CHECK int sl_trade_give_txid(sl_trade *t, const uint8_t txid[32], uint64_t now_ms);
+/* One message from the counterparty: 0 applied, SL_TRADE_DUPLICATE, or
+ * the reason it was refused. A PSBT from the counterparty that breaks the
+ * terms also ends the trade Failed (and says so to the peer): its code is
+ * returned so that the caller can score the peer. */
+int sl_trade_receive(sl_trade *t, const uint8_t *msg, size_t len, uint64_t now_ms);
+/* Timeouts and resends. */
+void sl_trade_tick(sl_trade *t, uint64_t now_ms);
+/* When the trade next needs a tick (UINT64_MAX: never, it has ended). */
+uint64_t sl_trade_wake(const sl_trade *t);
+/* The next message to send: 1 and its frame type and bytes (valid until
+ * the next call on t), or 0. */
+int sl_trade_next(sl_trade *t, int *frame_type, const uint8_t **msg, size_t *len);
+const sl_trade_info *sl_trade_info_of(const sl_trade *t);
+/* The PSBT the wallet acts on now (WANT_UPDATE, _SIGNATURE, _BROADCAST). */
+const uint8_t *sl_trade_psbt(const sl_trade *t, size_t *len);
+/* Everything a trade needs to go on after a restart; *out is malloc'd. */
+SL_MUST_CHECK int sl_trade_save(const sl_trade *t, uint8_t **out, size_t *len);
+/* A saved trade, for `me` (SL_ETRADE_SENDER if it was another's). */
+SL_MUST_CHECK int sl_trade_load(sl_trade **out, const sl_trade_config *cfg, const sl_identity *me,
+                                const uint8_t *in, size_t len);
 
 #ifdef __cplusplus
 }

@@ -24,15 +24,6 @@
 static const char DOMAIN[] = "starling-order/1";
 #define DOMAIN_LEN (sizeof DOMAIN - 1)
 
-static void put_u64(uint8_t *p, uint64_t v) {
-  sl__put_u32be(p, (uint32_t)(v >> 32));
-  sl__put_u32be(p + 4, (uint32_t)v);
-}
-
-static uint64_t get_u64(const uint8_t *p) {
-  return (uint64_t)sl__get_u32be(p) << 32 | sl__get_u32be(p + 4);
-}
-
 /* The length of a NUL-terminated asset id within its array (the array's
  * size when it has no NUL: then too long). */
 static size_t asset_len(const char a[SL_ORDER_ASSET_MAX + 1]) {
@@ -78,8 +69,8 @@ static size_t write_body(const sl_order *o, uint8_t *p) {
   if (o->kind == SL_ORDER_CANCEL) {
     memcpy(p + at, o->target, SL_ORDER_ID_BYTES);
     at += SL_ORDER_ID_BYTES;
-    put_u64(p + at, o->created_ms);
-    put_u64(p + at + 8, o->seq);
+    sl__put_u64be(p + at, o->created_ms);
+    sl__put_u64be(p + at + 8, o->seq);
     return at + 16;
   }
   for (int k = 0; k < 2; k++) {
@@ -92,7 +83,7 @@ static size_t write_body(const sl_order *o, uint8_t *p) {
   p[at++] = (uint8_t)o->side;
   const uint64_t v[6] = {o->price, o->amount, o->min_fill, o->created_ms, o->expires_ms, o->seq};
   for (int k = 0; k < 6; k++, at += 8)
-    put_u64(p + at, v[k]);
+    sl__put_u64be(p + at, v[k]);
   if (o->kind == SL_ORDER_UPDATE) {
     memcpy(p + at, o->target, SL_ORDER_ID_BYTES);
     at += SL_ORDER_ID_BYTES;
@@ -156,7 +147,7 @@ static const uint8_t *take(reader *r, size_t n) {
 
 static uint64_t take_u64(reader *r) {
   const uint8_t *p = take(r, 8);
-  return p ? get_u64(p) : 0;
+  return p ? sl__get_u64be(p) : 0;
 }
 
 static void take_asset(reader *r, char *out) {

@@ -109,8 +109,7 @@ static void put_u16(sl__pbw *w, size_t v) {
 
 static void put_u64(sl__pbw *w, uint64_t v) {
   uint8_t b[8];
-  sl__put_u32be(b, (uint32_t)(v >> 32));
-  sl__put_u32be(b + 4, (uint32_t)v);
+  sl__put_u64be(b, v);
   sl__pbw_raw(w, b, 8);
 }
 
@@ -466,7 +465,7 @@ static int snapshot_page(sl_booksync *s, sl__reader *r) {
   }
   size_t k = 0, hi = s->n_snap;
   if (cur) { /* the first item after the cursor */
-    sl_neg_item after = {.ts = (uint64_t)sl__get_u32be(cur) << 32 | sl__get_u32be(cur + 4)};
+    sl_neg_item after = {.ts = sl__get_u64be(cur)};
     memcpy(after.id, cur + 8, 32);
     while (k < hi) {
       size_t mid = k + (hi - k) / 2;
