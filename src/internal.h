@@ -19,6 +19,17 @@ int sl__hkdf_sha256(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, si
                     const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len);
 /* X25519; SL_EHS_LOW_ORDER when the result is all zero (low-order point). */
 int sl__x25519(uint8_t shared[32], const uint8_t sk[32], const uint8_t pk[32]);
+/* Base-point multiplications (base_mult.c): libsodium's natively; in the
+ * browser module the _small forms, which need no precomputed table. */
+void sl__x25519_base(uint8_t pk[32], const uint8_t sk[32]);
+/* X25519: 0, or -1 for an all-zero result (a small-order pk). */
+int sl__x25519_raw(uint8_t out[32], const uint8_t sk[32], const uint8_t pk[32]);
+int sl__x25519_small(uint8_t out[32], const uint8_t sk[32], const uint8_t pk[32]);
+void sl__ed25519_keypair(uint8_t pk[32], uint8_t sk[64], const uint8_t seed[32]);
+void sl__ed25519_sign(uint8_t sig[64], const uint8_t *m, size_t n, const uint8_t sk[64]);
+void sl__x25519_base_small(uint8_t pk[32], const uint8_t sk[32]);
+void sl__ed25519_keypair_small(uint8_t pk[32], uint8_t sk[64], const uint8_t seed[32]);
+void sl__ed25519_sign_small(uint8_t sig[64], const uint8_t *m, size_t n, const uint8_t sk[64]);
 /* ChaCha20-Poly1305 (IETF) with Noise's nonce layout: 4 zero bytes then the
  * 64-bit counter little-endian. out gets len + 16 bytes. */
 void sl__aead_encrypt(const uint8_t key[32], uint64_t n, const uint8_t *ad, size_t ad_len,

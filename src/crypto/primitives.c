@@ -35,7 +35,7 @@ int sl__hkdf_sha256(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, si
 int sl__x25519(uint8_t shared[32], const uint8_t sk[32], const uint8_t pk[32]) {
   /* crypto_scalarmult fails when the result is all zero, i.e. pk has low
    * order: such a "shared secret" is known to everyone. */
-  if (crypto_scalarmult(shared, sk, pk) != 0) {
+  if (sl__x25519_raw(shared, sk, pk) != 0) {
     sodium_memzero(shared, 32);
     return SL_EHS_LOW_ORDER;
   }

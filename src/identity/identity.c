@@ -76,7 +76,7 @@ int sl_identity_from_seed(sl_identity **out, const uint8_t seed[SL_SEED_BYTES]) 
   *out = NULL;
   sl_identity *id = calloc(1, sizeof *id);
   if (!id) return SL_ENOMEM;
-  crypto_sign_seed_keypair(id->pk, id->sk, seed);
+  sl__ed25519_keypair(id->pk, id->sk, seed);
   return identity_finish(id, out);
 }
 
@@ -104,7 +104,7 @@ int sl_identity_sign(const sl_identity *id, const uint8_t *msg, size_t len, uint
   static const uint8_t empty[1];
   if (!id || !sig || (!msg && len)) return SL_EINVAL;
   if (!msg) msg = empty; /* libsodium may pass msg to memcpy even for len 0 */
-  crypto_sign_detached(sig, NULL, msg, len, id->sk);
+  sl__ed25519_sign(sig, msg, len, id->sk);
   return 0;
 }
 

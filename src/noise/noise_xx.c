@@ -70,13 +70,13 @@ void sl__noise_init(sl__noise_xx *st, bool initiator, const uint8_t *prologue, s
   memcpy(st->ck, st->h, 32);
   mix_hash(st, prologue, prologue_len);
   memcpy(st->s_sk, static_sk, 32);
-  crypto_scalarmult_base(st->s_pk, st->s_sk);
+  sl__x25519_base(st->s_pk, st->s_sk);
   st->initiator = initiator;
 }
 
 void sl__noise_set_ephemeral(sl__noise_xx *st, const uint8_t e_sk[32]) {
   memcpy(st->e_sk, e_sk, 32);
-  crypto_scalarmult_base(st->e_pk, st->e_sk);
+  sl__x25519_base(st->e_pk, st->e_sk);
   st->e_injected = true;
 }
 
@@ -88,7 +88,7 @@ bool sl__noise_my_turn(const sl__noise_xx *st) {
 static void new_ephemeral(sl__noise_xx *st) {
   if (st->e_injected) return;
   randombytes_buf(st->e_sk, 32);
-  crypto_scalarmult_base(st->e_pk, st->e_sk);
+  sl__x25519_base(st->e_pk, st->e_sk);
 }
 
 /* Bytes a message of this step adds around its payload. */

@@ -148,6 +148,47 @@ static void test_errors(void) {
     CHECK(sl_strerror(c) != NULL && sl_errname(c) != NULL);
 }
 
+/* The browser module's table-free base-point multiplications give the
+ * same keys and signatures as libsodium's, byte for byte. */
+static void test_small_base_mult(void) {
+  uint8_t seed[32], m[300], pk[32], sk[64], pk2[32], sk2[64], sig[64], sig2[64];
+  for (int k = 0; k < 300; k++) {
+    randombytes_buf(seed, sizeof seed);
+    randombytes_buf(m, sizeof m);
+    if (k == 0) memset(seed, 0, sizeof seed);
+    if (k == 1) memset(seed, 0xff, sizeof seed);
+    crypto_sign_seed_keypair(pk, sk, seed);
+    sl__ed25519_keypair_small(pk2, sk2, seed);
+    CHECK_MEM(pk, pk2, 32);
+    CHECK_MEM(sk, sk2, 64);
+    size_t n = (size_t)k % sizeof m;
+    crypto_sign_detached(sig, NULL, m, n, sk);
+    sl__ed25519_sign_small(sig2, m, n, sk);
+    CHECK_MEM(sig, sig2, 64);
+    CHECK_EQ(crypto_sign_verify_detached(sig2, m, n, pk), 0);
+    crypto_scalarmult_base(pk, seed);
+    sl__x25519_base_small(pk2, seed);
+    CHECK_MEM(pk, pk2, 32);
+    /* Any u, also off the curve (on the twist) and not canonical. */
+    uint8_t u[32], out[32], out2[32];
+    randombytes_buf(u, sizeof u);
+    if (k % 3 == 0) memset(u + 1, 0xff, 31);
+    int rc = crypto_scalarmult(out, sk, u);
+    CHECK_EQ(sl__x25519_small(out2, sk, u), rc);
+    if (rc == 0) CHECK_MEM(out, out2, 32);
+  }
+  /* Small-order points give zero, refused by both. */
+  static const uint8_t small[][32] = {{0}, {1}, {0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                                 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                                 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                                 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}};
+  for (size_t k = 0; k < sizeof small / sizeof small[0]; k++) {
+    uint8_t out[32];
+    CHECK_EQ(crypto_scalarmult(out, seed, small[k]), -1);
+    CHECK_EQ(sl__x25519_small(out, seed, small[k]), -1);
+  }
+}
+
 int main(void) {
   if (sl_init() != 0) return 1;
   test_rfc8032();
@@ -157,5 +198,6 @@ int main(void) {
   test_base58();
   test_base58_roundtrip();
   test_errors();
+  test_small_base_mult();
   return check_summary("identity");
 }
