@@ -172,6 +172,15 @@ console.table([
   { book: 'starling (native)', opsPerSec: fmt(native.bookOpsPerSec, 0), vsNodejsOrderBook: `${fmt(native.bookOpsPerSec / jsBook, 2)}x`, goal: `>= 2,000,000/s: ${native.bookOpsPerSec >= 2e6 ? 'met' : 'NOT met'} (${fmt(native.bookOpsPerSec / 2e6, 2)}x of it)` },
   { book: 'nodejs-order-book', opsPerSec: fmt(jsBook, 0), vsNodejsOrderBook: '1.00x', goal: '' },
 ]);
+// Trades (issue #11): every message of a whole trade (proposal to
+// broadcast) received and validated by its side: signature, step, the
+// PSBT's terms, the combination. The C benchmark natively and as wasm.
+const wasmTrade = JSON.parse(execFileSync(process.execPath, [`${root}/build/wasm/bench/native/bench_trade.cjs`], { encoding: 'utf8' }));
+console.log(`\ntrade messages validated (${wasmTrade.messagesPerTrade} a trade), messages/s:`);
+console.table([
+  { build: 'starling (wasm)', messagesPerSec: fmt(wasmTrade.tradeMessagesPerSec, 0), vsNative: `${fmt(wasmTrade.tradeMessagesPerSec / native.tradeMessagesPerSec, 2)}x` },
+  { build: 'starling (native)', messagesPerSec: fmt(native.tradeMessagesPerSec, 0), vsNative: '1.00x' },
+]);
 // Sync of two books of 100,000 signed orders, one lacking 1 % / 0.01 %:
 // reconciliation (Negentropy, then the missing orders) vs a whole snapshot.
 console.log('\norderbook sync, 100,000 orders (native; goals at 1 %: <= 5 % of the snapshot\'s bytes, <= 6 round trips):');

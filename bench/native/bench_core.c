@@ -2,6 +2,7 @@
  * operations the wasm build is measured on, printed as one JSON object. */
 #define _POSIX_C_SOURCE 199309L
 #include "bench_book.h"
+#include "bench_trade.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +134,8 @@ int main(void) {
            "\"snapshotBytes\":%.0f,\"snapshotRoundTrips\":%d}",
            k ? "," : "", k ? "0.0001" : "0.01", sr[k]->bytes, sr[k]->round_trips, sr[k]->received,
            sr[k]->same, sr[k]->snapshot_bytes, sr[k]->snapshot_round_trips);
-  printf("]}\n");
+  size_t per = 0;
+  double trade = sl_bench_trade(4000, &per);
+  printf("],\"tradeMessagesPerSec\":%.0f}\n", trade);
   return 0;
 }

@@ -168,7 +168,9 @@ void sl__x25519_base_small(uint8_t pk[32], const uint8_t sk[32]) { x25519_ladder
 void sl__ed25519_keypair_small(uint8_t pk[32], uint8_t sk[64], const uint8_t seed[32]) {
   uint8_t h[64];
   crypto_hash_sha512(h, seed, 32);
-  (void)crypto_scalarmult_ed25519(pk, h, ED_BASE); /* clamps h[0..32] as Ed25519 does */
+  /* Clamps h[0..32] as Ed25519 does; fails only for a zero result, which
+   * a clamped scalar (at least 2^254) times the base point cannot give. */
+  if (crypto_scalarmult_ed25519(pk, h, ED_BASE) != 0) memset(pk, 0, 32);
   memcpy(sk, seed, 32);
   memcpy(sk + 32, pk, 32);
   sodium_memzero(h, sizeof h);
@@ -194,8 +196,13 @@ void sl__ed25519_sign_small(uint8_t sig[64], const uint8_t *m, size_t n, const u
   h[31] &= 127;
   h[31] |= 64;
   hash_reduce(r, h + 32, 32, NULL, 0, m, n);
-  /* r is reduced: below L, so the multiplication takes it as it is. */
-  (void)crypto_scalarmult_ed25519_noclamp(sig, r, ED_BASE);
+  /* r is reduced: below L, so the multiplication takes it as it is. It
+   * fails only for r = 0 (a SHA-512 output that is a multiple of L), whose
+   * R would be the identity: encoded as libsodium does, y = 1. */
+  if (crypto_scalarmult_ed25519_noclamp(sig, r, ED_BASE) != 0) {
+    memset(sig, 0, 32);
+    sig[0] = 1;
+  }
   hash_reduce(k, sig, 32, sk + 32, 32, m, n);
   crypto_core_ed25519_scalar_mul(ka, k, h);
   crypto_core_ed25519_scalar_add(sig + 32, ka, r);

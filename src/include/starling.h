@@ -116,9 +116,10 @@ extern "C" {
 #define SL_ETRADE_ID -142           /* the message names another trade */
 #define SL_ETRADE_SENDER -143       /* sent by someone other than the party whose step it is */
 #define SL_ETRADE_STEP -144         /* a step the trade is not at (early, or out of place) */
-#define SL_ETRADE_STATE -145    /* not allowed in the trade's state (ended, or signed already) */
-#define SL_ETRADE_AMOUNT -146   /* amount outside what the order allows, or not the maker's order */
-#define SL_ETRADE_EXPIRED -147  /* the order expired, or the proposal is outside the clock window  \
+#define SL_ETRADE_STATE -145  /* not allowed in the trade's state (ended, or signed already) */
+#define SL_ETRADE_AMOUNT -146 /* amount outside what the order allows, or not the maker's order */
+#define SL_ETRADE_EXPIRED                                                                          \
+  -147                          /* the order expired, or the proposal is outside the clock window  \
                                  */
 #define SL_ETRADE_TERMS -148    /* a PSBT that does not pay the agreed outputs, or changed the tx */
 #define SL_ETRADE_TIMEOUT -149  /* a step took longer than its timeout */

@@ -574,7 +574,8 @@ static void run_model(uint64_t seed, tally *ty) {
       ok = observe(&md, k, false) && ok;
       if (s->cancel_at <= md.now) {
         s->cancel_at = UINT64_MAX;
-        (void)sl_trade_cancel(s->t, "bye", md.now); /* refused once signed or ended */
+        int rc = sl_trade_cancel(s->t, "bye", md.now);
+        CHECK(rc == 0 || rc == SL_ETRADE_STATE); /* refused once signed or ended */
       }
       if (s->act_at <= md.now) act_model(&md, k);
       sl_trade_tick(s->t, md.now);

@@ -75,8 +75,7 @@ static void honest(sl_trade *t, uint64_t now) {
 }
 
 /* fields = step | the step's fields; signed by `who` for trade `id`. */
-static void forged(sl_trade *to, const sl_identity *who, const uint8_t *f, size_t n,
-                   uint64_t now) {
+static void forged(sl_trade *to, const sl_identity *who, const uint8_t *f, size_t n, uint64_t now) {
   if (!n) return;
   uint8_t *m = malloc(66 + n - 1 + 64);
   m[0] = 1;
