@@ -41,7 +41,11 @@ set(SL_EXPORTS
   _sl_booksync_new _sl_booksync_free _sl_booksync_start _sl_wasm_booksync_receive _sl_booksync_next
   _sl_booksync_applied _sl_booksync_waiting _sl_wasm_booksync_stats
   _sl_neg_new _sl_neg_free _sl_neg_initiate _sl_neg_reconcile _sl_neg_have _sl_neg_need
-  _sl_neg_set_max_rounds _sl_neg_set_leaf)
+  _sl_neg_set_max_rounds _sl_neg_set_leaf
+  _sl_wasm_trade_propose _sl_wasm_trade_incoming _sl_wasm_trade_load _sl_trade_free
+  _sl_wasm_trade_accept _sl_wasm_trade_end _sl_wasm_trade_give_psbt _sl_wasm_trade_give_txid
+  _sl_wasm_trade_receive _sl_wasm_trade_tick _sl_wasm_trade_info _sl_trade_next _sl_trade_psbt
+  _sl_trade_save _sl_trade_peek _sl_psbt_combine)
 list(JOIN SL_EXPORTS "," SL_EXPORTS_JOINED)
 
 set(SL_WASM_LINK_FLAGS

@@ -213,7 +213,111 @@ export interface CreatePeerOptions extends Omit<ConnectHubOptions, 'token'> {
   forwardSignals?: boolean;
   /** The connection manager's water marks (defaults low 4, high 16, max 64), or false for none. */
   connections?: false | ConnectionManagerOptions;
+  /** The application's Bitcoin wallet for peer.trades: the core never holds Bitcoin keys. */
+  wallet?: TradeWallet;
+  /** Trade timing and storage (see TradesOptions). */
+  trades?: TradesOptions;
 }
+
+/** What a trade asks of the application's wallet. PSBTs are BIP 174 / 370 bytes. */
+export interface TradeWallet {
+  /** Maker (psbt null): a PSBT with our inputs paying both trade outputs. Taker: `psbt` with our inputs added. */
+  fundPsbt(psbt: Uint8Array | null, ctx: { trade: Trade }): Uint8Array | Promise<Uint8Array>;
+  /** `psbt` with our inputs signed. */
+  signPsbt(psbt: Uint8Array, ctx: { trade: Trade }): Uint8Array | Promise<Uint8Array>;
+  /** Maker: finalize, extract and broadcast the combined PSBT; the txid (32 bytes or 64 hex digits). */
+  broadcast(psbt: Uint8Array, ctx: { trade: Trade }): Uint8Array | string | Promise<Uint8Array | string>;
+  /** Maker: where to be paid when trade.accept() is called without terms. */
+  payout?(trade: Trade): TradeOutput | Promise<TradeOutput>;
+}
+
+/** An output the trade's transaction must pay: a script (1-128 bytes, or hex) and satoshi. */
+export interface TradeOutput { script: Uint8Array | string; value: number | bigint }
+
+export interface TradesOptions {
+  /** A step not done by then ends the trade: Expired while proposed, else Failed (default 30000). */
+  stepTimeoutMs?: number;
+  /** What the peer has not answered is sent again this often (default 5000). */
+  resendMs?: number;
+  /** A proposal's clock window (default 120000). */
+  skewMs?: number;
+  /** Where trades are saved on every change, for peer.trades.restore(). */
+  storage?: TradeStorage;
+}
+
+export interface TradeStorage {
+  save(id: string, bytes: Uint8Array): Promise<void>;
+  loadAll(): Promise<Uint8Array[]>;
+}
+
+export type TradeState = 'proposed' | 'accepted' | 'maker-psbt-sent' | 'taker-psbt-sent' | 'maker-signed' |
+  'taker-signed' | 'completed' | 'rejected' | 'failed' | 'canceled' | 'expired';
+
+/** One trade (docs/protocol.md §11). */
+export class Trade {
+  private constructor();
+  readonly id: string;
+  readonly orderId: string;
+  readonly role: 'maker' | 'taker';
+  readonly state: TradeState;
+  /** What our side must do next; the wallet is asked for all but 'decision'. */
+  readonly want: 'nothing' | 'decision' | 'psbt' | 'update' | 'signature' | 'broadcast';
+  /** Why it ended (TRADE_TIMEOUT, TRADE_TERMS, TRADE_CANCELED, TRADE_REJECTED, PSBT_*), or null. */
+  readonly reason: string | null;
+  /** The counterparty's reject or cancel text, or null. */
+  readonly text: string | null;
+  /** The counterparty's peer id. */
+  readonly peerId: string;
+  readonly amount: bigint;
+  readonly makerOutput: { script: Uint8Array; value: number } | null;
+  readonly takerOutput: { script: Uint8Array; value: number };
+  /** Completed: the transaction id (hex, as the wallet gave it). */
+  readonly txid: string | null;
+  readonly createdAt: number;
+  readonly stateAt: number;
+  /** When the current step times out (ms since the epoch), or null once ended. */
+  readonly deadline: number | null;
+  readonly ended: boolean;
+  readonly history: Array<{ state: TradeState; at: number; reason: string | null }>;
+  /** The PSBT the wallet acts on now. */
+  readonly psbt: Uint8Array | null;
+  /** Maker: accepts, to be paid `terms` (default: wallet.payout(trade)). Throws TRADE_STATE. */
+  accept(terms?: TradeOutput): Promise<void>;
+  /** Maker, while proposed. Throws TRADE_STATE. */
+  reject(reason?: string): void;
+  /** Either side, until it has given its signatures. Throws TRADE_STATE. */
+  cancel(reason?: string): void;
+  /** The trade as bytes, as storage keeps it. */
+  save(): Uint8Array;
+  free(): void;
+}
+
+export interface TradesEventMap {
+  'trade:update': CustomEvent<{ id: string; state: TradeState; reason: string | null; trade: Trade }>;
+  /** A trade message from a peer was refused (the code says why). */
+  refused: CustomEvent<{ peerId: string; code: string; id: string | null }>;
+  'wallet-error': CustomEvent<{ id: string; step: string; error: unknown }>;
+}
+
+/** peer.trades. */
+export class Trades extends EventTarget {
+  private constructor();
+  readonly wallet: TradeWallet | null;
+  /** Taker: proposes to take `amount` of an order in one of our books, to be paid `terms`.
+   *  Throws ORDER_UNKNOWN, TRADE_AMOUNT, TRADE_EXPIRED, TRADE_SENDER (our own order). */
+  propose(orderId: string, amount: Units, terms: TradeOutput): Trade;
+  get(id: string): Trade | null;
+  /** Newest first. */
+  list(): Trade[];
+  /** Resumes the trades in storage. */
+  restore(): Promise<Trade[]>;
+  addEventListener<K extends keyof TradesEventMap>(type: K, listener: (ev: TradesEventMap[K]) => void, options?: boolean | StarlingListenerOptions): void;
+  addEventListener(type: string, listener: StarlingEventListener | null, options?: boolean | StarlingListenerOptions): void;
+}
+
+export const TRADE_STATES: ReadonlyArray<TradeState | null>;
+/** BIP 174's Combiner: every key-value pair of both (same transaction, else PSBT_MISMATCH). */
+export function combinePsbt(a: Bytes, b: Bytes): Uint8Array;
 
 export interface ConnectionManagerOptions {
   /** Below this many connected peers, dial peers found through gossip (default 4). */
@@ -351,6 +455,8 @@ export class Peer extends EventTarget {
    *  on starling/orderbook/<pair>/1, reconciliation on connect and every 60 s. The same book on
    *  later calls. Throws NO_PUBSUB with `gossip: false`, ORDER_PAIR for a bad pair. */
   orderbook(pair: string, opts?: NetworkOrderbookOptions): NetworkOrderbook;
+  /** Trades on orders of this peer's books, run with the `wallet` given to createPeer. */
+  readonly trades: Trades;
   /** Waits up to timeoutMs (default 500) for outstanding ACKs, says goodbye, closes everything. */
   close(opts?: { timeoutMs?: number }): Promise<void>;
 }

@@ -12,6 +12,7 @@ import { Identity } from './identity.js';
 import { DirectPath, RelayPath, HIGH_WATER } from './paths.js';
 import { LinkState, PATH, REASON, ACTION, reasonOf } from './link-state.js';
 import { Delivery, EVENT, KIND } from './delivery.js';
+import { TRADE_FRAMES } from './trades.js';
 
 /** Resolves when promise does, or after ms, whichever is first. */
 async function withTimeout(promise, ms) {
@@ -291,6 +292,7 @@ export class Link {
           if (ev.arg === KIND.GOSSIP) this.peer.pubsub?.receive(this.remoteId, ev.data);
           else if (ev.arg === KIND.SIGNAL) this.peer.meshSignal(this, ev.data);
           else if (ev.arg === KIND.ORDERBOOK_SYNC || ev.arg === KIND.ORDERBOOK_REQUEST || ev.arg === KIND.ORDERBOOK_RESPONSE) this.peer.orderbookFrame(this.remoteId, ev.arg, ev.data);
+          else if (TRADE_FRAMES.has(ev.arg)) this.peer.tradeFrame(this.remoteId, ev.arg, ev.data);
           else this.peer.deliver(this.remoteId, ev.data, ev.len, pathKind);
           break;
         case EVENT.SENT: acked = this.settle1(ev.arg, null) || acked; break;

@@ -229,6 +229,15 @@ export class Market {
     return b;
   }
 
+  /** An order in one of our books, with its signed message: { order, message, book }, or null. */
+  findOrder(id) {
+    for (const book of this.#books.values()) {
+      const order = book.get(id);
+      if (order) return { order, message: book.message(id), book };
+    }
+    return null;
+  }
+
   forget(book) { if (this.#books.get(book.pair) === book) this.#books.delete(book.pair); }
 
   connectedPeers() { return this.peer.connectedPeers(); }

@@ -12,6 +12,7 @@ import { PubSub } from './pubsub.js';
 import { Discovery } from './discovery.js';
 import { ConnectionManager } from './connections.js';
 import { Market } from './market.js';
+import { Trades } from './trades.js';
 
 const RECONNECT_DELAYS_MS = [1000, 2000, 4000, 8000, 16000, 30000];
 const RECONNECT_JITTER = 0.2;
@@ -106,6 +107,8 @@ export class Peer extends EventTarget {
     /** Keeps connections between low and high water marks (null with `connections: false`). */
     this.connectionManager = opts.connections === false ? null : new ConnectionManager(this, opts.connections ?? {});
     this.#market = new Market(this);
+    /** Trades on orders of this peer's books (docs/api.md, Trades): its wallet and storage come from createPeer's `wallet` and `trades`. */
+    this.trades = new Trades(this, { ...opts.trades, wallet: opts.wallet ?? opts.trades?.wallet ?? null });
     this.#attach(hub);
   }
 
@@ -124,6 +127,12 @@ export class Peer extends EventTarget {
 
   /** @internal an ORDERBOOK frame from a link. */
   orderbookFrame(peerId, kind, payload) { this.#market.receive(peerId, kind, payload); }
+
+  /** @internal a trade frame from a link. */
+  tradeFrame(peerId, kind, payload) { this.trades.receive(peerId, kind, payload); }
+
+  /** @internal an order in one of our books: { order, message }, or null. */
+  _findOrder(id) { return this.#market.findOrder(id); }
 
   /** @internal */ emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
 
@@ -439,6 +448,7 @@ export class Peer extends EventTarget {
       this.discovery.announceSoon();
     }
     this.emit('peer:connect', { peerId: link.remoteId, path });
+    this.trades.peerUp(link.remoteId);
   }
   /** @internal */ pathChanged(link) {
     const path = link.active?.kind ?? null;
@@ -499,6 +509,7 @@ export class Peer extends EventTarget {
     await Promise.all([...this.#links.values()].map((link) => link.leave(timeoutMs)));
     for (const link of [...this.#links.values()]) link.close(new StarlingError('PEER_CLOSED', 'peer closed'));
     this.#market.close();
+    this.trades.close();
     this.discovery?.close();
     this.pubsub?.close();
     this.hub.close(); // idempotent

@@ -330,6 +330,23 @@ size_t sl_wasm_book_match(const sl_book *b, int taker_side, const uint64_t *amou
 int sl_wasm_book_filled(sl_book *b, const uint8_t *id, const uint64_t *amount);
 int sl_wasm_booksync_receive(sl_booksync *s, int type, const uint8_t *p, size_t len, double now_ms);
 void sl_wasm_booksync_stats(const sl_booksync *s, double *out);
+int sl_wasm_trade_propose(sl_trade **out, const double *cfg, const sl_identity *me,
+                          const uint8_t *order_msg, size_t order_len, const uint64_t *amount,
+                          const uint8_t *script, size_t script_len, double value,
+                          const uint8_t *nonce, double now_ms);
+int sl_wasm_trade_incoming(sl_trade **out, const double *cfg, const sl_identity *me,
+                           const uint8_t *order_msg, size_t order_len, const uint64_t *remaining,
+                           const uint8_t *msg, size_t len, double now_ms);
+int sl_wasm_trade_load(sl_trade **out, const double *cfg, const sl_identity *me, const uint8_t *in,
+                       size_t len);
+int sl_wasm_trade_accept(sl_trade *t, const uint8_t *script, size_t len, double value,
+                         double now_ms);
+int sl_wasm_trade_end(sl_trade *t, int reject, const char *text, double now_ms);
+int sl_wasm_trade_give_psbt(sl_trade *t, const uint8_t *p, size_t len, double now_ms);
+int sl_wasm_trade_give_txid(sl_trade *t, const uint8_t *txid, double now_ms);
+int sl_wasm_trade_receive(sl_trade *t, const uint8_t *msg, size_t len, double now_ms);
+double sl_wasm_trade_tick(sl_trade *t, double now_ms);
+void sl_wasm_trade_info(const sl_trade *t, double *nums, uint8_t *bytes);
 
 /* ------------------------------------------------------------- orders */
 

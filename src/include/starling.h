@@ -712,7 +712,12 @@ enum sl_delivery_kind {
       SL_FRAME_ORDERBOOK_REQUEST, /* an orderbook's sync (sl_booksync) */
   SL_DELIVERY_ORDERBOOK_RESPONSE = SL_FRAME_ORDERBOOK_RESPONSE,
   SL_DELIVERY_ORDERBOOK_SYNC = SL_FRAME_ORDERBOOK_SYNC
+  /* and every trade frame (TRADE_*, PSBT_*, TIP_META) as its own kind:
+   * sl_delivery_trade_kind */
 };
+/* 1 if kind is a trade frame type the link delivers (TRADE_*, PSBT_*,
+ * TIP_META), else 0. */
+int sl_delivery_trade_kind(int kind);
 
 /* DATA frame: [u32 BE seq][u8 kind: 0 bytes, 1 text][body]; GOSSIP and
  * SIGNAL frames: [u32 BE seq][u8 0][body]. */

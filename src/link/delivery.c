@@ -214,8 +214,17 @@ static bool frame_of(int kind, unsigned *type, uint8_t *kind_byte) {
     *kind_byte = 0;
     return true;
   default:
-    return false;
+    if (!sl_delivery_trade_kind(kind)) return false;
+    *type = (unsigned)kind;
+    *kind_byte = 0;
+    return true;
   }
+}
+
+int sl_delivery_trade_kind(int kind) {
+  return (kind >= SL_FRAME_TRADE_PROPOSE && kind <= SL_FRAME_TRADE_SIGNATURE) ||
+         (kind >= SL_FRAME_PSBT_CREATE && kind <= SL_FRAME_PSBT_BROADCAST) ||
+         kind == SL_FRAME_TIP_META;
 }
 
 int sl_delivery_send(sl_delivery *d, const uint8_t *body, size_t len, int kind, int high,
@@ -431,7 +440,8 @@ int sl_delivery_frame(sl_delivery *d, unsigned type, const uint8_t *payload, siz
   case SL_FRAME_DISCONNECT:
     emit(d, SL_DELIVERY_DISCONNECT, 0, NULL, 0, 0);
     break;
-  default: /* other frame types belong to later layers (orderbook, ...) */
+  default: /* the trade frames; other types belong to other layers */
+    if (sl_delivery_trade_kind((int)type)) on_data(d, type, payload, len);
     break;
   }
   return d->failed ? SL_ENOMEM : 0;

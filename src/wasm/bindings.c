@@ -353,3 +353,118 @@ void sl_wasm_booksync_stats(const sl_booksync *s, double *out) {
   out[5] = st->refused;
   out[6] = st->done;
 }
+
+/* ------------------------------------------------------------------ trades */
+
+/* cfg: step timeout, resend interval, proposal skew in ms (0 keeps the default). */
+static void trade_config(const double *cfg, sl_trade_config *c) {
+  sl_trade_config_default(c);
+  if (cfg && cfg[0] > 0) c->step_timeout_ms = (uint64_t)cfg[0];
+  if (cfg && cfg[1] > 0) c->resend_ms = (uint64_t)cfg[1];
+  if (cfg && cfg[2] > 0) c->skew_ms = (uint64_t)cfg[2];
+}
+
+static int trade_output(const uint8_t *script, size_t len, double value, sl_trade_output *o) {
+  if (!script || len < 1 || len > SL_TRADE_SCRIPT_MAX || !(value >= 0) ||
+      value > 9007199254740991.0)
+    return SL_EINVAL;
+  memset(o, 0, sizeof *o);
+  memcpy(o->script, script, len);
+  o->script_len = len;
+  o->value = (uint64_t)value;
+  return 0;
+}
+
+/* The order travels as its signed message; amount is a u64 in memory. */
+int sl_wasm_trade_propose(sl_trade **out, const double *cfg, const sl_identity *me,
+                          const uint8_t *order_msg, size_t order_len, const uint64_t *amount,
+                          const uint8_t *script, size_t script_len, double value,
+                          const uint8_t *nonce, double now_ms) {
+  sl_trade_config c;
+  sl_order o;
+  sl_trade_output to;
+  trade_config(cfg, &c);
+  int rc = sl_order_open(order_msg, order_len, &o);
+  if (!rc) rc = trade_output(script, script_len, value, &to);
+  if (!rc) rc = sl_trade_propose(out, &c, me, &o, *amount, &to, nonce, (uint64_t)now_ms);
+  return rc;
+}
+
+int sl_wasm_trade_incoming(sl_trade **out, const double *cfg, const sl_identity *me,
+                           const uint8_t *order_msg, size_t order_len, const uint64_t *remaining,
+                           const uint8_t *msg, size_t len, double now_ms) {
+  sl_trade_config c;
+  sl_order o;
+  trade_config(cfg, &c);
+  int rc = sl_order_open(order_msg, order_len, &o);
+  if (!rc) rc = sl_trade_incoming(out, &c, me, &o, *remaining, msg, len, (uint64_t)now_ms);
+  return rc;
+}
+
+int sl_wasm_trade_load(sl_trade **out, const double *cfg, const sl_identity *me, const uint8_t *in,
+                       size_t len) {
+  sl_trade_config c;
+  trade_config(cfg, &c);
+  return sl_trade_load(out, &c, me, in, len);
+}
+
+int sl_wasm_trade_accept(sl_trade *t, const uint8_t *script, size_t len, double value,
+                         double now_ms) {
+  sl_trade_output o;
+  int rc = trade_output(script, len, value, &o);
+  return rc ? rc : sl_trade_accept(t, &o, (uint64_t)now_ms);
+}
+
+int sl_wasm_trade_end(sl_trade *t, int reject, const char *text, double now_ms) {
+  return reject ? sl_trade_reject(t, text, (uint64_t)now_ms)
+                : sl_trade_cancel(t, text, (uint64_t)now_ms);
+}
+
+int sl_wasm_trade_give_psbt(sl_trade *t, const uint8_t *p, size_t len, double now_ms) {
+  return sl_trade_give_psbt(t, p, len, (uint64_t)now_ms);
+}
+
+int sl_wasm_trade_give_txid(sl_trade *t, const uint8_t *txid, double now_ms) {
+  return sl_trade_give_txid(t, txid, (uint64_t)now_ms);
+}
+
+int sl_wasm_trade_receive(sl_trade *t, const uint8_t *msg, size_t len, double now_ms) {
+  return sl_trade_receive(t, msg, len, (uint64_t)now_ms);
+}
+
+/* Ticks, then returns when the trade next needs a tick (-1: never). */
+double sl_wasm_trade_tick(sl_trade *t, double now_ms) {
+  sl_trade_tick(t, (uint64_t)now_ms);
+  uint64_t w = sl_trade_wake(t);
+  return w == UINT64_MAX ? -1 : (double)w;
+}
+
+/* nums: role, state, want, reason, step, created, state entered,
+ * deadline (-1: none), maker value, taker value, maker script length,
+ * taker script length, text length. bytes: id, order id, maker, taker,
+ * txid (32 each), amount (u64, 8), maker script, taker script (128 each),
+ * text (200). */
+void sl_wasm_trade_info(const sl_trade *t, double *nums, uint8_t *bytes) {
+  const sl_trade_info *i = sl_trade_info_of(t);
+  const double n[13] = {i->role,
+                        i->state,
+                        i->want,
+                        i->reason,
+                        i->step,
+                        (double)i->created_ms,
+                        (double)i->state_ms,
+                        i->deadline_ms == UINT64_MAX ? -1 : (double)i->deadline_ms,
+                        (double)i->maker_out.value,
+                        (double)i->taker_out.value,
+                        (double)i->maker_out.script_len,
+                        (double)i->taker_out.script_len,
+                        (double)strlen(i->text)};
+  memcpy(nums, n, sizeof n);
+  const uint8_t *b[5] = {i->id, i->order_id, i->maker, i->taker, i->txid};
+  for (int k = 0; k < 5; k++)
+    memcpy(bytes + 32 * k, b[k], 32);
+  memcpy(bytes + 160, &i->amount, 8);
+  memcpy(bytes + 168, i->maker_out.script, SL_TRADE_SCRIPT_MAX);
+  memcpy(bytes + 296, i->taker_out.script, SL_TRADE_SCRIPT_MAX);
+  memcpy(bytes + 424, i->text, strlen(i->text));
+}
