@@ -11,3 +11,4 @@ export { DISCOVERY_TOPIC, multiaddrToBytes, multiaddrFromBytes, encodeAnnounceme
 export { Orderbook, openOrder } from './orderbook.js';
 export { orderbookTopic, NetworkOrderbook } from './market.js';
 export { Trade, Trades, TRADE_STATES, combinePsbt } from './trades.js';
+export { memoryStorage, fileStorage, indexedDbStorage } from './storage.js';

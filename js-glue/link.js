@@ -9,7 +9,7 @@
 // See docs/protocol.md §3.4.
 import { StarlingError } from './errors.js';
 import { Identity } from './identity.js';
-import { DirectPath, RelayPath, HIGH_WATER } from './paths.js';
+import { DirectPath, RelayPath, HIGH_WATER, INCARNATION_BYTES } from './paths.js';
 import { LinkState, PATH, REASON, ACTION, reasonOf } from './link-state.js';
 import { Delivery, EVENT, KIND } from './delivery.js';
 import { TRADE_FRAMES } from './trades.js';
@@ -41,6 +41,10 @@ export class Link {
     this.createdAt = performance.now();
     this.everConnected = false;
     this.delivery = new Delivery(peer.maxQueueBytes);
+    /** Random, one per delivery state: the other end learns it in each
+     * handshake, and a different one means we restarted (see pathReady). */
+    this.incarnation = crypto.getRandomValues(new Uint8Array(INCARNATION_BYTES));
+    this.remoteIncarnation = null;
     this.pending = new Map();              // delivery handle -> { resolve, reject, len }: send() promises
     this.settled = [];                     // settle() waiters, resolved when idle()
     this.ackTimer = 0;
@@ -142,7 +146,25 @@ export class Link {
   /** A path's handshake completed. */
   pathReady(path) {
     clearTimeout(path.timer); // the path's handshake deadline
-    if (path === this.direct || path === this.relay) this.event((s) => s.pathReady(pathKind(path)));
+    if (path !== this.direct && path !== this.relay) return;
+    const theirs = path.remoteIncarnation;
+    if (theirs && this.remoteIncarnation && !theirs.every((b, i) => b === this.remoteIncarnation[i])) this.remoteRestarted();
+    if (theirs) this.remoteIncarnation = theirs;
+    this.event((s) => s.pathReady(pathKind(path)));
+  }
+
+  /** The other end is a new process with the same identity: its sequence
+   * numbers start again and what it had received is gone. Our delivery
+   * state starts again too; sends still waiting for an acknowledgement
+   * reject with PEER_RESTARTED (they may or may not have arrived). */
+  remoteRestarted() {
+    const err = new StarlingError('PEER_RESTARTED', `${this.remoteId} restarted: the message may not have been delivered`);
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    this.delivery.free();
+    this.delivery = new Delivery(this.peer.maxQueueBytes);
+    if (this.peer.presence !== undefined) this.delivery.setPresence(new TextEncoder().encode(this.peer.presence));
+    this.peer.emit('peer:restart', { peerId: this.remoteId });
   }
 
   /** A path ended by itself (it is closed already). */

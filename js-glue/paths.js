@@ -33,6 +33,9 @@ function waitUntil(isLow, target, event) {
   });
 }
 
+/** Bytes of a link incarnation, sent in handshake messages 2 and 3. */
+export const INCARNATION_BYTES = 8;
+
 /** What both paths share: the handshake, the session, the frame decoder. */
 class Path {
   constructor(link, kind) {
@@ -43,6 +46,7 @@ class Path {
     this.decoder = new FrameDecoder();
     this.closed = false;
     this.startedAt = performance.now();
+    this.remoteIncarnation = null;
   }
 
   get ready() { return !!this.session && !this.closed; }
@@ -63,8 +67,11 @@ class Path {
         return;
       }
       this.startHandshake(); // a first message may beat our own start
-      this.handshake.readMessage(bytes);
-      if (this.handshake.wantsWrite) this.write(this.handshake.writeMessage());
+      const said = this.handshake.readMessage(bytes);
+      if (said.length === INCARNATION_BYTES) this.remoteIncarnation = said;
+      // Messages 2 and 3 are encrypted to the other end: they carry which
+      // incarnation of this link's state we are (see Link.incarnation).
+      if (this.handshake.wantsWrite) this.write(this.handshake.writeMessage(this.link.incarnation));
       if (this.handshake.complete) {
         this.session = this.handshake.split();
         this.handshake = null;

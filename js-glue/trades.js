@@ -6,6 +6,7 @@
 import { wasm, heap, slot, slotPtr, check, errorFor, toBytes, finalizer } from './core.js';
 import { Identity } from './identity.js';
 import { StarlingError } from './errors.js';
+import { defaultStorage } from './storage.js';
 
 export const TRADE_STATES = [null, 'proposed', 'accepted', 'maker-psbt-sent', 'taker-psbt-sent', 'maker-signed',
   'taker-signed', 'completed', 'rejected', 'failed', 'canceled', 'expired'];
@@ -201,7 +202,11 @@ export class Trades extends EventTarget {
     this.#peer = peer;
     this.#opts = opts;
     this.wallet = opts.wallet ?? null;
-    this.storage = opts.storage ?? null;
+    /** Where trades are saved (resolves to the storage object). */
+    this.storage = defaultStorage(opts.storage, peer.peerId);
+    this.storage.catch(() => {}); // reported where used
+    // A peer that restarted lost what it had received from us.
+    peer.addEventListener('peer:restart', (e) => this.peerUp(e.detail.peerId));
     this.cfg = [opts.stepTimeoutMs ?? 0, opts.resendMs ?? 0, opts.skewMs ?? 0];
   }
 
@@ -240,9 +245,8 @@ export class Trades extends EventTarget {
 
   /** Resumes the trades saved in storage (after a reload or a restart). */
   async restore() {
-    if (!this.storage) return [];
     const back = [];
-    for (const bytes of await this.storage.loadAll()) {
+    for (const bytes of await (await this.storage).loadAll()) {
       const m = wasm();
       const cfg = this.#cfg();
       let rc;
@@ -322,7 +326,11 @@ export class Trades extends EventTarget {
       link?.send(heap().slice(at, at + n), type, 'high').catch(() => { /* the machine sends it again */ });
     }
     if (t._refresh() || fresh) {
-      this.storage?.save(t.id, t.save())?.catch?.(() => {});
+      const bytes = t.save();
+      const state = t.state;
+      this.storage.then((s) => s.save(t.id, bytes))
+        .then(() => this.dispatchEvent(new CustomEvent('saved', { detail: { id: t.id, state } })))
+        .catch((error) => this.dispatchEvent(new CustomEvent('storage-error', { detail: { id: t.id, error } })));
       this.dispatchEvent(new CustomEvent('trade:update', { detail: { id: t.id, state: t.state, reason: t.reason, trade: t } }));
       this.#work(t);
     }
@@ -368,7 +376,11 @@ export class Trades extends EventTarget {
 
   /** @internal the link to peerId is up (again): what the peer has not answered goes now. */
   peerUp(peerId) {
-    for (const t of this.#trades.values()) if (!t.ended && t.peerId === peerId) this._settle(t);
+    for (const t of this.#trades.values()) {
+      if (t.ended || t.peerId !== peerId) continue;
+      wasm()._sl_wasm_trade_resend(t._ptr(), Date.now());
+      this._settle(t);
+    }
   }
 
   close() {

@@ -346,6 +346,7 @@ int sl_wasm_trade_give_psbt(sl_trade *t, const uint8_t *p, size_t len, double no
 int sl_wasm_trade_give_txid(sl_trade *t, const uint8_t *txid, double now_ms);
 int sl_wasm_trade_receive(sl_trade *t, const uint8_t *msg, size_t len, double now_ms);
 double sl_wasm_trade_tick(sl_trade *t, double now_ms);
+void sl_wasm_trade_resend(sl_trade *t, double now_ms);
 void sl_wasm_trade_info(const sl_trade *t, double *nums, uint8_t *bytes);
 
 /* ------------------------------------------------------------- orders */

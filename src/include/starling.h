@@ -1377,6 +1377,8 @@ SL_MUST_CHECK int sl_trade_give_txid(sl_trade *t, const uint8_t txid[32], uint64
 int sl_trade_receive(sl_trade *t, const uint8_t *msg, size_t len, uint64_t now_ms);
 /* Timeouts and resends. */
 void sl_trade_tick(sl_trade *t, uint64_t now_ms);
+/* What the peer has not answered goes again now (a link came back). */
+void sl_trade_resend(sl_trade *t, uint64_t now_ms);
 /* When the trade next needs a tick (UINT64_MAX: never, it has ended). */
 uint64_t sl_trade_wake(const sl_trade *t);
 /* The next message to send: 1 and its frame type and bytes (valid until

@@ -504,6 +504,12 @@ void sl_trade_tick(sl_trade *t, uint64_t now) {
   }
 }
 
+void sl_trade_resend(sl_trade *t, uint64_t now) {
+  if (!t || !t->npending || terminal(t->info.state)) return;
+  t->out_next = 0;
+  t->sent_at = now;
+}
+
 uint64_t sl_trade_wake(const sl_trade *t) {
   if (!t || terminal(t->info.state)) return UINT64_MAX;
   uint64_t w = t->info.deadline_ms;

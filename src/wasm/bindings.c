@@ -432,6 +432,8 @@ int sl_wasm_trade_receive(sl_trade *t, const uint8_t *msg, size_t len, double no
   return sl_trade_receive(t, msg, len, (uint64_t)now_ms);
 }
 
+void sl_wasm_trade_resend(sl_trade *t, double now_ms) { sl_trade_resend(t, (uint64_t)now_ms); }
+
 /* Ticks, then returns when the trade next needs a tick (-1: never). */
 double sl_wasm_trade_tick(sl_trade *t, double now_ms) {
   sl_trade_tick(t, (uint64_t)now_ms);

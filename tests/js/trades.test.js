@@ -15,8 +15,8 @@ const fx = peerFixture('trades-js-test-secret-0123456789abcdef', { connections: 
 
 async function pairOfPeers(room, opts = {}) {
   const makerWallet = regtestWallet(1), takerWallet = regtestWallet(2);
-  const maker = await fx.makePeer({ wallet: makerWallet, trades: opts.trades });
-  const taker = await fx.makePeer({ wallet: takerWallet, trades: opts.trades });
+  const maker = await fx.makePeer({ wallet: makerWallet, trades: { storage: 'memory', ...opts.trades } });
+  const taker = await fx.makePeer({ wallet: takerWallet, trades: { storage: 'memory', ...opts.trades } });
   const mb = maker.orderbook('BTC-USDT'), tb = taker.orderbook('BTC-USDT');
   const order = mb.place({ side: 'ask', price: 9_000_000, amount: 100_000, minFill: 1000 });
   maker.join(room);
@@ -78,4 +78,58 @@ test('a maker that never answers: both sides end expired at the step timeout', {
   assert.throws(() => t.cancel(), { code: 'TRADE_STATE' });
   assert.throws(() => taker.trades.propose('00'.repeat(32), 1, { script: takerWallet.script, value: 1 }), { code: 'ORDER_UNKNOWN' });
   assert.throws(() => taker.trades.propose(order.id, 10, { script: takerWallet.script, value: 1 }), { code: 'TRADE_AMOUNT' });
+});
+
+test('a maker killed mid-trade and restarted resumes the trade from its files and completes it', { timeout: 90000 }, async () => {
+  const { spawn } = await import('node:child_process');
+  const { mkdtempSync, readdirSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { Identity } = await import('../../js-glue/index.js');
+  const { hs256, claimsFor } = await import('./helpers/jwt.js');
+  const dir = mkdtempSync(`${tmpdir()}/starling-trades-`);
+  const seed = crypto.getRandomValues(new Uint8Array(32));
+  const identity = Identity.fromSeed(seed);
+  const args = (phase) => JSON.stringify({ hubUrl: fx.hub.url, token: hs256(claimsFor(identity), 'trades-js-test-secret-0123456789abcdef'),
+    seed: Buffer.from(seed).toString('hex'), dir, room: 'trade-restart', phase });
+  const run = (phase, onLine) => {
+    const child = spawn(process.execPath, [new URL('./fixtures/trade-maker.mjs', import.meta.url).pathname, args(phase)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let buf = '';
+    child.stdout.on('data', (d) => {
+      buf += d;
+      for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) onLine(buf.slice(0, i), child);
+    });
+    return { child, exited: new Promise((ok) => child.on('exit', ok)) };
+  };
+  try {
+    const takerWallet = regtestWallet(2);
+    const taker = await fx.makePeer({ wallet: takerWallet, trades: { storage: 'memory' } });
+    const book = taker.orderbook('BTC-USDT');
+    taker.join('trade-restart');
+    let orderId = null, first;
+    const stalled = new Promise((ok) => {
+      let signing = false, saved = false;
+      first = run('first', (line, child) => {
+        if (line.startsWith('order ')) orderId = line.slice(6);
+        signing ||= line === 'signing';
+        saved ||= line === 'saved taker-psbt-sent';
+        if (signing && saved) { child.kill('SIGKILL'); ok(); }
+      });
+    });
+    await within(20000, until(() => orderId && book.get(orderId)), () => 'no order from the maker');
+    const t = taker.trades.propose(orderId, 5000, { script: takerWallet.script, value: 30_000 });
+    await within(20000, stalled, () => `the maker never reached its signature (taker ${t.state})`);
+    await first.exited;
+    assert.equal(t.state, 'taker-psbt-sent', 'the maker died holding our update');
+    assert.equal(readdirSync(dir).filter((n) => n.endsWith('.trade')).length, 1, 'one trade file, no temporary left');
+    const lines = [];
+    const second = run('second', (line) => lines.push(line));
+    await within(40000, until(() => t.ended), () => `taker ${t.state}; maker said ${lines.join(' | ')}`);
+    assert.equal(t.state, 'completed', `${t.reason}; maker said ${lines.join(' | ')}`);
+    assert.equal(lines[0], 'state taker-psbt-sent', 'restored where it was saved');
+    assert.ok(lines.some((l) => l.startsWith(`restored ${t.id}:`)), lines.join(' | '));
+    await second.exited;
+    assert.ok(lines.includes('state completed'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
