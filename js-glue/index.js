@@ -12,3 +12,4 @@ export { Orderbook, openOrder } from './orderbook.js';
 export { orderbookTopic, NetworkOrderbook } from './market.js';
 export { Trade, Trades, TRADE_STATES, combinePsbt } from './trades.js';
 export { memoryStorage, fileStorage, indexedDbStorage } from './storage.js';
+export { Reputation, REPUTATION_POINTS } from './reputation.js';

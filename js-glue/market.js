@@ -258,6 +258,7 @@ export class Market {
     const n = (this.#penalties.get(peerId) ?? 0) + 1;
     this.#penalties.set(peerId, n);
     try { this.peer.pubsub?.setAppScore(peerId, FAULT_SCORE * n); } catch { /* not a gossip peer */ }
+    this.peer.trades?.reputation.record(peerId, 'gossip');
   }
 
   /** @internal an ORDERBOOK frame from a link: routed by the pair it names. */

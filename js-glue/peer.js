@@ -128,6 +128,9 @@ export class Peer extends EventTarget {
   /** @internal an ORDERBOOK frame from a link. */
   orderbookFrame(peerId, kind, payload) { this.#market.receive(peerId, kind, payload); }
 
+  /** What this peer thinks of peerId: { score, refused, banned, counts } (from trades and orderbook faults). */
+  reputation(peerId) { return this.trades.reputation.of(peerId); }
+
   /** @internal a trade frame from a link. */
   tradeFrame(peerId, kind, payload) { this.trades.receive(peerId, kind, payload); }
 

@@ -1,7 +1,8 @@
 // storage.js — where peer.trades keeps its trades so that a reload or a
 // restart resumes them: IndexedDB in browsers, a directory of atomically
-// written files in Node, or memory when asked. Each keeps bytes by key;
-// the trades are the core's own saves (sl_trade_save).
+// written files in Node, or memory when asked. Each keeps bytes by key:
+// trades (the core's own saves, sl_trade_save) by id, and a few named
+// records beside them (the reputation) with saveMeta / loadMeta.
 import { StarlingError } from './errors.js';
 
 const KEY = /^[0-9a-f]{64}$/;
@@ -12,9 +13,11 @@ function checkKey(id) {
 
 /** Keeps nothing past the process: for tests and for trades that need not survive. */
 export function memoryStorage() {
-  const map = new Map();
+  const map = new Map(), meta = new Map();
   return {
     kind: 'memory',
+    async saveMeta(name, bytes) { meta.set(name, bytes.slice()); },
+    async loadMeta(name) { return meta.get(name)?.slice() ?? null; },
     async save(id, bytes) { checkKey(id); map.set(id, bytes.slice()); },
     async loadAll() { return [...map.values()].map((b) => b.slice()); },
     async remove(id) { map.delete(id); },
@@ -38,9 +41,9 @@ export function fileStorage(dir) {
   };
   // Saves of one id run in order: a later state never loses to an earlier one.
   const queues = new Map();
-  const write = async (id, bytes) => {
+  const write = async (name, bytes) => {
     const fs = await ready();
-    const file = `${dir}/${id}.trade`, tmp = `${file}.${process.pid}.tmp`;
+    const file = `${dir}/${name}`, tmp = `${file}.${process.pid}.tmp`;
     const h = await fs.open(tmp, 'w', 0o600);
     try {
       await h.writeFile(bytes);
@@ -56,9 +59,19 @@ export function fileStorage(dir) {
     save(id, bytes) {
       checkKey(id);
       const copy = bytes.slice();
-      const next = (queues.get(id) ?? Promise.resolve()).then(() => write(id, copy));
+      const next = (queues.get(id) ?? Promise.resolve()).then(() => write(`${id}.trade`, copy));
       queues.set(id, next.catch(() => {}));
       return next;
+    },
+    saveMeta(name, bytes) {
+      const copy = bytes.slice();
+      const next = (queues.get(name) ?? Promise.resolve()).then(() => write(`${name}.meta`, copy));
+      queues.set(name, next.catch(() => {}));
+      return next;
+    },
+    async loadMeta(name) {
+      const fs = await mod();
+      try { return new Uint8Array(await fs.readFile(`${dir}/${name}.meta`)); } catch (err) { if (err.code === 'ENOENT') return null; throw err; }
     },
     async loadAll() {
       const fs = await mod();
@@ -82,15 +95,18 @@ export function indexedDbStorage(name) {
   let db = null;
   const open = () => db ??= new Promise((resolve, reject) => {
     const req = indexedDB.open(name, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore('trades');
+    req.onupgradeneeded = () => {
+      req.result.createObjectStore('trades');
+      req.result.createObjectStore('meta');
+    };
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);
   });
-  const run = async (mode, fn) => {
+  const run = async (mode, fn, store = 'trades') => {
     const d = await open();
     return new Promise((resolve, reject) => {
-      const tx = d.transaction('trades', mode);
-      const req = fn(tx.objectStore('trades'));
+      const tx = d.transaction(store, mode);
+      const req = fn(tx.objectStore(store));
       tx.oncomplete = () => resolve(req?.result);
       tx.onerror = () => reject(tx.error);
       tx.onabort = () => reject(tx.error);
@@ -102,6 +118,8 @@ export function indexedDbStorage(name) {
     async save(id, bytes) { checkKey(id); await run('readwrite', (s) => s.put(bytes.slice(), id)); },
     async loadAll() { return ((await run('readonly', (s) => s.getAll())) ?? []).map((b) => new Uint8Array(b)); },
     async remove(id) { await run('readwrite', (s) => s.delete(id)); },
+    async saveMeta(key, bytes) { await run('readwrite', (s) => s.put(bytes.slice(), key), 'meta'); },
+    async loadMeta(key) { const b = await run('readonly', (s) => s.get(key), 'meta'); return b ? new Uint8Array(b) : null; },
   };
 }
 

@@ -7,6 +7,7 @@ import { wasm, heap, slot, slotPtr, check, errorFor, toBytes, finalizer } from '
 import { Identity } from './identity.js';
 import { StarlingError } from './errors.js';
 import { defaultStorage } from './storage.js';
+import { Reputation } from './reputation.js';
 
 export const TRADE_STATES = [null, 'proposed', 'accepted', 'maker-psbt-sent', 'taker-psbt-sent', 'maker-signed',
   'taker-signed', 'completed', 'rejected', 'failed', 'canceled', 'expired'];
@@ -15,6 +16,7 @@ const ENDED = 7; // states from COMPLETED on are final
 /** Frame types (= delivery kinds) of trade messages. */
 export const TRADE_FRAMES = new Set([0x40, 0x41, 0x42, 0x43, 0x44, 0x50, 0x51, 0x52, 0x53, 0x54]);
 const INFO_NUMS = 13, INFO_BYTES = 640;
+const FAULTS = new Set(['TRADE_MALFORMED', 'TRADE_SIGNATURE', 'TRADE_SENDER', 'TRADE_ID', 'TRADE_AMOUNT']);
 
 const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 const unhex = (s) => Uint8Array.from(s.match(/../g) ?? [], (x) => parseInt(x, 16));
@@ -157,7 +159,11 @@ export class Trade {
   /** Either side, until it has given its signatures. */
   cancel(reason = '') { this.#end(0, reason); }
 
+  /** @internal true once we ended it ourselves (reject, cancel). */
+  _endedHere = false;
+
   #end(reject, reason) {
+    this._endedHere = true;
     const text = new TextEncoder().encode(`${reason}`.slice(0, 200));
     const z = new Uint8Array(text.length + 1);
     z.set(text);
@@ -207,6 +213,12 @@ export class Trades extends EventTarget {
     this.storage.catch(() => {}); // reported where used
     // A peer that restarted lost what it had received from us.
     peer.addEventListener('peer:restart', (e) => this.peerUp(e.detail.peerId));
+    /** What we think of other peers (peer.reputation(peerId) reads it). */
+    this.reputation = new Reputation({
+      ...opts.reputation,
+      save: (bytes) => { this.storage.then((st) => st.saveMeta?.('reputation', bytes)).catch(() => {}); },
+    });
+    this.storage.then((st) => st.loadMeta?.('reputation')).then((b) => b && this.reputation.load(b)).catch(() => {});
     this.cfg = [opts.stepTimeoutMs ?? 0, opts.resendMs ?? 0, opts.skewMs ?? 0];
   }
 
@@ -229,6 +241,7 @@ export class Trades extends EventTarget {
   propose(orderId, amount, terms) {
     const found = this.#peer._findOrder(orderId);
     if (!found) throw new StarlingError('ORDER_UNKNOWN', `no book of ours holds order ${orderId}`);
+    if (this.reputation.refuses(found.order.maker)) throw new StarlingError('PEER_REFUSED', `${found.order.maker}'s reputation is below the refuse threshold`);
     const out = output(terms, 'terms');
     const nonce = crypto.getRandomValues(new Uint8Array(16));
     const m = wasm();
@@ -272,6 +285,7 @@ export class Trades extends EventTarget {
 
   /** @internal a trade frame from a link. */
   receive(peerId, kind, payload) {
+    if (this.reputation.bans(peerId)) return; // banned: nothing it sends is read
     const m = wasm();
     const head = m._malloc(4 + 32 * 3);
     let step, tradeId, orderId;
@@ -306,12 +320,21 @@ export class Trades extends EventTarget {
     if (rc < 0) { this.#fault(peerId, rc); return; }
     const trade = new Trade(this, slot(0));
     if (trade.peerId !== peerId) { trade.free(); return; } // relayed from someone else: answer only its author
+    if (this.reputation.refuses(peerId)) { // refused: rejected before the application sees it
+      this.#trades.set(trade.id, trade);
+      trade.reject('reputation');
+      return;
+    }
     this.#adopt(trade);
   }
 
-  /** A peer sent what it should not have; the application may score it. */
+  /** A peer sent what it should not have: reported, and (for what only a
+   * faulty or hostile peer sends) held against its reputation. Steps out
+   * of place and late messages are what a lossy link produces: no fault. */
   #fault(peerId, rc, trade = null) {
     const err = errorFor(rc);
+    if (err.code === 'TRADE_TERMS' || err.code.startsWith('PSBT_')) this.reputation.record(peerId, 'terms');
+    else if (FAULTS.has(err.code)) this.reputation.record(peerId, 'invalid');
     this.dispatchEvent(new CustomEvent('refused', { detail: { peerId, code: err.code, id: trade?.id ?? null } }));
   }
 
@@ -325,7 +348,9 @@ export class Trades extends EventTarget {
       const type = slot(0), at = slot(1), n = slot(2);
       link?.send(heap().slice(at, at + n), type, 'high').catch(() => { /* the machine sends it again */ });
     }
+    const wantBefore = t.want, endedBefore = t.ended;
     if (t._refresh() || fresh) {
+      if (t.ended && !endedBefore && !fresh) this.#judge(t, wantBefore);
       const bytes = t.save();
       const state = t.state;
       this.storage.then((s) => s.save(t.id, bytes))
@@ -340,6 +365,14 @@ export class Trades extends EventTarget {
       this.#timer = setTimeout(() => this.#tickAll(), Math.max(0, next - Date.now()));
       this.#timer.unref?.();
     }
+  }
+
+  /** How the trade ended, held for or against the counterparty. */
+  #judge(t, wantBefore) {
+    const r = this.reputation;
+    if (t.state === 'completed') r.record(t.peerId, 'completed');
+    else if (t.reason === 'TRADE_TIMEOUT' && wantBefore === 'nothing') r.record(t.peerId, 'timeout'); // we were waiting on them
+    else if (t.state === 'canceled' && !t._endedHere && t.step >= 2) r.record(t.peerId, 'canceled');
   }
 
   /** The wallet's part of the step the trade waits for, if ours. */

@@ -4,6 +4,7 @@
 // transaction paying both sides; the library finalizes and extracts what
 // the core combined. A maker who never answers lets both sides expire.
 import { test } from 'node:test';
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import * as btc from '@scure/btc-signer';
 import { combinePsbt } from '../../js-glue/index.js';
@@ -132,4 +133,53 @@ test('a maker killed mid-trade and restarted resumes the trade from its files an
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** A trade message signed by `identity` as the core would build it
+ * (docs/protocol.md §11): what a hostile counterparty can send. */
+function forgedStep(identity, tradeId, step, fields) {
+  const body = new Uint8Array(66 + fields.length);
+  body[0] = 1;
+  body[1] = step;
+  body.set(Buffer.from(tradeId, 'hex'), 2);
+  body.set(identity.publicKey, 34);
+  body.set(fields, 66);
+  const digest = Buffer.concat([Buffer.from('starling-trade/1'), createHash('sha256').update(body).digest()]);
+  return Buffer.concat([body, identity.sign(digest)]);
+}
+
+test('a counterparty whose PSBT pays less is refused, both sides end failed, and it loses reputation', { timeout: 60000 }, async () => {
+  const { maker, taker, takerWallet, order } = await pairOfPeers('trade-3');
+  maker.trades.addEventListener('trade:update', (e) => { if (e.detail.state === 'proposed') e.detail.trade.accept(); });
+  let funding = null;
+  takerWallet.fundPsbt = (psbt) => { funding = psbt; return new Promise(() => {}); }; // the taker does it by hand
+  const refused = [];
+  maker.trades.addEventListener('refused', (e) => refused.push(e.detail));
+  const t = taker.trades.propose(order.id, 5000, { script: takerWallet.script, value: 30_000 });
+  await within(20000, until(() => funding), () => `the maker's PSBT never came (${t.state})`);
+  const tx = btc.Transaction.fromPSBT(funding);
+  tx.addInput({ txid: new Uint8Array(32).fill(7), index: 0, witnessUtxo: { script: takerWallet.script, amount: 100_000n } });
+  tx.updateOutput(1, { amount: 39_999n }); // the maker's output, one satoshi short
+  const psbt = tx.toPSBT(0);
+  const fields = new Uint8Array(4 + psbt.length);
+  new DataView(fields.buffer).setUint32(0, psbt.length);
+  fields.set(psbt, 4);
+  await taker._link(maker.peerId).send(forgedStep(taker.identity, t.id, 4, fields), 0x51, 'high');
+  await within(20000, until(() => t.ended && maker.trades.get(t.id)?.ended), () => `taker ${t.state}`);
+  const m = maker.trades.get(t.id);
+  assert.equal(m.state, 'failed');
+  assert.equal(m.reason, 'TRADE_TERMS');
+  assert.equal(t.state, 'failed', 'told by the maker');
+  assert.equal(t.reason, 'TRADE_TERMS');
+  assert.deepEqual(refused.map((r) => r.code), ['TRADE_TERMS']);
+  const rep = maker.reputation(taker.peerId);
+  assert.ok(rep.score < 0 && rep.refused, `score ${rep.score}`);
+  assert.equal(rep.counts.terms, 1);
+  assert.equal(taker.reputation(maker.peerId).score, 0, 'the taker holds nothing against the maker');
+  // Refused: its next proposal is rejected at once.
+  takerWallet.fundPsbt = regtestWallet(2).fundPsbt;
+  const again = taker.trades.propose(order.id, 5000, { script: takerWallet.script, value: 30_000 });
+  await within(10000, until(() => again.ended), () => again.state);
+  assert.equal(again.state, 'rejected');
+  assert.equal(again.text, 'reputation');
 });

@@ -14,6 +14,9 @@ export function regtestWallet(seedByte, { utxoValue = 1_000_000n, cheat = null }
   const priv = new Uint8Array(32).fill(seedByte);
   const pub = secp256k1.getPublicKey(priv, true);
   const spk = btc.p2wpkh(pub, REGTEST);
+  // Change goes to an address of its own, as wallets do: outputs to the
+  // payout script are then exactly what the trade pays.
+  const change = btc.p2wpkh(secp256k1.getPublicKey(new Uint8Array(32).fill(seedByte + 100), true), REGTEST);
   const utxo = { txid: randomBytes(32), index: 0, witnessUtxo: { script: spk.script, amount: utxoValue } };
   const seen = { signed: [], broadcast: [] };
   const wallet = {
@@ -27,10 +30,10 @@ export function regtestWallet(seedByte, { utxoValue = 1_000_000n, cheat = null }
         tx.addOutput({ script: taker.script, amount: BigInt(taker.value) });
         tx.addOutput({ script: maker.script, amount: BigInt(maker.value) });
         tx.addInput(utxo);
-        tx.addOutput({ script: spk.script, amount: utxoValue - BigInt(taker.value) - FEE }); // change
+        tx.addOutput({ script: change.script, amount: utxoValue - BigInt(taker.value) - FEE });
       } else { // the taker pays the maker's output
         tx.addInput(utxo);
-        tx.addOutput({ script: spk.script, amount: utxoValue - BigInt(maker.value) - FEE });
+        tx.addOutput({ script: change.script, amount: utxoValue - BigInt(maker.value) - FEE });
       }
       if (cheat) cheat(tx);
       return tx.toPSBT(0);
