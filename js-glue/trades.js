@@ -434,3 +434,24 @@ export function combinePsbt(a, b) {
     return out;
   });
 }
+
+/**
+ * Parses a PSBT (BIP 174 or 370) and checks it pays each output
+ * ({ script, value }: the outputs to that script add up to at least the
+ * value): the check the core makes of a counterparty's PSBT. Throws
+ * PSBT_* when the bytes are not a valid PSBT.
+ */
+export function psbtPays(psbt, outputs) {
+  const bytes = toBytes(psbt, 'psbt');
+  const outs = outputs.map((o, k) => output(o, `outputs[${k}]`));
+  const m = wasm();
+  return withBytes([bytes, ...outs.map((o) => o.script)], (p, ...scripts) => {
+    check(m._sl_psbt_parse(p, bytes.length, slotPtr(0)));
+    const ps = slot(0);
+    try {
+      return outs.every((o, k) => m._sl_wasm_psbt_pays(ps, scripts[k], o.script.length, o.value) === 1);
+    } finally {
+      m._sl_psbt_free(ps);
+    }
+  });
+}

@@ -11,6 +11,8 @@ cmake --build build/bench -j"$(nproc)" >build/bench.log 2>&1 || { tail -30 build
 node --max-old-space-size=4096 bench/run.js
 # Peers over loopback WebRTC and the hub relay vs the bare data channel.
 node bench/connectivity.js
+# Trades (issue #11): PSBT parse + check vs @scure/btc-signer, a whole trade's wall time.
+node bench/trades.js
 # Hub under load vs the PeerJS server (separate processes on loopback).
 node bench/hub-load.js "${HUB_CLIENTS:-2000}" "${HUB_MESSAGES:-100}"
 # The hub under each attack of issue #12 beside two honest clients.

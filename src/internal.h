@@ -348,6 +348,7 @@ int sl_wasm_trade_receive(sl_trade *t, const uint8_t *msg, size_t len, double no
 double sl_wasm_trade_tick(sl_trade *t, double now_ms);
 void sl_wasm_trade_resend(sl_trade *t, double now_ms);
 void sl_wasm_trade_info(const sl_trade *t, double *nums, uint8_t *bytes);
+int sl_wasm_psbt_pays(const sl_psbt *p, const uint8_t *script, size_t len, double value);
 
 /* ------------------------------------------------------------- orders */
 

@@ -470,3 +470,7 @@ void sl_wasm_trade_info(const sl_trade *t, double *nums, uint8_t *bytes) {
   memcpy(bytes + 296, i->taker_out.script, SL_TRADE_SCRIPT_MAX);
   memcpy(bytes + 424, i->text, strlen(i->text));
 }
+
+int sl_wasm_psbt_pays(const sl_psbt *p, const uint8_t *script, size_t len, double value) {
+  return sl_psbt_pays(p, script, len, (uint64_t)value);
+}
