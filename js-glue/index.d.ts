@@ -217,6 +217,8 @@ export interface CreatePeerOptions extends Omit<ConnectHubOptions, 'token'> {
   wallet?: TradeWallet;
   /** Trade timing and storage (see TradesOptions). */
   trades?: TradesOptions;
+  /** Tips: the EIP-712 domain and the onTip hook. */
+  tips?: TipsOptions;
 }
 
 /** What a trade asks of the application's wallet. PSBTs are BIP 174 / 370 bytes. */
@@ -229,7 +231,81 @@ export interface TradeWallet {
   broadcast(psbt: Uint8Array, ctx: { trade: Trade }): Uint8Array | string | Promise<Uint8Array | string>;
   /** Maker: where to be paid when trade.accept() is called without terms. */
   payout?(trade: Trade): TradeOutput | Promise<TradeOutput>;
+  /** Tips: signs EIP-712 typed data (as viem's account.signTypedData); a 0x-hex signature. */
+  signTypedData?(typedData: TipTypedData): string | Promise<string>;
 }
+
+/** A tip meta-transaction (seed 003). deadline in unix seconds. */
+export interface TipMeta {
+  from: string; to: string; amount: bigint | number | string; token: string;
+  nonce: bigint | number | string; deadline: bigint | number | string; chainId: bigint | number | string;
+}
+export interface TipTypedData {
+  domain: { name?: string; version?: string; chainId: number; verifyingContract?: string };
+  types: typeof TIP_TYPES;
+  primaryType: 'Tip';
+  message: Record<keyof TipMeta, string | bigint>;
+}
+export interface Tip {
+  /** The sender's peer id (the envelope's signer). */
+  from: string;
+  typedData: TipTypedData;
+  /** The wallet's signature (0x-hex): verify it (viem's verifyTypedData) before relaying. */
+  signature: string;
+  meta: { from: string; to: string; amount: bigint; token: string; nonce: bigint; deadline: bigint; chainId: bigint };
+}
+export const TIP_TYPES: { Tip: ReadonlyArray<{ name: string; type: string }> };
+
+export interface TipsEventMap {
+  tip: CustomEvent<Tip>;
+  /** A TIP_META was refused: TIP_MALFORMED, TIP_SIGNATURE, TIP_SIZE, TIP_SKEW, TIP_EXPIRED, TIP_REPLAY, TIP_SENDER. */
+  refused: CustomEvent<{ peerId: string; code: string }>;
+  'relay-error': CustomEvent<{ tip: Tip; error: unknown }>;
+}
+
+/** peer.tips. */
+export class Tips extends EventTarget {
+  private constructor();
+  /** The EIP-712 domain (chainId comes from each tip). */
+  readonly domain: { name?: string; version?: string; verifyingContract?: string };
+  /** Signs with wallet.signTypedData and sends; resolves once the peer has it. Rejects NO_WALLET, PEER_NOT_CONNECTED. */
+  send(peerId: string, meta: TipMeta): Promise<{ typedData: TipTypedData; signature: string }>;
+  addEventListener<K extends keyof TipsEventMap>(type: K, listener: (ev: TipsEventMap[K]) => void, options?: boolean | StarlingListenerOptions): void;
+  addEventListener(type: string, listener: StarlingEventListener | null, options?: boolean | StarlingListenerOptions): void;
+}
+
+export interface TipsOptions {
+  /** The EIP-712 domain's name, version, verifyingContract (default { name: 'Starling Tips', version: '1' }). */
+  domain?: { name?: string; version?: string; verifyingContract?: string };
+  /** Called with every tip that passed the core's checks: forward it to your relayer. */
+  onTip?(tip: Tip): void | Promise<void>;
+}
+
+export interface ReputationStatus {
+  /** Decays toward 0 (half-life a week by default). */
+  score: number;
+  /** Below the refuse threshold: their proposals are rejected, we propose nothing to them. */
+  refused: boolean;
+  /** Below the ban threshold: their trade messages are dropped; views hide their orders. */
+  banned: boolean;
+  counts: Partial<Record<keyof typeof REPUTATION_POINTS, number>>;
+}
+export const REPUTATION_POINTS: { completed: number; timeout: number; canceled: number; invalid: number; terms: number; gossip: number };
+export class Reputation extends EventTarget {
+  constructor(opts?: { halfLifeMs?: number; refuseBelow?: number; banBelow?: number; clock?: () => number; save?: (bytes: Uint8Array) => void });
+  record(peerId: string, event: keyof typeof REPUTATION_POINTS): void;
+  of(peerId: string): ReputationStatus;
+  refuses(peerId: string): boolean;
+  bans(peerId: string): boolean;
+  toBytes(): Uint8Array;
+  load(bytes: Uint8Array): void;
+}
+
+export function memoryStorage(): TradeStorage;
+/** Node: a directory of atomically written files (created on the first save). */
+export function fileStorage(dir: string): TradeStorage;
+/** Browsers: an IndexedDB database. */
+export function indexedDbStorage(name: string): TradeStorage;
 
 /** An output the trade's transaction must pay: a script (1-128 bytes, or hex) and satoshi. */
 export interface TradeOutput { script: Uint8Array | string; value: number | bigint }
@@ -241,13 +317,20 @@ export interface TradesOptions {
   resendMs?: number;
   /** A proposal's clock window (default 120000). */
   skewMs?: number;
-  /** Where trades are saved on every change, for peer.trades.restore(). */
-  storage?: TradeStorage;
+  /** Where trades (and the reputation) are saved on every change, for peer.trades.restore():
+   *  'auto' (default: IndexedDB in browsers, ~/.starling/trades/<peer id> in Node), 'memory',
+   *  a directory path, or a storage object. */
+  storage?: 'auto' | 'memory' | string | TradeStorage;
+  /** Reputation thresholds and decay. */
+  reputation?: { halfLifeMs?: number; refuseBelow?: number; banBelow?: number };
 }
 
 export interface TradeStorage {
   save(id: string, bytes: Uint8Array): Promise<void>;
   loadAll(): Promise<Uint8Array[]>;
+  remove?(id: string): Promise<void>;
+  saveMeta?(name: string, bytes: Uint8Array): Promise<void>;
+  loadMeta?(name: string): Promise<Uint8Array | null>;
 }
 
 export type TradeState = 'proposed' | 'accepted' | 'maker-psbt-sent' | 'taker-psbt-sent' | 'maker-signed' |
@@ -297,14 +380,21 @@ export interface TradesEventMap {
   /** A trade message from a peer was refused (the code says why). */
   refused: CustomEvent<{ peerId: string; code: string; id: string | null }>;
   'wallet-error': CustomEvent<{ id: string; step: string; error: unknown }>;
+  /** A trade's state reached storage. */
+  saved: CustomEvent<{ id: string; state: TradeState }>;
+  'storage-error': CustomEvent<{ id: string; error: unknown }>;
 }
 
 /** peer.trades. */
 export class Trades extends EventTarget {
   private constructor();
   readonly wallet: TradeWallet | null;
+  readonly reputation: Reputation;
+  /** Resolves to where trades are saved. */
+  readonly storage: Promise<TradeStorage>;
   /** Taker: proposes to take `amount` of an order in one of our books, to be paid `terms`.
-   *  Throws ORDER_UNKNOWN, TRADE_AMOUNT, TRADE_EXPIRED, TRADE_SENDER (our own order). */
+   *  Throws ORDER_UNKNOWN, PEER_REFUSED (the maker's reputation), TRADE_AMOUNT, TRADE_EXPIRED,
+   *  TRADE_SENDER (our own order). */
   propose(orderId: string, amount: Units, terms: TradeOutput): Trade;
   get(id: string): Trade | null;
   /** Newest first. */
@@ -318,6 +408,8 @@ export class Trades extends EventTarget {
 export const TRADE_STATES: ReadonlyArray<TradeState | null>;
 /** BIP 174's Combiner: every key-value pair of both (same transaction, else PSBT_MISMATCH). */
 export function combinePsbt(a: Bytes, b: Bytes): Uint8Array;
+/** Parses a PSBT (v0 or v2; throws PSBT_*) and checks it pays each output. */
+export function psbtPays(psbt: Bytes, outputs: TradeOutput[]): boolean;
 
 export interface ConnectionManagerOptions {
   /** Below this many connected peers, dial peers found through gossip (default 4). */
@@ -457,6 +549,10 @@ export class Peer extends EventTarget {
   orderbook(pair: string, opts?: NetworkOrderbookOptions): NetworkOrderbook;
   /** Trades on orders of this peer's books, run with the `wallet` given to createPeer. */
   readonly trades: Trades;
+  /** Tip meta-transactions, signed by the `wallet`'s signTypedData. */
+  readonly tips: Tips;
+  /** What this peer thinks of peerId, from trade outcomes and orderbook faults. */
+  reputation(peerId: string): ReputationStatus;
   /** Waits up to timeoutMs (default 500) for outstanding ACKs, says goodbye, closes everything. */
   close(opts?: { timeoutMs?: number }): Promise<void>;
 }

@@ -13,3 +13,4 @@ export { orderbookTopic, NetworkOrderbook } from './market.js';
 export { Trade, Trades, TRADE_STATES, combinePsbt, psbtPays } from './trades.js';
 export { memoryStorage, fileStorage, indexedDbStorage } from './storage.js';
 export { Reputation, REPUTATION_POINTS } from './reputation.js';
+export { Tips, TIP_TYPES } from './tips.js';

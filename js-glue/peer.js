@@ -13,6 +13,7 @@ import { Discovery } from './discovery.js';
 import { ConnectionManager } from './connections.js';
 import { Market } from './market.js';
 import { Trades } from './trades.js';
+import { Tips } from './tips.js';
 
 const RECONNECT_DELAYS_MS = [1000, 2000, 4000, 8000, 16000, 30000];
 const RECONNECT_JITTER = 0.2;
@@ -109,6 +110,8 @@ export class Peer extends EventTarget {
     this.#market = new Market(this);
     /** Trades on orders of this peer's books (docs/api.md, Trades): its wallet and storage come from createPeer's `wallet` and `trades`. */
     this.trades = new Trades(this, { ...opts.trades, wallet: opts.wallet ?? opts.trades?.wallet ?? null });
+    /** Tip meta-transactions to and from connected peers (signed by the same `wallet`). */
+    this.tips = new Tips(this, { ...opts.tips, wallet: opts.wallet ?? opts.tips?.wallet ?? null });
     this.#attach(hub);
   }
 
@@ -131,8 +134,13 @@ export class Peer extends EventTarget {
   /** What this peer thinks of peerId: { score, refused, banned, counts } (from trades and orderbook faults). */
   reputation(peerId) { return this.trades.reputation.of(peerId); }
 
-  /** @internal a trade frame from a link. */
-  tradeFrame(peerId, kind, payload) { this.trades.receive(peerId, kind, payload); }
+  /** @internal a trade or tip frame from a link. */
+  tradeFrame(peerId, kind, payload) {
+    // A copy: the payload may be a view of wasm memory, which the handlers' own allocations can move.
+    const bytes = payload.slice();
+    if (kind === 0x60) this.tips.receive(peerId, bytes);
+    else this.trades.receive(peerId, kind, bytes);
+  }
 
   /** @internal an order in one of our books: { order, message }, or null. */
   _findOrder(id) { return this.#market.findOrder(id); }
@@ -513,6 +521,7 @@ export class Peer extends EventTarget {
     for (const link of [...this.#links.values()]) link.close(new StarlingError('PEER_CLOSED', 'peer closed'));
     this.#market.close();
     this.trades.close();
+    this.tips.close();
     this.discovery?.close();
     this.pubsub?.close();
     this.hub.close(); // idempotent

@@ -13,8 +13,8 @@ export const TRADE_STATES = [null, 'proposed', 'accepted', 'maker-psbt-sent', 't
   'taker-signed', 'completed', 'rejected', 'failed', 'canceled', 'expired'];
 const WANTS = ['nothing', 'decision', 'psbt', 'update', 'signature', 'broadcast'];
 const ENDED = 7; // states from COMPLETED on are final
-/** Frame types (= delivery kinds) of trade messages. */
-export const TRADE_FRAMES = new Set([0x40, 0x41, 0x42, 0x43, 0x44, 0x50, 0x51, 0x52, 0x53, 0x54]);
+/** Frame types (= delivery kinds) of trade and tip messages. */
+export const TRADE_FRAMES = new Set([0x40, 0x41, 0x42, 0x43, 0x44, 0x50, 0x51, 0x52, 0x53, 0x54, 0x60]); // 0x60: TIP_META
 const INFO_NUMS = 13, INFO_BYTES = 640;
 const FAULTS = new Set(['TRADE_MALFORMED', 'TRADE_SIGNATURE', 'TRADE_SENDER', 'TRADE_ID', 'TRADE_AMOUNT']);
 

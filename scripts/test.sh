@@ -26,7 +26,7 @@ run_fuzzers() {
   fi
   cmake --build build/fuzz -j"$(nproc)" >build/fuzz.log 2>&1 || { tail -30 build/fuzz.log; return 1; }
   local t rc=0 work
-  for t in frame_decoder handshake_read peer_id jwt signal hub_session hub link delivery gossip_rpc gossip_router discovery order book negentropy booksync psbt trade; do
+  for t in frame_decoder handshake_read peer_id jwt signal hub_session hub link delivery gossip_rpc gossip_router discovery order book negentropy booksync psbt trade tip; do
     work=$(mktemp -d)  # new inputs go here; the committed corpus stays read-only
     if build/fuzz/tests/fuzz/fuzz_$t -max_total_time="$fuzz_seconds" -max_len=8192 -print_final_stats=1 \
          -artifact_prefix="build/fuzz/crash-$t-" "$work" "tests/fuzz/corpus/$t" >build/fuzz-$t.log 2>&1; then

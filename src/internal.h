@@ -349,6 +349,9 @@ double sl_wasm_trade_tick(sl_trade *t, double now_ms);
 void sl_wasm_trade_resend(sl_trade *t, double now_ms);
 void sl_wasm_trade_info(const sl_trade *t, double *nums, uint8_t *bytes);
 int sl_wasm_psbt_pays(const sl_psbt *p, const uint8_t *script, size_t len, double value);
+int sl_wasm_tip_seal(const sl_identity *id, const char *meta, size_t meta_len, const uint8_t *sig,
+                     size_t sig_len, double now_ms, uint8_t **out, size_t *len);
+int sl_wasm_tips_receive(sl_tips *t, const uint8_t *msg, size_t len, double now_ms, sl_tip *out);
 
 /* ------------------------------------------------------------- orders */
 

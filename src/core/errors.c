@@ -109,6 +109,12 @@ static const sl_error_entry errors[] = {
     {SL_ETRADE_TIMEOUT, "TRADE_TIMEOUT", "a trade step took longer than its timeout"},
     {SL_ETRADE_CANCELED, "TRADE_CANCELED", "the trade was cancelled"},
     {SL_ETRADE_REJECTED, "TRADE_REJECTED", "the maker rejected the proposal"},
+    {SL_ETIP_MALFORMED, "TIP_MALFORMED", "not a tip message, or its typed data lacks a field"},
+    {SL_ETIP_SIGNATURE, "TIP_SIGNATURE", "tip envelope not signed by its sender"},
+    {SL_ETIP_SIZE, "TIP_SIZE", "tip over the size cap"},
+    {SL_ETIP_SKEW, "TIP_SKEW", "tip sent outside the clock window"},
+    {SL_ETIP_EXPIRED, "TIP_EXPIRED", "the tip's deadline has passed"},
+    {SL_ETIP_REPLAY, "TIP_REPLAY", "a tip nonce seen already, or too old"},
     {SL_EGOSSIP_GRAYLISTED, "GOSSIP_GRAYLISTED", "the peer is graylisted for its low score"},
 };
 

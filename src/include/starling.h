@@ -125,6 +125,12 @@ extern "C" {
 #define SL_ETRADE_TIMEOUT -149  /* a step took longer than its timeout */
 #define SL_ETRADE_CANCELED -150 /* a party cancelled the trade */
 #define SL_ETRADE_REJECTED -151 /* the maker rejected the proposal */
+#define SL_ETIP_MALFORMED -160  /* not a TIP_META message, or its typed data lacks a field */
+#define SL_ETIP_SIGNATURE -161  /* the envelope is not signed by its sender */
+#define SL_ETIP_SIZE -162       /* over the tip size cap (256 KiB) */
+#define SL_ETIP_SKEW -163       /* sent outside the clock window */
+#define SL_ETIP_EXPIRED -164    /* the meta-transaction's deadline has passed */
+#define SL_ETIP_REPLAY -165     /* a nonce seen already, or too far below the sender's newest */
 
 /* Human-readable description of a code; never NULL. */
 const char *sl_strerror(int code);
@@ -1392,6 +1398,44 @@ SL_MUST_CHECK int sl_trade_save(const sl_trade *t, uint8_t **out, size_t *len);
 /* A saved trade, for `me` (SL_ETRADE_SENDER if it was another's). */
 SL_MUST_CHECK int sl_trade_load(sl_trade **out, const sl_trade_config *cfg, const sl_identity *me,
                                 const uint8_t *in, size_t len);
+
+/* ------------------------------------------------------------------- tips */
+
+/* TIP_META (docs/protocol.md §12): an EIP-712 meta-transaction signed by
+ * the application's wallet, in an envelope signed by the sender. The core
+ * checks size, envelope, clock, deadline and replays (a 64-nonce window a
+ * sender); the wallet signature is the application's to verify. */
+#define SL_TIP_MAX_BYTES (256u * 1024u)
+#define SL_TIP_SIG_MAX 132 /* a wallet signature's bytes (65 for secp256k1) */
+
+typedef struct sl_tips_config {
+  uint64_t skew_ms;   /* envelope clock window (120000) */
+  size_t max_bytes;   /* message cap (SL_TIP_MAX_BYTES) */
+  size_t max_senders; /* senders whose nonces are remembered (10000) */
+} sl_tips_config;
+
+typedef struct sl_tip {
+  uint8_t sender[SL_PUBLIC_KEY_BYTES];
+  uint64_t sent_ms, nonce, deadline_s, chain_id;
+  const char *meta; /* the typed data (JSON), inside the message */
+  size_t meta_len;
+  const uint8_t *signature; /* the wallet's, inside the message */
+  size_t signature_len;
+} sl_tip;
+
+typedef struct sl_tips sl_tips;
+
+void sl_tips_config_default(sl_tips_config *c);
+SL_MUST_CHECK int sl_tips_new(sl_tips **out, const sl_tips_config *cfg);
+void sl_tips_free(sl_tips *t);
+/* A TIP_META message: the typed data (JSON) and the wallet's signature,
+ * sealed by `id`; *out is malloc'd. SL_ETIP_SIZE past the cap. */
+SL_MUST_CHECK int sl_tip_seal(const sl_identity *id, const char *meta, size_t meta_len,
+                              const uint8_t *wallet_sig, size_t sig_len, uint64_t now_ms,
+                              uint8_t **out, size_t *len);
+/* 0 and *out (pointing into msg), or SL_ETIP_*. A tip that passes is
+ * remembered: the same nonce from the same sender is a replay after. */
+int sl_tips_receive(sl_tips *t, const uint8_t *msg, size_t len, uint64_t now_ms, sl_tip *out);
 
 #ifdef __cplusplus
 }

@@ -474,3 +474,17 @@ void sl_wasm_trade_info(const sl_trade *t, double *nums, uint8_t *bytes) {
 int sl_wasm_psbt_pays(const sl_psbt *p, const uint8_t *script, size_t len, double value) {
   return sl_psbt_pays(p, script, len, (uint64_t)value);
 }
+
+/* ------------------------------------------------------------------- tips */
+
+_Static_assert(sizeof(void *) != 4 || sizeof(sl_tip) == 80, "JS reads an 80-byte sl_tip");
+_Static_assert(sizeof(void *) != 4 || offsetof(sl_tip, meta) == 64, "meta at 64");
+
+int sl_wasm_tip_seal(const sl_identity *id, const char *meta, size_t meta_len, const uint8_t *sig,
+                     size_t sig_len, double now_ms, uint8_t **out, size_t *len) {
+  return sl_tip_seal(id, meta, meta_len, sig, sig_len, (uint64_t)now_ms, out, len);
+}
+
+int sl_wasm_tips_receive(sl_tips *t, const uint8_t *msg, size_t len, double now_ms, sl_tip *out) {
+  return sl_tips_receive(t, msg, len, (uint64_t)now_ms, out);
+}
