@@ -370,9 +370,26 @@ export class Trades extends EventTarget {
   /** How the trade ended, held for or against the counterparty. */
   #judge(t, wantBefore) {
     const r = this.reputation;
-    if (t.state === 'completed') r.record(t.peerId, 'completed');
+    if (t.state === 'completed') {
+      r.record(t.peerId, 'completed');
+      if (t.role === 'maker') this.#filled(t);
+    }
     else if (t.reason === 'TRADE_TIMEOUT' && wantBefore === 'nothing') r.record(t.peerId, 'timeout'); // we were waiting on them
     else if (t.state === 'canceled' && !t._endedHere && t.step >= 2) r.record(t.peerId, 'canceled');
+  }
+
+  /** Maker: the order rests with what is left (an update every peer of the
+   * pair gets), or goes (a cancel) when nothing is. */
+  #filled(t) {
+    const found = this.#peer._findOrder(t.orderId);
+    if (!found) return;
+    const left = found.order.remaining - t.amount;
+    try {
+      if (left > 0n && left >= found.order.minFill) found.book.update(t.orderId, { amount: left });
+      else found.book.cancel(t.orderId);
+    } catch (error) {
+      this.dispatchEvent(new CustomEvent('wallet-error', { detail: { id: t.id, step: 'order', error } }));
+    }
   }
 
   /** The wallet's part of the step the trade waits for, if ours. */

@@ -32,5 +32,7 @@ if [ "$what" = all ] || [ "$what" = wasm ]; then
   say "wasm (emcc $(emcc --version | head -1 | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -1)) -> dist/starling_core.{mjs,wasm} + build/wasm tests"
   configure build/wasm emcmake cmake -S . -B build/wasm -DCMAKE_BUILD_TYPE=Release
   cmake --build build/wasm -j"$jobs" >build/wasm.log 2>&1 || { tail -40 build/wasm.log >&2; die "wasm build (log: build/wasm.log)"; }
+  say "demo wallets -> build/demo/wallet.js"
+  node scripts/build-demo.js || die "demo wallet bundle"
 fi
 say "done"

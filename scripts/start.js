@@ -21,7 +21,7 @@ const hub = await startHub({
   host: process.env.HOST ?? '127.0.0.1',
   jwtSecret: process.env.JWT_SECRET ?? randomBytes(32).toString('base64url'), // dev default: new each start
   dev: true, // POST /dev/token mints tokens: never expose this hub
-  requestHandler: staticHandler({ '/': `${root}/web`, '/js-glue/': `${root}/js-glue`, '/dist/': `${root}/dist` }),
+  requestHandler: staticHandler({ '/': `${root}/web`, '/js-glue/': `${root}/js-glue`, '/dist/': `${root}/dist`, '/vendor/': `${root}/build/demo` }),
 }).catch((err) => {
   console.error(`[start] cannot start the hub on port ${port}: ${err.code ?? err.message}. Set PORT=... to use another.`);
   process.exit(1);

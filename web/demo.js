@@ -4,9 +4,12 @@
 // (direct WebRTC or hub relay), the hub's state and a log. The topic view
 // shows pubsub: peers discovered (through a hub room or gossip), the mesh
 // peers of the topic, and a chat published on the topic. The orderbook view
-// (orderbook-view.js) is one pair's book shared by every tab.
+// (orderbook-view.js) is one pair's book shared by every tab; the trade
+// view (trade-view.js) takes orders from it and sends tips.
 import { init, Identity, createPeer } from '../js-glue/index.js';
 import { orderbookView } from './orderbook-view.js';
+import { tradeView } from './trade-view.js';
+import { demoWallet } from '/vendor/wallet.js';
 
 const $ = (id) => document.getElementById(id);
 const short = (id) => `${id.slice(0, 12)}…${id.slice(-4)}`;
@@ -84,7 +87,16 @@ function renderPeers() {
 
 async function main() {
   await init();
-  const identity = Identity.generate();
+  // The tab's identity survives a reload (sessionStorage), so its trades
+  // resume from IndexedDB; another tab is another identity.
+  let seed = sessionStorage.getItem('starling-seed');
+  if (!seed) {
+    seed = Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, '0')).join('');
+    sessionStorage.setItem('starling-seed', seed);
+  }
+  const seedBytes = Uint8Array.from(seed.match(/../g), (x) => parseInt(x, 16));
+  const identity = Identity.fromSeed(seedBytes);
+  const wallet = demoWallet(seedBytes, { signDelayMs: Number(params.get('signDelay') ?? 0) });
   $('me').textContent = short(identity.peerId);
   $('room').textContent = rooms.join(', ');
   $('topic').textContent = topic;
@@ -92,7 +104,7 @@ async function main() {
   // A real application gets its token from its own auth service.
   const getToken = async () => (await (await fetch('/dev/token', { method: 'POST', body: JSON.stringify({ publicKey }) })).json()).token;
   const hubUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
-  const peer = await createPeer({ hubUrl, token: getToken, identity, ...(forceRelay ? { iceTransportPolicy: 'relay', directTimeoutMs: 3000 } : {}) });
+  const peer = await createPeer({ hubUrl, token: getToken, identity, wallet, ...(forceRelay ? { iceTransportPolicy: 'relay', directTimeoutMs: 3000 } : {}) });
   hubState('connected', 'ok');
   log(`authenticated as ${short(peer.peerId)}${forceRelay ? ' (direct path disabled: relay forced)' : ''}`);
 
@@ -142,7 +154,9 @@ async function main() {
     }
   });
   peer.pubsub.subscribe(topic);
-  window.__book = orderbookView(peer, pair, log);
+  const trades = await tradeView(peer, wallet, log);
+  window.__book = orderbookView(peer, pair, log, trades.take);
+  window.__peer = peer;
   setInterval(() => renderTopic(peer), 1000);
   renderTopic(peer);
   for (const room of rooms) {

@@ -6,8 +6,9 @@
 const $ = (id) => document.getElementById(id);
 const short = (id) => `${id.slice(0, 8)}…${id.slice(-4)}`;
 
-/** Binds the view to peer.orderbook(pair); log(text) writes to the page's log. */
-export function orderbookView(peer, pair, log) {
+/** Binds the view to peer.orderbook(pair); log(text) writes to the page's log;
+ * take(order), when given, adds a "take" button to other tabs' orders. */
+export function orderbookView(peer, pair, log, take = null) {
   const book = peer.orderbook(pair);
   $('pair').textContent = pair;
 
@@ -30,13 +31,18 @@ export function orderbookView(peer, pair, log) {
         }
       });
       td.append(b);
+    } else if (take) {
+      const b = Object.assign(document.createElement('button'), { textContent: 'take', type: 'button', className: 'take' });
+      b.addEventListener('click', () => take(o));
+      td.append(b);
     }
     tr.append(td);
     return tr;
   }
 
   function render() {
-    const bids = book.bids(), asks = book.asks();
+    const shown = (o) => !peer.reputation(o.maker).banned; // banned makers' orders are hidden
+    const bids = book.bids().filter(shown), asks = book.asks().filter(shown);
     $('bids').replaceChildren(...bids.slice(0, 20).map(row));
     $('asks').replaceChildren(...asks.slice(0, 20).map(row));
     $('book-size').textContent = `${book.size} order(s), digest ${book.digest().slice(0, 12)}`;

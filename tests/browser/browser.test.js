@@ -40,7 +40,7 @@ before(async () => {
     requestHandler: staticHandler({
       '/pkg/': join(tmp, 'pkg'),
       '/test/': join(root, 'tests/browser/page'),
-      '/': join(root, 'web'), '/js-glue/': join(root, 'js-glue'), '/dist/': join(root, 'dist'),
+      '/': join(root, 'web'), '/js-glue/': join(root, 'js-glue'), '/dist/': join(root, 'dist'), '/vendor/': join(root, 'build/demo'),
     }),
   });
   browser = await chromium.launch({
@@ -281,5 +281,51 @@ test('demo orderbook view: two tabs and a Node peer hold the same book; orders p
   } finally {
     for (const c of contexts) await c.close();
     await node.close();
+  }
+});
+
+test('demo trade view: one tab takes the other\'s order, the trade completes with real PSBTs, the taker reloaded mid-trade resumes it from IndexedDB; a tip is sent and shown; screenshots kept', { timeout: 120000 }, async () => {
+  const contexts = [await browser.newContext(), await browser.newContext()];
+  const pages = await Promise.all(contexts.map((c) => c.newPage()));
+  const errors = [];
+  pages.forEach((p) => p.on('pageerror', (e) => errors.push(e.message)));
+  const waitState = (p, s) => p.waitForFunction((x) => (document.body.dataset.tradeStates ?? '').split(',')[0] === x, s, { timeout: 45000 });
+  try {
+    // The maker tab signs at once; the taker's wallet takes 2.5 s to sign, a window to reload in.
+    await pages[0].goto(`${server.httpUrl}/index.html?room=trade-room&pair=ETH-BTC`);
+    await pages[0].waitForFunction(() => document.body.dataset.ready === 'true');
+    await pages[1].goto(`${server.httpUrl}/index.html?room=trade-room&pair=ETH-BTC&signDelay=2500`);
+    await pages[1].waitForFunction(() => document.body.dataset.ready === 'true');
+    await pages[0].selectOption('#side', 'ask');
+    await pages[0].fill('#price', '5000000');
+    await pages[0].fill('#amount', '3000');
+    await pages[0].click('#place button');
+    await pages[1].waitForSelector('#asks button.take', { timeout: 30000 });
+    await pages[1].click('#asks button.take');
+    // The taker holds the maker's signatures and is signing its own: reload it now.
+    await waitState(pages[1], 'maker-signed');
+    await pages[1].reload();
+    await pages[1].waitForFunction(() => document.body.dataset.ready === 'true');
+    await waitState(pages[1], 'completed');
+    await waitState(pages[0], 'completed');
+    const log = await pages[1].textContent('#log');
+    assert.match(log, /resumed 1 trade\(s\) from IndexedDB/);
+    assert.match(await pages[1].textContent('#trades'), /taker .*: maker-signed → taker-signed → completed txid/, 'resumed where it was saved');
+    assert.match(await pages[0].textContent('#trades'), /maker .*taker-signed → completed txid/);
+    // The maker's wallet finalized and extracted a transaction paying both tabs.
+    const tx = await pages[0].evaluate(() => window.__peer.trades.list()[0].txid);
+    assert.match(tx, /^[0-9a-f]{64}$/);
+    assert.equal(await pages[1].evaluate(() => window.__peer.trades.list()[0].txid), tx);
+    // A tip from the maker's tab shows on the taker's.
+    await pages[0].waitForFunction(() => window.__peer.connections().length > 0);
+    await pages[0].click('#tip');
+    await pages[1].waitForFunction(() => document.body.dataset.tips === '1', null, { timeout: 20000 });
+    assert.match(await pages[1].textContent('#tips'), /tipped 1000000/);
+    assert.deepEqual(errors, []);
+    mkdirSync(join(root, 'test-results'), { recursive: true });
+    await pages[0].screenshot({ path: join(root, 'test-results', 'demo-trade-maker.png'), fullPage: true });
+    await pages[1].screenshot({ path: join(root, 'test-results', 'demo-trade-taker.png'), fullPage: true });
+  } finally {
+    for (const c of contexts) await c.close();
   }
 });

@@ -67,6 +67,12 @@ test('a whole trade: proposal, acceptance, PSBTs built and signed by @scure/btc-
   const theirs = btc.Transaction.fromPSBT(btc.PSBTCombine([a, b])).toPSBT(0);
   assert.deepEqual(ours, theirs);
   assert.deepEqual(maker.trades.list().map((x) => x.id), [t.id]);
+  // The order rests with what is left, in the maker's book and the taker's.
+  const tb = taker.orderbook('BTC-USDT');
+  await within(10000, until(() => !tb.get(order.id) && tb.asks().length === 1), () => 'the update never reached the taker');
+  assert.equal(tb.asks()[0].remaining, 95_000n);
+  assert.equal(tb.asks()[0].replaces, order.id);
+  assert.equal(maker.reputation(taker.peerId).counts.completed, 1);
 });
 
 test('a maker that never answers: both sides end expired at the step timeout', { timeout: 30000 }, async () => {
