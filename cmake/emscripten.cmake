@@ -45,7 +45,8 @@ set(SL_EXPORTS
   _sl_wasm_trade_propose _sl_wasm_trade_incoming _sl_wasm_trade_load _sl_trade_free
   _sl_wasm_trade_accept _sl_wasm_trade_end _sl_wasm_trade_give_psbt _sl_wasm_trade_give_txid
   _sl_wasm_trade_receive _sl_wasm_trade_tick _sl_wasm_trade_resend _sl_wasm_trade_info _sl_trade_next _sl_trade_psbt
-  _sl_trade_save _sl_trade_peek _sl_psbt_combine _sl_psbt_parse _sl_psbt_free _sl_wasm_psbt_pays
+  _sl_trade_save _sl_trade_peek _sl_psbt_combine _sl_psbt_parse _sl_psbt_free _sl_wasm_psbt_pays _sl_psbt_version _sl_psbt_tx_version
+  _sl_psbt_input_count _sl_psbt_output_count _sl_psbt_input_at _sl_psbt_output_at
   _sl_tips_new _sl_tips_free _sl_wasm_tip_seal _sl_wasm_tips_receive)
 list(JOIN SL_EXPORTS "," SL_EXPORTS_JOINED)
 

@@ -10,7 +10,7 @@ export { GossipRouter } from './gossip.js';
 export { DISCOVERY_TOPIC, multiaddrToBytes, multiaddrFromBytes, encodeAnnouncement, decodeAnnouncement, sealPeerRecord, openPeerRecord } from './discovery-codec.js';
 export { Orderbook, openOrder } from './orderbook.js';
 export { orderbookTopic, NetworkOrderbook } from './market.js';
-export { Trade, Trades, TRADE_STATES, combinePsbt, psbtPays } from './trades.js';
+export { Trade, Trades, TRADE_STATES, combinePsbt, psbtPays, psbtInfo } from './trades.js';
 export { memoryStorage, fileStorage, indexedDbStorage } from './storage.js';
 export { Reputation, REPUTATION_POINTS } from './reputation.js';
 export { Tips, TIP_TYPES } from './tips.js';

@@ -472,3 +472,38 @@ export function psbtPays(psbt, outputs) {
     }
   });
 }
+
+/**
+ * A PSBT's fields as the core reads them (throws PSBT_* when invalid):
+ * { version, txVersion, inputs: [{ txid (hex, as shown by explorers),
+ * index, sequence, amount (witness UTXO, bigint or null), partialSigs }],
+ * outputs: [{ script, amount (bigint) }] }.
+ */
+export function psbtInfo(psbt) {
+  const bytes = toBytes(psbt, 'psbt');
+  const m = wasm();
+  return withBytes([bytes], (p) => {
+    check(m._sl_psbt_parse(p, bytes.length, slotPtr(0)));
+    const ps = slot(0);
+    try {
+      const h = heap(), dv = new DataView(h.buffer);
+      const inputs = [], outputs = [];
+      for (let k = 0, n = m._sl_psbt_input_count(ps); k < n; k++) {
+        const at = m._sl_psbt_input_at(ps, k);
+        inputs.push({
+          txid: Array.from(h.slice(at, at + 32)).reverse().map((x) => x.toString(16).padStart(2, '0')).join(''),
+          index: dv.getUint32(at + 32, true), sequence: dv.getUint32(at + 36, true),
+          amount: h[at + 55] ? dv.getBigUint64(at + 56, true) : null, partialSigs: dv.getUint32(at + 64, true),
+        });
+      }
+      for (let k = 0, n = m._sl_psbt_output_count(ps); k < n; k++) {
+        const at = m._sl_psbt_output_at(ps, k);
+        const script = dv.getUint32(at + 8, true), len = dv.getUint32(at + 12, true);
+        outputs.push({ script: h.slice(script, script + len), amount: dv.getBigUint64(at, true) });
+      }
+      return { version: m._sl_psbt_version(ps), txVersion: m._sl_psbt_tx_version(ps) >>> 0, inputs, outputs };
+    } finally {
+      m._sl_psbt_free(ps);
+    }
+  });
+}

@@ -488,3 +488,6 @@ int sl_wasm_tip_seal(const sl_identity *id, const char *meta, size_t meta_len, c
 int sl_wasm_tips_receive(sl_tips *t, const uint8_t *msg, size_t len, double now_ms, sl_tip *out) {
   return sl_tips_receive(t, msg, len, (uint64_t)now_ms, out);
 }
+
+_Static_assert(sizeof(void *) != 4 || sizeof(sl_psbt_input) == 72, "JS reads 72-byte inputs");
+_Static_assert(sizeof(void *) != 4 || sizeof(sl_psbt_output) == 16, "JS reads 16-byte outputs");

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import * as btc from '@scure/btc-signer';
-import { combinePsbt } from '../../js-glue/index.js';
+import { combinePsbt, psbtInfo } from '../../js-glue/index.js';
 import { peerFixture } from './helpers/peers.js';
 import { regtestWallet, same } from './helpers/btc-wallet.js';
 import { within, until } from './helpers/wait.js';
@@ -61,6 +61,18 @@ test('a whole trade: proposal, acceptance, PSBTs built and signed by @scure/btc-
   assert.ok(outs.some((o) => same(o.script, takerWallet.script) && o.amount === 30_000n), 'pays the taker');
   assert.ok(outs.some((o) => same(o.script, makerWallet.script) && o.amount === 40_000n), 'pays the maker');
   assert.equal(tx.inputsLength, 2);
+  // Every PSBT the library built and signed reads the same in the core.
+  const hexOf = (b) => Buffer.from(b).toString('hex');
+  for (const p of [...makerWallet.seen.signed, ...takerWallet.seen.signed, sent.psbt]) {
+    const ours = psbtInfo(p), lib = btc.Transaction.fromPSBT(p);
+    assert.equal(ours.version, 0);
+    assert.equal(ours.txVersion, lib.version);
+    assert.deepEqual(ours.inputs.map((i) => [i.txid, i.index, i.sequence, i.amount]),
+      Array.from({ length: lib.inputsLength }, (_, k) => lib.getInput(k)).map((i) => [hexOf(i.txid), i.index, i.sequence, i.witnessUtxo.amount]));
+    assert.deepEqual(ours.outputs.map((o) => [hexOf(o.script), o.amount]),
+      Array.from({ length: lib.outputsLength }, (_, k) => lib.getOutput(k)).map((o) => [hexOf(o.script), o.amount]));
+    assert.deepEqual(ours.inputs.map((i) => i.partialSigs), Array.from({ length: lib.inputsLength }, (_, k) => lib.getInput(k).partialSig?.length ?? 0));
+  }
   // Our combination of the two signed PSBTs holds what the library's does.
   const [a] = makerWallet.seen.signed, [b] = takerWallet.seen.signed;
   const ours = btc.Transaction.fromPSBT(combinePsbt(a, b)).toPSBT(0);
@@ -188,4 +200,26 @@ test('a counterparty whose PSBT pays less is refused, both sides end failed, and
   await within(10000, until(() => again.ended), () => again.state);
   assert.equal(again.state, 'rejected');
   assert.equal(again.text, 'reputation');
+});
+
+test('the link cut mid-trade: the direct path closes, the link comes back (relay or a new direct path), and the trade completes', { timeout: 90000 }, async () => {
+  const { maker, taker, makerWallet, takerWallet, order } = await pairOfPeers('trade-4', { trades: { resendMs: 1000 } });
+  maker.trades.addEventListener('trade:update', (e) => { if (e.detail.state === 'proposed') e.detail.trade.accept(); });
+  let release;
+  const cutDone = new Promise((ok) => { release = ok; });
+  const sign = makerWallet.signPsbt;
+  makerWallet.signPsbt = async (psbt, ctx) => { await cutDone; return sign(psbt, ctx); };
+  const paths = [];
+  taker.addEventListener('connection:path', (e) => paths.push(e.detail.path));
+  const t = taker.trades.propose(order.id, 5000, { script: takerWallet.script, value: 30_000 });
+  await within(20000, until(() => t.state === 'taker-psbt-sent'), () => t.state);
+  const link = taker._link(maker.peerId);
+  assert.equal(link.active?.kind, 'direct');
+  link.direct.pc.close(); // the data channel and its ICE session go away under the trade
+  await within(30000, until(() => paths.length > 0 && link.active), () => `paths ${paths}`);
+  release();
+  await within(40000, until(() => t.ended && maker.trades.get(t.id)?.ended), () => `taker ${t.state} paths ${paths}`);
+  assert.equal(t.state, 'completed', `${t.reason}`);
+  assert.equal(maker.trades.get(t.id).state, 'completed');
+  assert.ok(paths.length >= 1, 'the path changed under the trade');
 });
