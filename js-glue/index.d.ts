@@ -410,6 +410,12 @@ export const TRADE_STATES: ReadonlyArray<TradeState | null>;
 export function combinePsbt(a: Bytes, b: Bytes): Uint8Array;
 /** Parses a PSBT (v0 or v2; throws PSBT_*) and checks it pays each output. */
 export function psbtPays(psbt: Bytes, outputs: TradeOutput[]): boolean;
+/** What the core reads of a PSBT (throws PSBT_*). */
+export function psbtInfo(psbt: Bytes): {
+  version: 0 | 2; txVersion: number;
+  inputs: Array<{ txid: string; index: number; sequence: number; amount: bigint | null; partialSigs: number }>;
+  outputs: Array<{ script: Uint8Array; amount: bigint }>;
+};
 
 export interface ConnectionManagerOptions {
   /** Below this many connected peers, dial peers found through gossip (default 4). */
