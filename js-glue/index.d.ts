@@ -395,7 +395,7 @@ export class Trades extends EventTarget {
   /** Taker: proposes to take `amount` of an order in one of our books, to be paid `terms`.
    *  Throws ORDER_UNKNOWN, PEER_REFUSED (the maker's reputation), TRADE_AMOUNT, TRADE_EXPIRED,
    *  TRADE_SENDER (our own order). */
-  propose(orderId: string, amount: Units, terms: TradeOutput): Trade;
+  propose(orderId: string, amount: bigint | number, terms: TradeOutput): Trade;
   get(id: string): Trade | null;
   /** Newest first. */
   list(): Trade[];

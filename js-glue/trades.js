@@ -16,7 +16,9 @@ const ENDED = 7; // states from COMPLETED on are final
 /** Frame types (= delivery kinds) of trade and tip messages. */
 export const TRADE_FRAMES = new Set([0x40, 0x41, 0x42, 0x43, 0x44, 0x50, 0x51, 0x52, 0x53, 0x54, 0x60]); // 0x60: TIP_META
 const INFO_NUMS = 13, INFO_BYTES = 640;
-const FAULTS = new Set(['TRADE_MALFORMED', 'TRADE_SIGNATURE', 'TRADE_SENDER', 'TRADE_ID', 'TRADE_AMOUNT']);
+// What only a faulty or hostile peer sends. A proposal on an order that just went, or for more than
+// is left, is a race another taker can cause: refused, not held against anyone.
+const FAULTS = new Set(['TRADE_MALFORMED', 'TRADE_SIGNATURE', 'TRADE_SENDER', 'TRADE_ID']);
 
 const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 const unhex = (s) => Uint8Array.from(s.match(/../g) ?? [], (x) => parseInt(x, 16));
@@ -243,9 +245,11 @@ export class Trades extends EventTarget {
     if (!found) throw new StarlingError('ORDER_UNKNOWN', `no book of ours holds order ${orderId}`);
     if (this.reputation.refuses(found.order.maker)) throw new StarlingError('PEER_REFUSED', `${found.order.maker}'s reputation is below the refuse threshold`);
     const out = output(terms, 'terms');
+    const units = typeof amount === 'bigint' ? amount : Number.isSafeInteger(amount) ? BigInt(amount) : NaN;
+    if (typeof units !== 'bigint' || units <= 0n || units >= 1n << 64n) throw new RangeError('amount must be a positive whole number of base units (bigint or safe integer)');
     const nonce = crypto.getRandomValues(new Uint8Array(16));
     const m = wasm();
-    const cfg = this.#cfg(), amt = u64(amount);
+    const cfg = this.#cfg(), amt = u64(units);
     try {
       withBytes([found.message, out.script, nonce], (om, s, n) => check(m._sl_wasm_trade_propose(slotPtr(0), cfg, this.#peer.identity._ptr,
         om, found.message.length, amt, s, out.script.length, out.value, n, Date.now())));
@@ -307,7 +311,7 @@ export class Trades extends EventTarget {
     }
     if (step !== 1) return; // a trade we do not hold (ended and forgotten, or never ours)
     const found = this.#peer._findOrder(orderId);
-    if (!found) { this.#fault(peerId, -146); return; }
+    if (!found) { this.dispatchEvent(new CustomEvent('refused', { detail: { peerId, code: 'ORDER_UNKNOWN', id: tradeId } })); return; }
     const cfg = this.#cfg(), rem = u64(found.order.remaining);
     let rc;
     try {
