@@ -127,6 +127,20 @@ export class Scratch {
   }
 }
 
+/** Bytes as lowercase hex. */
+export const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+
+// u64 fields through u32 halves: the module has no BigInt at its boundary.
+export function putU64(at, v) {
+  const h = core.HEAPU32;
+  h[at >> 2] = Number(v & 0xffffffffn);
+  h[(at >> 2) + 1] = Number(v >> 32n);
+}
+export function getU64(at) {
+  const h = core.HEAPU32;
+  return BigInt(h[(at >> 2) + 1]) << 32n | BigInt(h[at >> 2]);
+}
+
 /** Copies bytes into wasm memory at ptr. */
 export function put(ptr, bytes) {
   core.HEAPU8.set(bytes, ptr);

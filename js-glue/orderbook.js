@@ -3,7 +3,7 @@
 // An Orderbook works on its own (no network); peer.orderbook(pair) adds
 // gossip deltas and sync (market.js). Prices and amounts are integers in
 // minor units: BigInt here, u64 in C, never floating point.
-import { wasm, heap, slot, slotPtr, check, errorFor, cString, Scratch, finalizer, toBytes } from './core.js';
+import { wasm, heap, slot, slotPtr, check, errorFor, cString, Scratch, finalizer, toBytes, hex, putU64, getU64 } from './core.js';
 import { StarlingError } from './errors.js';
 
 const ORDER_BYTES = 448; // sl_wasm_order (src/internal.h), offsets pinned there
@@ -20,7 +20,6 @@ const SIDE = { bid: 0, buy: 0, ask: 1, sell: 1 };
 const SIDE_NAME = ['bid', 'ask'];
 export const REMOVAL = { 1: 'cancelled', 2: 'expired', 3: 'replaced', 4: 'filled', 5: 'maker-gone' };
 
-const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 function idBytes(id) {
   if (id instanceof Uint8Array && id.length === 32) return id;
   if (typeof id === 'string' && /^[0-9a-f]{64}$/i.test(id)) return Uint8Array.from(id.match(/../g), (h) => parseInt(h, 16));
@@ -51,16 +50,6 @@ export function parsePair(pair) {
   return [m[1], m[2]];
 }
 
-// u64 fields through u32 halves: the module has no BigInt at its boundary.
-function putU64(at, v) {
-  const h = wasm().HEAPU32;
-  h[at >> 2] = Number(v & 0xffffffffn);
-  h[(at >> 2) + 1] = Number(v >> 32n);
-}
-function getU64(at) {
-  const h = wasm().HEAPU32;
-  return BigInt(h[(at >> 2) + 1]) << 32n | BigInt(h[at >> 2]);
-}
 function putString(at, s) {
   const h = heap();
   for (let k = 0; k < s.length; k++) h[at + k] = s.charCodeAt(k);

@@ -14,6 +14,7 @@ import { ConnectionManager } from './connections.js';
 import { Market } from './market.js';
 import { Trades } from './trades.js';
 import { Tips } from './tips.js';
+import { hex } from './core.js';
 
 const RECONNECT_DELAYS_MS = [1000, 2000, 4000, 8000, 16000, 30000];
 const RECONNECT_JITTER = 0.2;
@@ -47,7 +48,6 @@ function cleanupAtExit(cleanup) {
   process.once('exit', () => { try { cleanup(); } catch { /* exiting anyway */ } });
 }
 
-const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 const fromHex = (s) => (typeof s === 'string' && s.length % 2 === 0 && /^[0-9a-f]*$/.test(s)
   ? Uint8Array.from(s.match(/../g) ?? [], (h) => parseInt(h, 16)) : null);
 

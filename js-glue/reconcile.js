@@ -2,7 +2,7 @@
 // any set of (timestamp, 32-byte id) items. The orderbook's sync uses it
 // inside C; this wrapper serves tests, benchmarks and applications that
 // reconcile sets of their own.
-import { wasm, heap, slot, slotPtr, check, errorFor, finalizer, toBytes } from './core.js';
+import { wasm, heap, slot, slotPtr, check, errorFor, finalizer, toBytes, putU64 } from './core.js';
 
 const ITEM_BYTES = 40; // sl_neg_item: u64 ts, 32-byte id
 
@@ -26,8 +26,7 @@ export class Reconciler {
       items.forEach((it, k) => {
         const ts = BigInt(it.timestamp);
         const p = at + ITEM_BYTES * k;
-        m.HEAPU32[p >> 2] = Number(ts & 0xffffffffn);
-        m.HEAPU32[(p >> 2) + 1] = Number(ts >> 32n);
+        putU64(p, ts);
         const id = toBytes(it.id, 'id');
         if (id.length !== 32) throw new TypeError('an item id is 32 bytes');
         heap().set(id, p + 8);

@@ -5,7 +5,7 @@
 // what arrives (256 KiB cap, clock, deadline, per-sender nonce window).
 // The receiving application gets a `tip` event and, with `onTip`, can
 // hand it to its relayer; verifying the wallet's signature is theirs.
-import { wasm, heap, slot, slotPtr, check, errorFor } from './core.js';
+import { wasm, heap, slot, slotPtr, check, errorFor, hex } from './core.js';
 import { Identity } from './identity.js';
 import { StarlingError } from './errors.js';
 
@@ -21,7 +21,6 @@ export const TIP_TYPES = {
 const FIELDS = TIP_TYPES.Tip.map((f) => f.name);
 const TIP_BYTES = 80; // sl_tip in wasm32
 
-const hex = (b) => `0x${Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')}`;
 function unhex(s, what) {
   if (typeof s !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(s)) throw new TypeError(`${what} must be 0x-prefixed hex`);
   return Uint8Array.from(s.slice(2).match(/../g) ?? [], (x) => parseInt(x, 16));
@@ -110,7 +109,7 @@ export class Tips extends EventTarget {
       if (Identity.peerIdFromPublicKey(sender) !== peerId) return this.#refuse(peerId, 'TIP_SENDER'); // sealed by someone else
       const u32 = (o) => m.HEAPU32[(out + o) >> 2];
       const meta = new TextDecoder().decode(h.subarray(u32(64), u32(64) + u32(68)));
-      const signature = hex(h.subarray(u32(72), u32(72) + u32(76)));
+      const signature = `0x${hex(h.subarray(u32(72), u32(72) + u32(76)))}`;
       const td = withBigInts(JSON.parse(meta));
       const tip = { from: peerId, typedData: td, signature, meta: Object.fromEntries(FIELDS.map((f) => [f, td.message[f]])) };
       this.dispatchEvent(new CustomEvent('tip', { detail: tip }));

@@ -3,7 +3,7 @@
 // this file carries its messages over the links, keeps time for it, and
 // asks the application's wallet for what only a wallet can do: fund,
 // update, sign and broadcast PSBTs. The core never holds Bitcoin keys.
-import { wasm, heap, slot, slotPtr, check, errorFor, toBytes, finalizer } from './core.js';
+import { wasm, heap, slot, slotPtr, check, errorFor, toBytes, finalizer, hex, putU64, getU64 } from './core.js';
 import { Identity } from './identity.js';
 import { StarlingError } from './errors.js';
 import { defaultStorage } from './storage.js';
@@ -20,7 +20,6 @@ const INFO_NUMS = 13, INFO_BYTES = 640;
 // is left, is a race another taker can cause: refused, not held against anyone.
 const FAULTS = new Set(['TRADE_MALFORMED', 'TRADE_SIGNATURE', 'TRADE_SENDER', 'TRADE_ID']);
 
-const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 const unhex = (s) => Uint8Array.from(s.match(/../g) ?? [], (x) => parseInt(x, 16));
 
 function bytesOf(v, what) {
@@ -55,12 +54,10 @@ function withBytes(list, fn) {
   try { return fn(...ptrs); } finally { for (const p of ptrs) wasm()._free(p); }
 }
 
+/** A u64 in fresh wasm memory; the caller frees. */
 function u64(v) {
-  const m = wasm();
-  const at = m._malloc(8);
-  const b = BigInt(v);
-  m.HEAPU32[at >> 2] = Number(b & 0xffffffffn);
-  m.HEAPU32[(at >> 2) + 1] = Number(b >> 32n);
+  const at = wasm()._malloc(8);
+  putU64(at, BigInt(v));
   return at;
 }
 
@@ -88,7 +85,6 @@ export class Trade {
       const n = Array.from(m.HEAPF64.subarray(nums >> 3, (nums >> 3) + INFO_NUMS));
       const h = heap();
       const b = (o, l) => h.slice(bytes + o, bytes + o + l);
-      const view = new DataView(h.buffer, bytes + 160, 8);
       /** 'maker' or 'taker': our side. */
       this.role = n[0] === 0 ? 'maker' : 'taker';
       this.state = TRADE_STATES[n[1]];
@@ -104,7 +100,7 @@ export class Trade {
       this.makerKey = b(64, 32);
       this.takerKey = b(96, 32);
       this.txid = n[1] === ENDED ? hex(b(128, 32)) : null;
-      this.amount = view.getBigUint64(0, true);
+      this.amount = getU64(bytes + 160);
       this.makerOutput = n[10] ? { script: b(168, n[10]), value: n[8] } : null;
       this.takerOutput = { script: b(296, n[11]), value: n[9] };
       this.text = n[12] ? new TextDecoder().decode(b(424, n[12])) : null;
@@ -290,11 +286,15 @@ export class Trades extends EventTarget {
   /** @internal a trade frame from a link. */
   receive(peerId, kind, payload) {
     if (this.reputation.bans(peerId)) return; // banned: nothing it sends is read
+    withBytes([payload], (p) => this.#receive(peerId, p, payload.length)); // one copy into wasm for every use
+  }
+
+  #receive(peerId, p, len) {
     const m = wasm();
     const head = m._malloc(4 + 32 * 3);
     let step, tradeId, orderId;
     try {
-      const rc = withBytes([payload], (p) => m._sl_trade_peek(p, payload.length, head));
+      const rc = m._sl_trade_peek(p, len, head);
       if (rc < 0) { this.#fault(peerId, rc); return; }
       step = m.HEAP32[head >> 2];
       tradeId = hex(heap().subarray(head + 4, head + 36));
@@ -305,7 +305,7 @@ export class Trades extends EventTarget {
     const t = this.#trades.get(tradeId);
     if (t) {
       if (t.peerId !== peerId) return; // another peer replaying a trade's message: not theirs to move
-      const rc = t._do((mm, p) => withBytes([payload], (b) => mm._sl_wasm_trade_receive(p, b, payload.length, Date.now())));
+      const rc = t._do((mm, tp) => mm._sl_wasm_trade_receive(tp, p, len, Date.now()));
       if (rc < 0) this.#fault(peerId, rc, t);
       return;
     }
@@ -315,8 +315,8 @@ export class Trades extends EventTarget {
     const cfg = this.#cfg(), rem = u64(found.order.remaining);
     let rc;
     try {
-      rc = withBytes([found.message, payload], (om, p) => m._sl_wasm_trade_incoming(slotPtr(0), cfg, this.#peer.identity._ptr,
-        om, found.message.length, rem, p, payload.length, Date.now()));
+      rc = withBytes([found.message], (om) => m._sl_wasm_trade_incoming(slotPtr(0), cfg, this.#peer.identity._ptr,
+        om, found.message.length, rem, p, len, Date.now()));
     } finally {
       m._free(cfg);
       m._free(rem);

@@ -141,6 +141,9 @@ void sl__pbw_init(sl__pbw *w, size_t max);
 void sl__pbw_free(sl__pbw *w); /* frees the buffer; the writer can be reused */
 void sl__pbw_raw(sl__pbw *w, const void *p, size_t len);
 void sl__pbw_varint(sl__pbw *w, uint64_t v);
+/* Fixed-width big-endian integers (the orderbook's and trades' encodings). */
+void sl__pbw_u32be(sl__pbw *w, uint32_t v);
+void sl__pbw_u64be(sl__pbw *w, uint64_t v);
 void sl__pbw_uint(sl__pbw *w, uint32_t field, uint64_t v);
 void sl__pbw_bytes(sl__pbw *w, uint32_t field, const void *p, size_t len);
 /* Tag and length of a LEN field whose `len` bytes the caller writes next. */

@@ -115,6 +115,18 @@ void sl__pbw_raw(sl__pbw *w, const void *p, size_t len) {
   w->len += len;
 }
 
+void sl__pbw_u32be(sl__pbw *w, uint32_t v) {
+  uint8_t b[4];
+  sl__put_u32be(b, v);
+  sl__pbw_raw(w, b, 4);
+}
+
+void sl__pbw_u64be(sl__pbw *w, uint64_t v) {
+  uint8_t b[8];
+  sl__put_u64be(b, v);
+  sl__pbw_raw(w, b, 8);
+}
+
 void sl__pbw_varint(sl__pbw *w, uint64_t v) {
   uint8_t tmp[10];
   size_t n = 0;

@@ -107,12 +107,6 @@ static void put_u16(sl__pbw *w, size_t v) {
   sl__pbw_raw(w, b, 2);
 }
 
-static void put_u64(sl__pbw *w, uint64_t v) {
-  uint8_t b[8];
-  sl__put_u64be(b, v);
-  sl__pbw_raw(w, b, 8);
-}
-
 /* A payload: its op (0: none, for the snapshot frames) and the pair. */
 static sl__pbw begin(const sl_booksync *s, int op) {
   sl__pbw w;
@@ -516,7 +510,7 @@ static int snapshot_received(sl_booksync *s, sl__reader *r, uint64_t now) {
   }
   sl__pbw w = begin(s, 0); /* the next page */
   sl__pbw_raw(&w, (const uint8_t[]){1}, 1);
-  put_u64(&w, last.ts);
+  sl__pbw_u64be(&w, last.ts);
   sl__pbw_raw(&w, last.id, 32);
   s->stats.rounds++;
   int erc = emit(s, SL_FRAME_ORDERBOOK_REQUEST, &w);

@@ -164,23 +164,11 @@ static int blob_set(blob *b, const uint8_t *p, size_t n) {
   return 0;
 }
 
-static void put_u64(sl__pbw *w, uint64_t v) {
-  uint8_t b[8];
-  sl__put_u64be(b, v);
-  sl__pbw_raw(w, b, 8);
-}
-
-static void put_u32(sl__pbw *w, uint32_t v) {
-  uint8_t b[4];
-  sl__put_u32be(b, v);
-  sl__pbw_raw(w, b, 4);
-}
-
 static void put_output(sl__pbw *w, const sl_trade_output *o) {
   uint8_t n = (uint8_t)o->script_len;
   sl__pbw_raw(w, &n, 1);
   sl__pbw_raw(w, o->script, o->script_len);
-  put_u64(w, o->value);
+  sl__pbw_u64be(w, o->value);
 }
 
 static sl__pbw begin(const sl_trade *t, int step) {
@@ -365,8 +353,8 @@ int sl_trade_propose(sl_trade **out, const sl_trade_config *cfg, const sl_identi
   sl__pbw_raw(&w, i->order_id, SL_ORDER_ID_BYTES);
   sl__pbw_raw(&w, i->maker, SL_PUBLIC_KEY_BYTES);
   sl__pbw_raw(&w, nonce, SL_TRADE_NONCE_BYTES);
-  put_u64(&w, amount);
-  put_u64(&w, now);
+  sl__pbw_u64be(&w, amount);
+  sl__pbw_u64be(&w, now);
   put_output(&w, taker_out);
   if ((rc = finish(t, &w, false, now)) != 0) {
     sl_trade_free(t);
@@ -583,7 +571,7 @@ static int check_psbt(const sl_trade *t, int step, const uint8_t *in, size_t len
 
 static int psbt_message(sl_trade *t, int step, const uint8_t *p, size_t n, uint64_t now) {
   sl__pbw w = begin(t, step);
-  put_u32(&w, (uint32_t)n);
+  sl__pbw_u32be(&w, (uint32_t)n);
   sl__pbw_raw(&w, p, n);
   int rc = finish(t, &w, false, now);
   if (rc) return rc;
@@ -765,7 +753,7 @@ int sl_trade_receive(sl_trade *t, const uint8_t *in, size_t len, uint64_t now) {
 /* ----------------------------------------------------------- persistence */
 
 static void put_blob(sl__pbw *w, const blob *b) {
-  put_u32(w, (uint32_t)b->n);
+  sl__pbw_u32be(w, (uint32_t)b->n);
   sl__pbw_raw(w, b->p, b->n);
 }
 
@@ -778,7 +766,7 @@ int sl_trade_save(const sl_trade *t, uint8_t **out, size_t *len) {
                   (uint8_t)i->state,    (uint8_t)t->sent_step, (uint8_t)t->peer_step,
                   (uint8_t)t->accepted, (uint8_t)t->npending};
   sl__pbw_raw(&w, h, sizeof h);
-  put_u32(&w, (uint32_t)-i->reason);
+  sl__pbw_u32be(&w, (uint32_t)-i->reason);
   sl__pbw_raw(&w, i->id, SL_TRADE_ID_BYTES);
   sl__pbw_raw(&w, i->order_id, SL_ORDER_ID_BYTES);
   sl__pbw_raw(&w, i->maker, SL_PUBLIC_KEY_BYTES);
@@ -787,7 +775,7 @@ int sl_trade_save(const sl_trade *t, uint8_t **out, size_t *len) {
   sl__pbw_raw(&w, i->txid, 32);
   const uint64_t v[5] = {i->amount, i->created_ms, i->state_ms, i->deadline_ms, t->sent_at};
   for (int k = 0; k < 5; k++)
-    put_u64(&w, v[k]);
+    sl__pbw_u64be(&w, v[k]);
   put_output(&w, &i->taker_out);
   if (t->accepted) put_output(&w, &i->maker_out);
   uint8_t tl = (uint8_t)strlen(i->text);
