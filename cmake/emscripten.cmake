@@ -68,6 +68,9 @@ target_link_options(starling_wasm PRIVATE ${SL_WASM_LINK_FLAGS})
 set_target_properties(starling_wasm PROPERTIES
   OUTPUT_NAME starling_core SUFFIX ".mjs"
   RUNTIME_OUTPUT_DIRECTORY "${CMAKE_SOURCE_DIR}/dist")
+add_custom_command(TARGET starling_wasm POST_BUILD
+  COMMAND ${CMAKE_COMMAND} -DFILE=${CMAKE_SOURCE_DIR}/dist/starling_core.mjs -P ${CMAKE_SOURCE_DIR}/cmake/strip-node-require.cmake
+  VERBATIM)
 
 # The hub's module (dist/starling_hub.{mjs,wasm}): the same core plus the
 # hub state machine, loaded by js-glue/hub.js in Node. Kept apart so the

@@ -5,12 +5,12 @@
 import createStarlingCore from '../dist/starling_core.mjs';
 import { StarlingError } from './errors.js';
 import { getRandomValue } from './random.js';
+import { isNode, fsPromises } from './platform-node.js';
 
 let core = null;
 let loading = null;
 let slots = 0; // 4 x u32 out-params
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 const defaultWasmUrl = new URL('../dist/starling_core.wasm', import.meta.url);
 
 const hasScheme = (s) => /^[a-z][a-z0-9+.-]*:/i.test(s);
@@ -19,13 +19,11 @@ async function readWasmBytes(source) {
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return source;
   // In Node a plain string is a file path; elsewhere a URL relative to the page.
   if (isNode && typeof source === 'string' && !hasScheme(source)) {
-    const { readFile } = await import('node:fs/promises');
-    return readFile(source);
+    return (await fsPromises()).readFile(source);
   }
   const url = source instanceof URL ? source : new URL(String(source), globalThis.location?.href);
   if (isNode && url.protocol === 'file:') {
-    const { readFile } = await import('node:fs/promises');
-    return readFile(url);
+    return (await fsPromises()).readFile(url);
   }
   const res = await fetch(url);
   if (!res.ok) throw new StarlingError('WASM_LOAD', `cannot load ${url}: HTTP ${res.status}`);

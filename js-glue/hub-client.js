@@ -9,6 +9,7 @@ import { wasm, heap, slot, slotPtr, check, errorFor, cString, Scratch } from './
 import { StarlingError } from './errors.js';
 import { Identity } from './identity.js';
 import { ERRNO } from './errno.js';
+import { webSocketClass } from './platform-node.js';
 
 /** enum sl_hub_session_event_kind (starling.h). */
 export const SESSION_EVENT = { SEND: 1, AUTHENTICATED: 2, SIGNAL: 3, ERROR: 4, FAILED: 5 };
@@ -23,13 +24,6 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 let scratch = null;
 let eventSlot = 0;
-
-/** Installs the `ws` client as globalThis.WebSocket in Node when none exists. */
-async function ensureWebSocket() {
-  if (typeof globalThis.WebSocket === 'function') return;
-  const { WebSocket } = await import('ws');
-  globalThis.WebSocket = WebSocket;
-}
 
 /** Copies strings into wasm memory as NUL-terminated UTF-8, one after
  * another in a shared scratch buffer; returns their pointers. */
@@ -227,13 +221,13 @@ export async function connectHub({ hubUrl, token, identity, allowInsecure = fals
   const m = wasm();
   const [url] = cstrings(hubUrl);
   check(m._sl_hub_url_check(url, allowInsecure ? 1 : 0)); // refuse before loading `ws` or dialling
-  await ensureWebSocket();
+  const WebSocketClass = await webSocketClass();
   const [tok] = cstrings(token);
   check(m._sl_hub_session_new(slotPtr(0), identity._ptr, tok));
   const session = slot(0);
   let ws;
   try {
-    ws = new globalThis.WebSocket(hubUrl);
+    ws = new WebSocketClass(hubUrl);
   } catch (err) {
     m._sl_hub_session_free(session);
     throw errorFor(ERRNO.EURL); // the URL check passed, yet this WebSocket refuses it

@@ -6,11 +6,11 @@
 // and bytes a client has not read yet.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { WebSocketServer } from 'ws';
 import createStarlingHub from '../dist/starling_hub.mjs';
 import { StarlingError } from './errors.js';
 import { getRandomValue } from './random.js';
 import { mintToken, isBase64urlKey } from './token.js';
+import { webSocketServerClass } from './platform-node.js';
 
 export { mintToken } from './token.js';
 
@@ -182,6 +182,7 @@ const CORS = { 'access-control-allow-origin': '*', 'access-control-allow-methods
 export async function startHub(opts = {}) {
   const host = hostOptions(opts);
   const { dev = false, requestHandler, onError } = opts;
+  const WebSocketServer = await webSocketServerClass();
   const m = await loadHub();
   const slots = m._malloc(32);
   let rc = m._sl_hub_new(slots);

@@ -15,6 +15,7 @@ import { Market } from './market.js';
 import { Trades } from './trades.js';
 import { Tips } from './tips.js';
 import { hex } from './core.js';
+import { rtcPeerConnectionClass } from './platform-node.js';
 
 const RECONNECT_DELAYS_MS = [1000, 2000, 4000, 8000, 16000, 30000];
 const RECONNECT_JITTER = 0.2;
@@ -29,24 +30,6 @@ const DIAL_FORWARDERS = 3;            // neighbours a dial asks to forward
 const MESH_PENDING_MAX = 32;          // links opened by mesh signalling, not yet connected
 const textDecoder = new TextDecoder();
 const textEncoder = new TextEncoder();
-
-async function defaultRTCPeerConnection() {
-  if (typeof globalThis.RTCPeerConnection === 'function') return globalThis.RTCPeerConnection;
-  const [{ RTCPeerConnection }, { cleanup }] = await Promise.all([import('node-datachannel/polyfill'), import('node-datachannel')]);
-  cleanupAtExit(cleanup);
-  return RTCPeerConnection;
-}
-
-/** libdatachannel runs its own threads; if the process exits while they
- * still hold connections, static destructors race them (an abort in
- * pthread_mutex_lock was seen after a few hundred peers). Its cleanup()
- * closes what is left and joins the threads first. Once per process. */
-let cleanupRegistered = false;
-function cleanupAtExit(cleanup) {
-  if (cleanupRegistered) return;
-  cleanupRegistered = true;
-  process.once('exit', () => { try { cleanup(); } catch { /* exiting anyway */ } });
-}
 
 const fromHex = (s) => (typeof s === 'string' && s.length % 2 === 0 && /^[0-9a-f]*$/.test(s)
   ? Uint8Array.from(s.match(/../g) ?? [], (h) => parseInt(h, 16)) : null);
@@ -534,7 +517,7 @@ export class Peer extends EventTarget {
  */
 export async function createPeer(opts) {
   if (!(opts?.identity instanceof Identity)) throw new TypeError('identity must be an Identity');
-  const RTCPeerConnection = opts.RTCPeerConnection ?? (await defaultRTCPeerConnection());
+  const RTCPeerConnection = opts.RTCPeerConnection ?? (await rtcPeerConnectionClass());
   const hub = await connectHub({ ...opts, token: await resolveToken(opts.token) });
   try {
     return new Peer(hub, opts, RTCPeerConnection);

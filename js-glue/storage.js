@@ -4,6 +4,7 @@
 // trades (the core's own saves, sl_trade_save) by id, and a few named
 // records beside them (the reputation) with saveMeta / loadMeta.
 import { StarlingError } from './errors.js';
+import { isNode, fsPromises, homeDir } from './platform-node.js';
 
 const KEY = /^[0-9a-f]{64}$/;
 
@@ -32,7 +33,7 @@ export function memoryStorage() {
 export function fileStorage(dir) {
   if (typeof dir !== 'string' || !dir) throw new TypeError('fileStorage needs a directory path');
   let made = null;
-  const mod = () => import('node:fs/promises');
+  const mod = fsPromises;
   const ready = async () => {
     const fs = await mod();
     made ??= fs.mkdir(dir, { recursive: true, mode: 0o700 });
@@ -134,9 +135,6 @@ export async function defaultStorage(option, peerId) {
   if (typeof option === 'string' && option !== 'auto') return fileStorage(option);
   if (option !== undefined && option !== 'auto') throw new TypeError("trades.storage must be 'auto', 'memory', a directory path or a storage object");
   if (typeof indexedDB !== 'undefined') return indexedDbStorage(`starling-trades-${peerId}`);
-  if (typeof process !== 'undefined' && process.versions?.node) {
-    const os = await import('node:os');
-    return fileStorage(`${os.homedir()}/.starling/trades/${peerId}`);
-  }
+  if (isNode) return fileStorage(`${await homeDir()}/.starling/trades/${peerId}`);
   return memoryStorage();
 }

@@ -13,7 +13,8 @@ die() { printf '\033[31m[setup] FAILED:\033[0m %s\n' "$*" >&2; exit 1; }
 
 # --- Debian packages --------------------------------------------------------
 apt_packages=(emscripten autoconf automake libtool pkg-config cmake make gcc
-  libsodium-dev libcjson-dev clang libclang-rt-14-dev chromium dpkg-dev clang-format cppcheck git)
+  libsodium-dev libcjson-dev clang libclang-rt-14-dev chromium dpkg-dev clang-format cppcheck git
+  nginx coturn redis-server iptables iproute2 conntrack openssl)
 
 install_apt_packages() {
   local missing=()

@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +43,14 @@ test('npm pack -> npm install -> import "starling" in Node', () => {
 test('the README\'s first hour: examples/two-peers.js against `starling hub --dev`, from the installed package', async () => {
   const app = join(dir, 'app');
   execFileSync('cp', [join(root, 'examples/two-peers.js'), app]);
-  const { spawn } = await import('node:child_process');
+  const { spawn, spawnSync } = await import('node:child_process');
+  // ws and node-datachannel are optional peers (browser apps do not need
+  // them): without them the hub says what to install instead of crashing.
+  const bare = spawnSync(process.execPath, [join(app, 'node_modules/starling/bin/starling.js'), 'hub', '--dev', '--port', '0'], { encoding: 'utf8', timeout: 20000 });
+  assert.notEqual(bare.status, 0);
+  assert.match(bare.stderr, /MISSING_DEPENDENCY.*npm install ws/);
+  const devDeps = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).devDependencies;
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', `ws@${devDeps.ws}`, `node-datachannel@${devDeps['node-datachannel']}`], { cwd: app, stdio: 'pipe' });
   const hub = spawn(process.execPath, [join(app, 'node_modules/starling/bin/starling.js'), 'hub', '--dev', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const url = await new Promise((resolve, reject) => {
