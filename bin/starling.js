@@ -17,6 +17,10 @@ options:
   --dev         enable POST /dev/token, which mints a token for any key
                 (never on a hub others can reach; with no JWT_SECRET a
                 random secret is made for this run)
+  --turn-url U  a stun:/turn:/turns: URL whose credentials the hub hands to
+                every authenticated peer (repeat for several; needs
+                TURN_SECRET, coturn's static-auth-secret)
+  --turn-ttl S  lifetime of those credentials in seconds (default 3600)
   -h, --help    show this help
 
 environment:
@@ -24,6 +28,8 @@ environment:
   JWT_PUBLIC_KEY  EdDSA issuer public key, base64url     } of these
   JWT_AUDIENCE    required "aud" claim (optional)
   JWT_ISSUER      required "iss" claim (optional)
+  TURN_SECRET     coturn's static-auth-secret (use-auth-secret), for --turn-url
+  TURN_URLS       default for --turn-url, comma-separated
   SIGNALING_PORT  default for --port
   HOST            default for --host`;
 
@@ -34,7 +40,10 @@ function options(argv) {
   try {
     parsed = parseArgs({
       args: argv, allowPositionals: true,
-      options: { port: { type: 'string' }, host: { type: 'string' }, dev: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        port: { type: 'string' }, host: { type: 'string' }, dev: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        'turn-url': { type: 'string', multiple: true }, 'turn-ttl': { type: 'string' },
+      },
     });
   } catch (err) {
     throw new UsageError(`${err.message.split('\n')[0]} (see starling --help)`);
@@ -52,7 +61,13 @@ function options(argv) {
     jwtSecret = randomBytes(32).toString('base64url');
   }
   if (values.dev && !jwtSecret) throw new UsageError('--dev mints HS256 tokens: it needs JWT_SECRET, not JWT_PUBLIC_KEY');
+  const turnUrls = values['turn-url'] ?? (env.TURN_URLS ? env.TURN_URLS.split(',').map((u) => u.trim()).filter(Boolean) : []);
+  if (turnUrls.length && !env.TURN_SECRET) throw new UsageError('--turn-url needs TURN_SECRET (coturn\'s static-auth-secret)');
+  const ttlText = values['turn-ttl'] ?? '3600';
+  if (!/^\d+$/.test(ttlText)) throw new UsageError(`--turn-ttl must be a number of seconds (got '${ttlText}')`);
+  const turn = turnUrls.length ? { secret: env.TURN_SECRET, urls: turnUrls, ttlSeconds: Number(ttlText) } : undefined;
   return {
+    turn,
     port: Number(portText), host: values.host ?? env.HOST ?? '127.0.0.1', dev: !!values.dev,
     jwtSecret, jwtPublicKey: env.JWT_PUBLIC_KEY, audience: env.JWT_AUDIENCE, issuer: env.JWT_ISSUER,
   };

@@ -46,6 +46,10 @@ export class HubConnection extends EventTarget {
   #settle;
   /** The peer id the hub confirmed. */
   peerId = null;
+  /** The last ice-servers payload the hub sent (TURN credentials), or null.
+   * Kept here because it follows "authenticated" at once, before whoever
+   * awaited connectHub() can listen for it. */
+  iceServers = null;
 
   /** @private use connectHub() */
   constructor(session, ws, settle) {
@@ -116,6 +120,7 @@ export class HubConnection extends EventTarget {
     } else if (kind === SESSION_EVENT.SIGNAL) {
       let message;
       try { message = JSON.parse(data); } catch { return; }
+      if (message.type === 'ice-servers') this.iceServers = message.payload ?? null;
       this.dispatchEvent(new CustomEvent('signal', { detail: message }));
       if (message.type === 'peer-joined' || message.type === 'peer-left' || message.type === 'peer-list') {
         this.dispatchEvent(new CustomEvent(message.type, { detail: message }));

@@ -42,6 +42,10 @@ export interface HubOptions {
   maxSocketsPerAddress?: number;
   /** Time to send the HTTP upgrade request, default 10000. */
   headersTimeoutMs?: number;
+  /** TURN servers whose credentials the hub hands to every authenticated client (an
+   *  `ice-servers` message after `authenticated`, renewed every ttlSeconds / 2), in coturn's
+   *  shared-secret scheme: `secret` is coturn's static-auth-secret. */
+  turn?: { secret: string; urls: string | string[]; ttlSeconds?: number };
   /** Called with errors after start: HUB_FAILED (out of memory, the hub stopped serving)
    *  and the HTTP server's own (an accept failing). Logged when absent. */
   onError?: (err: Error & { code?: string }) => void;
@@ -64,6 +68,10 @@ export interface MintTokenOptions {
 
 /** A JWT a hub configured with the same key (and audience / issuer) accepts. */
 export function mintToken(opts: MintTokenOptions): string;
+
+/** A TURN credential in coturn's shared-secret (TURN REST) scheme: username
+ *  "<expiry unix seconds>:<user>", credential base64(HMAC-SHA1(secret, username)). */
+export function turnCredential(secret: string, user: string, ttlSeconds: number, nowMs?: number): { username: string; credential: string };
 
 export interface Hub {
   /** What peers pass as hubUrl (ws://host:port). */

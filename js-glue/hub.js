@@ -5,6 +5,7 @@
 // guards what only the host can see: sockets before the WebSocket exists,
 // and bytes a client has not read yet.
 import { createServer } from 'node:http';
+import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import createStarlingHub from '../dist/starling_hub.mjs';
 import { StarlingError } from './errors.js';
@@ -90,9 +91,37 @@ function hostOptions(opts) {
   if (opts.jwtSecret && opts.jwtPublicKey) throw new TypeError('startHub takes exactly one of jwtSecret (HS256) and jwtPublicKey (EdDSA), not both');
   if (!opts.jwtSecret && !opts.jwtPublicKey) throw new TypeError('startHub needs jwtSecret (HS256) or jwtPublicKey (EdDSA)');
   if (opts.dev && !opts.jwtSecret) throw new TypeError('startHub: dev (the /dev/token endpoint) needs jwtSecret');
+  out.turn = turnOptions(opts.turn);
   out.host = opts.host ?? '127.0.0.1';
   if (typeof out.host !== 'string') throw new TypeError('startHub: host must be a string');
   return out;
+}
+
+/** turn: { secret, urls, ttlSeconds }: the TURN servers whose
+ * credentials (coturn's shared-secret REST scheme) the hub hands out. */
+function turnOptions(turn) {
+  if (turn === undefined || turn === null) return null;
+  const bad = (why) => new StarlingError('INVALID_OPTION', `startHub: turn.${why}`);
+  if (typeof turn !== 'object') throw bad('must be { secret, urls, ttlSeconds? }');
+  const { secret, urls, ttlSeconds = 3600 } = turn;
+  if (typeof secret !== 'string' || secret.length < 16) throw bad('secret must be a string of at least 16 characters (coturn\'s static-auth-secret)');
+  const list = typeof urls === 'string' ? [urls] : urls;
+  if (!Array.isArray(list) || list.length === 0 || list.length > 8 || !list.every((u) => typeof u === 'string' && /^(stun|stuns|turn|turns):[^\s]+$/.test(u))) {
+    throw bad('urls must be 1 to 8 stun:, turn: or turns: URLs');
+  }
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 60 || ttlSeconds > 7 * 86400) throw bad('ttlSeconds must be an integer from 60 to 604800');
+  return { secret, urls: list, ttlSeconds };
+}
+
+/**
+ * A TURN credential in coturn's shared-secret ("TURN REST API") scheme:
+ * the username is "<expiry unix seconds>:<user>", the password the
+ * base64 HMAC-SHA1 of the username under the shared secret; coturn
+ * (use-auth-secret) recomputes it and refuses it after the expiry.
+ */
+export function turnCredential(secret, user, ttlSeconds, nowMs = Date.now()) {
+  const username = `${Math.floor(nowMs / 1000) + ttlSeconds}:${user}`;
+  return { username, credential: createHmac('sha1', secret).update(username).digest('base64') };
 }
 
 function configure(m, hub, opts) {
@@ -234,10 +263,31 @@ export async function startHub(opts = {}) {
         corked.add(ws);
       }
       ws.send(m.HEAPU8.slice(data, data + len), { binary: kind === OUTPUT.SEND_BINARY });
+      if (awaitingTurn.has(conn) && kind === OUTPUT.SEND_TEXT) confirmTurn(conn, ws, m.HEAPU8.subarray(data, data + len));
     }
     for (const ws of corked) ws._socket?.uncork();
     corked.clear();
     if (!failure && m._sl_hub_status(hub) < 0) stopServing();
+  }
+  // TURN credentials go to a client right after the hub's "authenticated"
+  // message (its session reads hub messages only once authenticated), and
+  // again every half TTL while it stays, so they never lapse mid-session.
+  const awaitingTurn = new Set(); // connection ids authenticated, "authenticated" not yet sent
+  const turnPeers = new Map();    // connection id -> peer id, for refreshes
+  let turnIssued = 0;
+  function confirmTurn(conn, ws, bytes) {
+    let msg;
+    try { msg = JSON.parse(new TextDecoder().decode(bytes)); } catch { return; }
+    if (msg?.type !== 'authenticated' || typeof msg.payload?.peerId !== 'string') return;
+    awaitingTurn.delete(conn);
+    turnPeers.set(conn, msg.payload.peerId);
+    sendTurn(ws, msg.payload.peerId);
+  }
+  function sendTurn(ws, peerId) {
+    const { secret, urls, ttlSeconds } = host.turn;
+    const { username, credential } = turnCredential(secret, peerId, ttlSeconds);
+    turnIssued++;
+    ws.send(JSON.stringify({ type: 'ice-servers', payload: { iceServers: [{ urls, username, credential }], ttlSeconds } }));
   }
   function closeSocket(ws, code) {
     if (code === CLOSE_CODE.SLOW_CONSUMER) return ws.terminate(); // it does not read: no close handshake
@@ -272,7 +322,9 @@ export async function startHub(opts = {}) {
     const text = cString(m, ptr, m.HEAPU32[(slots >> 2) + 1]);
     m._free(ptr);
     return `${text}# HELP starling_hub_sockets_refused_total TCP sockets refused by the per-address cap.\n`
-      + `# TYPE starling_hub_sockets_refused_total counter\nstarling_hub_sockets_refused_total ${socketsRefused}\n`;
+      + `# TYPE starling_hub_sockets_refused_total counter\nstarling_hub_sockets_refused_total ${socketsRefused}\n`
+      + `# HELP starling_hub_turn_credentials_total TURN credentials handed out (first and refreshes).\n`
+      + `# TYPE starling_hub_turn_credentials_total counter\nstarling_hub_turn_credentials_total ${turnIssued}\n`;
   }
 
   const server = createServer({
@@ -378,12 +430,15 @@ export async function startHub(opts = {}) {
       if (!authenticated && m._sl_hub_authenticated(hub, id)) {
         authenticated = true;
         setMaxPayload(ws, maxPayload);
+        if (host.turn) awaitingTurn.add(id);
       }
       schedulePump();
     });
     ws.on('close', () => {
       pump(); // what was queued while this id still meant this socket (ids are reused)
       sockets.delete(id);
+      awaitingTurn.delete(id);
+      turnPeers.delete(id);
       m._sl_hub_closed(hub, id, now());
       pump();
     });
@@ -392,6 +447,12 @@ export async function startHub(opts = {}) {
   });
 
   const ticker = setInterval(() => { m._sl_hub_tick(hub, now()); pump(); }, host.tickMs);
+  const turnRefresher = host.turn && setInterval(() => {
+    for (const [id, peerId] of turnPeers) {
+      const ws = sockets.get(id);
+      if (ws?.readyState === 1) sendTurn(ws, peerId);
+    }
+  }, host.turn.ttlSeconds * 500);
   const bound = server.address().port;
   const shownHost = host.host.includes(':') ? `[${host.host}]` : host.host;
   let closed = false;
@@ -404,6 +465,7 @@ export async function startHub(opts = {}) {
       if (closed) return;
       closed = true;
       clearInterval(ticker);
+      clearInterval(turnRefresher);
       for (const ws of sockets.values()) ws.terminate();
       await new Promise((ok) => wss.close(() => ok()));
       server.closeAllConnections?.();

@@ -454,13 +454,17 @@ export interface PeerDiscovery {
   announce(): void;
 }
 
-export type PathKind = 'direct' | 'relay';
+/** 'direct': a WebRTC data channel on host or STUN-learned candidates; 'turn': a data
+ *  channel through a TURN server; 'relay': the hub's end-to-end encrypted relay. */
+export type PathKind = 'direct' | 'turn' | 'relay';
+/** ICE candidate types of the pair a data channel uses ('host', 'srflx', 'prflx', 'relay'). */
+export interface CandidateTypes { local: string; remote: string }
 
 export interface PeerMetrics {
   /** Open sessions by the path they use now; pending: met, no path yet. */
-  connections: { direct: number; relay: number; pending: number };
+  connections: { direct: number; turn: number; relay: number; pending: number };
   /** Times a path became the active one, by kind. */
-  connectionsOpened: { direct: number; relay: number };
+  connectionsOpened: { direct: number; turn: number; relay: number };
   /** Per peer: first contact to session ready, in ms. */
   setupMs: number[];
   messagesIn: number;
@@ -547,7 +551,10 @@ export class Peer extends EventTarget {
   send(peerId: string, data: string | Uint8Array, opts?: { priority?: 'normal' | 'high' }): Promise<void>;
   /** A status string (at most 1 KiB) sent to every connected peer as a PRESENCE frame. */
   setPresence(status: string): void;
-  connections(): Array<{ peerId: string; path: PathKind }>;
+  connections(): Array<{ peerId: string; path: PathKind; candidates?: CandidateTypes }>;
+  /** The ICE servers new direct paths use: createPeer's iceServers, then the TURN servers
+   *  (with short-lived credentials) the hub hands out when it is configured with `turn`. */
+  readonly iceServers: Array<{ urls: string | string[]; username?: string; credential?: string }>;
   metrics(): PeerMetrics;
   /** The orderbook of a pair ('BTC-USDT'), kept in step with the pair's peers: gossip deltas
    *  on starling/orderbook/<pair>/1, reconciliation on connect and every 60 s. The same book on

@@ -147,10 +147,16 @@ export class Link {
   pathReady(path) {
     clearTimeout(path.timer); // the path's handshake deadline
     if (path !== this.direct && path !== this.relay) return;
+    path.watchRoute?.();
     const theirs = path.remoteIncarnation;
     if (theirs && this.remoteIncarnation && !theirs.every((b, i) => b === this.remoteIncarnation[i])) this.remoteRestarted();
     if (theirs) this.remoteIncarnation = theirs;
     this.event((s) => s.pathReady(pathKind(path)));
+  }
+
+  /** A direct path's candidate pair moved between TURN and direct. */
+  routeChanged(path) {
+    if (path === this.active) this.peer.pathChanged(this);
   }
 
   /** The other end is a new process with the same identity: its sequence
@@ -204,7 +210,7 @@ export class Link {
     this.peer.countResent(this.delivery.activate());
     if (!this.everConnected) {
       this.everConnected = true;
-      this.peer.connected(this, path.kind, performance.now() - this.createdAt);
+      this.peer.connected(this, path.route, performance.now() - this.createdAt);
     }
     this.peer.pathChanged(this);
     this.pump();

@@ -10,6 +10,7 @@ import { StarlingError } from './errors.js';
 export const HIGH_WATER = 1024 * 1024; // buffered above this: wait until it drains
 export const LOW_WATER = 256 * 1024;
 const RELAY_HANDSHAKE_MIN_MS = 5000;
+const ROUTE_SETTLE_MS = 15000; // the candidate pair is read every second this long, then this often
 
 /** The DTLS fingerprint line of an SDP ("sha-256 AB:CD:…"). */
 function fingerprint(sdp) {
@@ -50,6 +51,10 @@ class Path {
   }
 
   get ready() { return !!this.session && !this.closed; }
+
+  /** How the application sees this path: 'relay' (the hub), 'turn' (a
+   * data channel through a TURN server) or 'direct'. */
+  get route() { return this.kind; }
 
   beginHandshake(prologue, initiator) {
     if (this.handshake || this.session || this.closed) return;
@@ -154,6 +159,49 @@ export class DirectPath extends Path {
     }
   }
 
+  get route() { return this.candidates && (this.candidates.local === 'relay' || this.candidates.remote === 'relay') ? 'turn' : 'direct'; }
+
+  /** Reads which candidate pair ICE chose (getStats, in browsers and in
+   * node-datachannel) into this.candidates: { local, remote } candidate
+   * types ('host', 'srflx', 'prflx', 'relay'). Once, when the channel is
+   * up: the handshake waits for it, so the route is known by pathReady. */
+  learnRoute() {
+    this.routeKnown ??= this.readRoute();
+    return this.routeKnown;
+  }
+
+  readRoute() {
+    return Promise.resolve(this.pc.getStats?.()).then((report) => {
+      if (!report) return;
+      const stats = [...report.values()];
+      const byId = new Map(stats.map((r) => [r.id, r]));
+      const transport = stats.find((r) => r.type === 'transport' && r.selectedCandidatePairId);
+      const pair = byId.get(transport?.selectedCandidatePairId)
+        ?? stats.find((r) => r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded');
+      const local = byId.get(pair?.localCandidateId)?.candidateType;
+      const remote = byId.get(pair?.remoteCandidateId)?.candidateType;
+      if (local || remote) this.candidates = { local: local ?? 'unknown', remote: remote ?? 'unknown' };
+    }).catch(() => {}); // no stats: reported as direct
+  }
+
+  /** ICE may start on the first pair that works (through TURN, say) and
+   * move to a better one moments later; no implementation we run on
+   * reports the move as an event (node-datachannel never fires
+   * selectedcandidatepairchange), so the pair is read again: every
+   * second for the first 15 s, then every 15 s. A change of route is the
+   * link's to report. */
+  watchRoute() {
+    if (this.closed) return;
+    const age = performance.now() - this.startedAt;
+    this.routeTimer = setTimeout(async () => {
+      const before = this.route;
+      await this.readRoute();
+      if (this.closed) return;
+      if (this.route !== before) this.link.routeChanged(this);
+      this.watchRoute();
+    }, age < ROUTE_SETTLE_MS ? 1000 : ROUTE_SETTLE_MS);
+  }
+
   // Roles: the offerer creates the channel; the answerer receives it and
   // is the Noise initiator. The first handshake message thus travels
   // towards the channel whose creator has listened from the start.
@@ -164,7 +212,10 @@ export class DirectPath extends Path {
     channel.onmessage = (e) => this.onRecord(new Uint8Array(e.data));
     channel.onclose = () => this.fail(new StarlingError('PATH_CLOSED', 'data channel closed'));
     if (!this.link.offerer) {
-      const start = () => this.afterSignals(() => this.startHandshake());
+      const start = () => this.afterSignals(async () => {
+        await this.learnRoute();
+        this.startHandshake();
+      });
       if (channel.readyState === 'open') start();
       else channel.onopen = start;
     }
@@ -183,7 +234,7 @@ export class DirectPath extends Path {
   }
 
   onRecord(bytes) {
-    this.rx = (this.rx ?? this.afterSignals(() => {})).then(() => this.process(bytes));
+    this.rx = (this.rx ?? this.afterSignals(() => this.learnRoute())).then(() => this.process(bytes));
   }
 
   write(bytes) {
@@ -202,6 +253,7 @@ export class DirectPath extends Path {
     if (this.closed) return;
     super.close();
     clearTimeout(this.timer);
+    clearTimeout(this.routeTimer);
     try { this.channel?.close(); } catch { /* already closed */ }
     try { this.pc.close(); } catch { /* already closed */ }
   }

@@ -34,6 +34,23 @@ const textEncoder = new TextEncoder();
 const fromHex = (s) => (typeof s === 'string' && s.length % 2 === 0 && /^[0-9a-f]*$/.test(s)
   ? Uint8Array.from(s.match(/../g) ?? [], (h) => parseInt(h, 16)) : null);
 
+const ICE_URL = /^(stun|stuns|turn|turns):[^\s]{1,256}$/;
+const iceText = (v) => v === undefined || (typeof v === 'string' && v.length <= 512);
+/** The hub's ice-servers payload as RTCIceServer entries, or null when it
+ * is not one (at most 8 servers of at most 8 stun:/turn: URLs each). */
+function iceServersFrom(payload) {
+  const list = payload?.iceServers;
+  if (!Array.isArray(list) || list.length > 8) return null;
+  const out = [];
+  for (const s of list) {
+    const urls = typeof s?.urls === 'string' ? [s.urls] : s?.urls;
+    if (!Array.isArray(urls) || urls.length === 0 || urls.length > 8 || !urls.every((u) => typeof u === 'string' && ICE_URL.test(u))) return null;
+    if (!iceText(s.username) || !iceText(s.credential)) return null;
+    out.push({ urls, ...(s.username !== undefined && { username: s.username, credential: s.credential }) });
+  }
+  return out;
+}
+
 /** A token option is a string or a function returning one (called on every (re)connect). */
 async function resolveToken(token) {
   const t = typeof token === 'function' ? await token() : token;
@@ -58,9 +75,11 @@ export class Peer extends EventTarget {
   #market;
   #reconnectTimer = 0;
   #buckets = new WeakMap(); // link -> { tokens, at }: its forwarding budget
+  #ownIceServers;           // createPeer's iceServers
+  #hubIceServers = [];      // TURN servers and credentials the hub handed out (ice-servers)
   #stats = {
     signalsForwarded: 0, signalsRefused: 0, meshDials: 0,
-    connectionsOpened: { direct: 0, relay: 0 }, setupMs: [], fallbacks: 0,
+    connectionsOpened: { direct: 0, turn: 0, relay: 0 }, setupMs: [], fallbacks: 0,
     messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0,
     relayBytesOut: 0, relayMessagesIn: 0, queueRejected: 0, queueDropped: 0, outOfOrder: 0, resent: 0,
     hubConnects: 1, hubDisconnects: 0,
@@ -72,7 +91,7 @@ export class Peer extends EventTarget {
     this.#opts = opts;
     this.identity = opts.identity;
     this.peerId = opts.identity.peerId;
-    this.iceServers = opts.iceServers ?? [];
+    this.#ownIceServers = opts.iceServers ?? [];
     this.iceTransportPolicy = opts.iceTransportPolicy ?? 'all';
     this.directTimeoutMs = positive(opts.directTimeoutMs, 10000, 'directTimeoutMs');
     this.directRetryMs = positive(opts.directRetryMs, 30000, 'directRetryMs');
@@ -106,6 +125,11 @@ export class Peer extends EventTarget {
    */
   orderbook(pair, options) { return this.#market.book(pair, options); }
 
+  /** The ICE servers new direct paths use: createPeer's, then those the
+   * hub handed out with short-lived TURN credentials (renewed while
+   * connected). */
+  get iceServers() { return [...this.#ownIceServers, ...this.#hubIceServers]; }
+
   /** @internal ids of the peers with a live link. */
   connectedPeers() {
     return [...this.#links.values()].filter((l) => l.everConnected && !l.closed).map((l) => l.remoteId);
@@ -134,6 +158,7 @@ export class Peer extends EventTarget {
 
   #attach(hub) {
     this.hub = hub;
+    if (hub.iceServers) this.#hubIceServers = iceServersFrom(hub.iceServers) ?? [];
     hub.addEventListener('signal', (e) => this.#onHubMessage(e.detail));
     hub.addEventListener('relay', (e) => this.#byKey.get(hex(e.detail.sourceKey))?.relay?.process(e.detail.record));
     hub.addEventListener('hub:error', (e) => this.#onHubError(e.detail));
@@ -162,6 +187,7 @@ export class Peer extends EventTarget {
         break;
       }
       case 'relay-ready': (this.#links.get(from) ?? this.#link(from))?.onRelayReady(msg.payload?.sessionId); break;
+      case 'ice-servers': this.#hubIceServers = iceServersFrom(msg.payload) ?? this.#hubIceServers; break;
       default: break;
     }
   }
@@ -284,7 +310,9 @@ export class Peer extends EventTarget {
 
   /** Peer ids with an open session, and the path each uses. */
   connections() {
-    return [...this.#links.values()].filter((l) => l.active).map((l) => ({ peerId: l.remoteId, path: l.active.kind }));
+    return [...this.#links.values()].filter((l) => l.active).map((l) => ({
+      peerId: l.remoteId, path: l.active.route, ...(l.active.candidates && { candidates: { ...l.active.candidates } }),
+    }));
   }
 
   /** @internal (tests) The link to peerId. */ _link(peerId) { return this.#links.get(peerId); }
@@ -445,7 +473,7 @@ export class Peer extends EventTarget {
     this.trades.peerUp(link.remoteId);
   }
   /** @internal */ pathChanged(link) {
-    const path = link.active?.kind ?? null;
+    const path = link.active?.route ?? null;
     if (path) this.#stats.connectionsOpened[path]++;
     if (path === 'relay') this.#stats.fallbacks++;
     this.emit('connection:path', { peerId: link.remoteId, path });
@@ -465,9 +493,9 @@ export class Peer extends EventTarget {
   metrics() {
     const s = this.#stats;
     const links = [...this.#links.values()];
-    const on = (kind) => links.filter((l) => l.active?.kind === kind).length;
+    const on = (route) => links.filter((l) => l.active?.route === route).length;
     return {
-      connections: { direct: on('direct'), relay: on('relay'), pending: links.filter((l) => !l.active).length },
+      connections: { direct: on('direct'), turn: on('turn'), relay: on('relay'), pending: links.filter((l) => !l.active).length },
       connectionsOpened: { ...s.connectionsOpened },
       setupMs: [...s.setupMs],
       messagesIn: s.messagesIn, messagesOut: s.messagesOut, bytesIn: s.bytesIn, bytesOut: s.bytesOut,

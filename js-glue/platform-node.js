@@ -43,7 +43,21 @@ export async function rtcPeerConnectionClass() {
     throw missing('node-datachannel', 'WebRTC', err);
   }
   cleanupAtExit(ndc.cleanup);
-  return polyfill.RTCPeerConnection;
+  return class extends polyfill.RTCPeerConnection {
+    constructor(config = {}) {
+      super({ ...config, iceServers: config.iceServers?.map(percentEncodedCredentials) });
+    }
+  };
+}
+
+/** node-datachannel hands each ICE server to libdatachannel as one URL,
+ * turn:<username>:<credential>@host, which libdatachannel splits at the
+ * first ':' and then percent-decodes. TURN REST usernames carry a ':'
+ * ("<expiry>:<user>") and base64 credentials '/', '+' and '=': encoded,
+ * they arrive whole. */
+function percentEncodedCredentials(server) {
+  if (!server?.username || !server?.credential) return server;
+  return { ...server, username: encodeURIComponent(server.username), credential: encodeURIComponent(server.credential) };
 }
 
 /** libdatachannel runs its own threads; if the process exits while they

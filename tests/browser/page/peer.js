@@ -1,7 +1,7 @@
 // Runs in Chromium: a Starling peer (packed package) meets another page's
 // peer through the hub, opens a real RTCPeerConnection data channel, and
 // exchanges encrypted messages (?n= how many, ?room= where, ?relay=1 to
-// force the hub relay).
+// force the hub relay, ?hub= a hub URL other than this page's origin).
 import { init, Identity, createPeer } from '/pkg/js-glue/index.js';
 
 async function run() {
@@ -27,7 +27,9 @@ async function run() {
   }
   // ?relay=1: ICE may only use TURN, and there is none: the session must fall back to the hub relay.
   const forced = params.get('relay') === '1' ? { iceTransportPolicy: 'relay', directTimeoutMs: 2000 } : {};
-  const peer = await createPeer({ hubUrl: `ws://${location.host}/`, token, identity, RTCPeerConnection: Traced, ...forced });
+  // ?hub=: another way to the hub (wss:// through nginx, say); tokens still come from this origin.
+  const hubUrl = params.get('hub') ?? `ws://${location.host}/`;
+  const peer = await createPeer({ hubUrl, token, identity, RTCPeerConnection: Traced, ...forced });
   let fallback = null;
   peer.addEventListener('connection:fallback', (e) => { fallback = e.detail.reason; });
   window.__stage = 'hub';

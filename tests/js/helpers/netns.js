@@ -75,21 +75,33 @@ export function build() {
 
 /**
  * How a home's NAT behaves:
- *   'cone'        endpoint-independent mapping: masquerading keeps the
- *                 source port, so the address STUN saw is the one every
- *                 peer can answer (hole punching works);
- *   'symmetric'   a random port for every new destination (--random-fully):
- *                 what STUN saw is useless to the other peer;
- *   'udp-blocked' cone, but no UDP leaves the home at all.
- * Both let in only replies to what went out.
+ *   'cone'        full cone: endpoint-independent mapping (masquerading
+ *                 keeps the source port) and endpoint-independent
+ *                 filtering (UDP to the outside address goes to the peer,
+ *                 from anyone), so the address STUN saw is the one every
+ *                 peer can reach;
+ *   'restricted'  port-restricted cone: the same mapping, but only replies
+ *                 let in (from where a packet went out);
+ *   'symmetric'   a random port for every new destination (--random-fully),
+ *                 and only replies let in: what STUN saw is useless to
+ *                 the other peer;
+ *   'udp-blocked' no UDP leaves the home at all; TCP as 'restricted'.
+ * (Plain masquerading is neither: Linux conntrack moves a mapping to
+ * another port when a packet from the other peer arrived first, which
+ * breaks hole punching half the time.)
  */
 export function setNat(side, mode) {
   const ns = side === 'a' ? NS.natA : NS.natB;
+  const host = side === 'a' ? '10.0.1.2' : '10.0.2.2';
   inNs(ns, 'iptables', '-t', 'nat', '-F');
   inNs(ns, 'iptables', '-F');
   try { inNs(ns, 'conntrack', '-F'); } catch { /* nothing tracked yet */ }
   const masq = ['-t', 'nat', '-A', 'POSTROUTING', '-o', 'wan', '-j', 'MASQUERADE'];
   inNs(ns, 'iptables', ...(mode === 'symmetric' ? [...masq, '--random-fully'] : masq));
+  if (mode === 'cone') {
+    inNs(ns, 'iptables', '-t', 'nat', '-A', 'PREROUTING', '-i', 'wan', '-p', 'udp', '-j', 'DNAT', '--to-destination', host);
+    inNs(ns, 'iptables', '-A', 'FORWARD', '-i', 'wan', '-p', 'udp', '-d', host, '-j', 'ACCEPT');
+  }
   inNs(ns, 'iptables', '-A', 'FORWARD', '-i', 'wan', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT');
   inNs(ns, 'iptables', '-A', 'FORWARD', '-i', 'wan', '-j', 'DROP');
   if (mode === 'udp-blocked') inNs(ns, 'iptables', '-I', 'FORWARD', '-p', 'udp', '-j', 'DROP');
