@@ -11,6 +11,10 @@ cmake --build build/bench -j"$(nproc)" >build/bench.log 2>&1 || { tail -30 build
 node --max-old-space-size=4096 bench/run.js
 # Peers over loopback WebRTC and the hub relay vs the bare data channel.
 node bench/connectivity.js
+# The same figures in Chromium: two pages, encrypted vs bare RTCDataChannel.
+node bench/chromium.js
+# Connect times behind NATs in network namespaces (root; skips saying why).
+node bench/nat.js "${NAT_ROUNDS:-20}"
 # Trades (issue #11): PSBT parse + check vs @scure/btc-signer, a whole trade's wall time.
 node bench/trades.js
 # Hub under load vs the PeerJS server (separate processes on loopback).

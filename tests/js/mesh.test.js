@@ -40,7 +40,9 @@ test('a peer found through gossip is dialled through a common peer after the hub
   await within(10000, until(() => !a.metrics().hub.connected && !c.metrics().hub.connected), () => 'hub still up');
 
   await within(30000, a.dial(c.peerId), () => `dial stalled: ${JSON.stringify({ a: a.metrics().signalling, b: b.metrics().signalling })}`);
-  assert.deepEqual(a.connections().find((x) => x.peerId === c.peerId), { peerId: c.peerId, path: 'direct' });
+  const conn = a.connections().find((x) => x.peerId === c.peerId);
+  assert.deepEqual({ peerId: conn.peerId, path: conn.path }, { peerId: c.peerId, path: 'direct' });
+  assert.equal(conn.candidates.local, 'host', 'loopback: the pair is made of host (or peer-reflexive) candidates');
   assert.ok(b.metrics().signalling.forwarded >= 2, JSON.stringify(b.metrics().signalling));
 
   const gotC = once(c, 'message', (m) => m.from === a.peerId);
