@@ -6,7 +6,7 @@ import {
   DISCOVERY_TOPIC, multiaddrToBytes, multiaddrFromBytes, sealPeerRecord, openPeerRecord, type DiscoveredPeer, type DiscoveryHow,
   GossipRouter, Orderbook, openOrder, orderbookTopic, type Order, type Fill,
 } from 'starling';
-import { startHub, mintToken, type Hub } from 'starling/hub';
+import { startHub, mintToken, turnCredential, type Hub } from 'starling/hub';
 
 async function main(): Promise<void> {
   await init();
@@ -37,7 +37,9 @@ async function main(): Promise<void> {
   session.decrypt(rec);
   console.log(ok, pk, payload, who);
   session.free();
-  const hub: Hub = await startHub({ jwtSecret: 'x'.repeat(32), port: 0, messageRate: 50 });
+  const hub: Hub = await startHub({ jwtSecret: 'x'.repeat(32), port: 0, messageRate: 50, turn: { secret: 's'.repeat(16), urls: ['turn:turn.example.com:3478'], ttlSeconds: 600 } });
+  const cred: { username: string; credential: string } = turnCredential('s'.repeat(16), 'user', 600);
+  console.log(cred.username);
   const conn = await connectHub({ hubUrl: hub.url, token: 't', identity: me });
   conn.addEventListener('peer-joined', (e) => console.log((e as CustomEvent<HubSignal>).detail.from));
   conn.join('lobby');
@@ -45,7 +47,10 @@ async function main(): Promise<void> {
   const p2p = await createPeer({ hubUrl: hub.url, token: 't', identity: me, iceTransportPolicy: 'all' });
   p2p.addEventListener('message', (e) => console.log((e as CustomEvent<{ from: string; data: string | Uint8Array }>).detail.from));
   p2p.addEventListener('connection:fallback', (e) => { const reason: string = e.detail.reason; console.log(reason); });
-  p2p.addEventListener('peer:connect', (e) => { const path: 'direct' | 'relay' = e.detail.path; console.log(path); });
+  p2p.addEventListener('peer:connect', (e) => { const path: 'direct' | 'turn' | 'relay' = e.detail.path; console.log(path); });
+  const firstConn = p2p.connections()[0];
+  if (firstConn?.candidates) { const local: string = firstConn.candidates.local; console.log(local); }
+  console.log(p2p.iceServers.map((s) => s.urls), p2p.metrics().connections.turn, p2p.metrics().connectionsOpened.turn);
   await p2p.send('12D3KooW...', 'hello');
   await p2p.send('12D3KooW...', new Uint8Array(1), { priority: 'high' });
   p2p.setPresence('away');
