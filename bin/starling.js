@@ -21,6 +21,8 @@ options:
                 every authenticated peer (repeat for several; needs
                 TURN_SECRET, coturn's static-auth-secret)
   --turn-ttl S  lifetime of those credentials in seconds (default 3600)
+  --redis URL   share rooms with every hub on this Redis (redis://host:port;
+                needs the package redis); without it the hub is on its own
   -h, --help    show this help
 
 environment:
@@ -30,6 +32,7 @@ environment:
   JWT_ISSUER      required "iss" claim (optional)
   TURN_SECRET     coturn's static-auth-secret (use-auth-secret), for --turn-url
   TURN_URLS       default for --turn-url, comma-separated
+  REDIS_URL       default for --redis
   SIGNALING_PORT  default for --port
   HOST            default for --host`;
 
@@ -42,7 +45,7 @@ function options(argv) {
       args: argv, allowPositionals: true,
       options: {
         port: { type: 'string' }, host: { type: 'string' }, dev: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-        'turn-url': { type: 'string', multiple: true }, 'turn-ttl': { type: 'string' },
+        'turn-url': { type: 'string', multiple: true }, 'turn-ttl': { type: 'string' }, redis: { type: 'string' },
       },
     });
   } catch (err) {
@@ -68,6 +71,7 @@ function options(argv) {
   const turn = turnUrls.length ? { secret: env.TURN_SECRET, urls: turnUrls, ttlSeconds: Number(ttlText) } : undefined;
   return {
     turn,
+    redis: values.redis ?? (env.REDIS_URL || undefined),
     port: Number(portText), host: values.host ?? env.HOST ?? '127.0.0.1', dev: !!values.dev,
     jwtSecret, jwtPublicKey: env.JWT_PUBLIC_KEY, audience: env.JWT_AUDIENCE, issuer: env.JWT_ISSUER,
   };
@@ -86,7 +90,7 @@ async function main(argv) {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   hub = await startHub(opts);
-  console.log(`starling hub listening: ${hub.url} (health: ${hub.httpUrl}/health, metrics: ${hub.httpUrl}/metrics)`);
+  console.log(`starling hub listening: ${hub.url} (health: ${hub.httpUrl}/health, metrics: ${hub.httpUrl}/metrics)${opts.redis ? ` with the hubs on ${opts.redis}` : ''}`);
   if (opts.dev) console.log(`starling hub: dev mode, tokens from POST ${hub.httpUrl}/dev/token — never expose this hub`);
   return null;
 }

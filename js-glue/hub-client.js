@@ -46,6 +46,8 @@ export class HubConnection extends EventTarget {
   #settle;
   /** The peer id the hub confirmed. */
   peerId = null;
+  /** The hub URL this connection dialled. */
+  url = null;
   /** The last ice-servers payload the hub sent (TURN credentials), or null.
    * Kept here because it follows "authenticated" at once, before whoever
    * awaited connectHub() can listen for it. */
@@ -240,6 +242,7 @@ export async function connectHub({ hubUrl, token, identity, allowInsecure = fals
   let settle;
   const ready = new Promise((resolve, reject) => { settle = { resolve, reject }; });
   const conn = new HubConnection(session, ws, settle);
+  conn.url = hubUrl;
   const timer = setTimeout(() => settle.reject(new StarlingError('HUB_TIMEOUT', `no authentication within ${timeoutMs} ms`)), timeoutMs);
   try {
     return await ready;

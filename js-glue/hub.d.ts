@@ -46,6 +46,12 @@ export interface HubOptions {
    *  `ice-servers` message after `authenticated`, renewed every ttlSeconds / 2), in coturn's
    *  shared-secret scheme: `secret` is coturn's static-auth-secret. */
   turn?: { secret: string; urls: string | string[]; ttlSeconds?: number };
+  /** Share rooms, presence, signalling and relay paths with every hub started with the same
+   *  Redis (redis:// or rediss:// URL; needs the package `redis`). Without it the hub is a
+   *  single process with no Redis. */
+  redis?: string;
+  /** Key and channel prefix on Redis (default 'starling'): separate clusters on one Redis. */
+  redisPrefix?: string;
   /** Called with errors after start: HUB_FAILED (out of memory, the hub stopped serving)
    *  and the HTTP server's own (an accept failing). Logged when absent. */
   onError?: (err: Error & { code?: string }) => void;

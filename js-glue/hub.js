@@ -12,6 +12,7 @@ import { StarlingError } from './errors.js';
 import { getRandomValue } from './random.js';
 import { mintToken, isBase64urlKey } from './token.js';
 import { webSocketServerClass } from './platform-node.js';
+import { joinCluster, CLUSTER_OUTPUT, SL_HUB_CLUSTER } from './hub-cluster.js';
 
 export { mintToken } from './token.js';
 
@@ -92,6 +93,9 @@ function hostOptions(opts) {
   if (!opts.jwtSecret && !opts.jwtPublicKey) throw new TypeError('startHub needs jwtSecret (HS256) or jwtPublicKey (EdDSA)');
   if (opts.dev && !opts.jwtSecret) throw new TypeError('startHub: dev (the /dev/token endpoint) needs jwtSecret');
   out.turn = turnOptions(opts.turn);
+  if (opts.redis !== undefined && (typeof opts.redis !== 'string' || !/^rediss?:\/\/\S+$/.test(opts.redis))) {
+    throw new StarlingError('INVALID_OPTION', `startHub: redis must be a redis:// or rediss:// URL (got ${String(opts.redis)})`);
+  }
   out.host = opts.host ?? '127.0.0.1';
   if (typeof out.host !== 'string') throw new TypeError('startHub: host must be a string');
   return out;
@@ -213,7 +217,7 @@ export async function startHub(opts = {}) {
   const { dev = false, requestHandler, onError } = opts;
   const WebSocketServer = await webSocketServerClass();
   const m = await loadHub();
-  const slots = m._malloc(32);
+  const slots = m._malloc(32); // one sl_hub_output (six 32-bit words) or out-params
   let rc = m._sl_hub_new(slots);
   if (rc < 0) fail(m, rc, 'hub');
   const hub = m.HEAPU32[slots >> 2];
@@ -239,7 +243,8 @@ export async function startHub(opts = {}) {
     pumpScheduled = false;
     while (m._sl_hub_next_output(hub, slots)) {
       const w = slots >> 2;
-      const [conn, kind, data, len, code] = m.HEAPU32.subarray(w, w + 5);
+      const [conn, kind, data, len, code, from] = m.HEAPU32.subarray(w, w + 6);
+      if (cluster && routeInCluster(conn, kind, data, len, from)) continue;
       const ws = sockets.get(conn);
       if (!ws || ws.readyState !== 1) continue;
       if (kind === OUTPUT.CLOSE) {
@@ -289,6 +294,19 @@ export async function startHub(opts = {}) {
     turnIssued++;
     ws.send(JSON.stringify({ type: 'ice-servers', payload: { iceServers: [{ urls, username, credential }], ttlSeconds } }));
   }
+  // With redis: the cluster outputs about our clients, and everything for
+  // a remote connection, go to the other instances (hub-cluster.js).
+  let cluster = null;
+  function routeInCluster(conn, kind, data, len, from) {
+    if (kind >= CLUSTER_OUTPUT.PEER_UP && kind <= CLUSTER_OUTPUT.PEER_DOWN) {
+      cluster.localEvent(kind, conn, m.HEAPU8.slice(data, data + len));
+      return true;
+    }
+    if (!cluster.isRemote(conn)) return false;
+    if (kind === OUTPUT.CLOSE) cluster.closedByHub(conn);
+    else cluster.carry(conn, from, kind === OUTPUT.SEND_BINARY, m.HEAPU8.slice(data, data + len));
+    return true;
+  }
   function closeSocket(ws, code) {
     if (code === CLOSE_CODE.SLOW_CONSUMER) return ws.terminate(); // it does not read: no close handshake
     ws.close(code);
@@ -324,7 +342,8 @@ export async function startHub(opts = {}) {
     return `${text}# HELP starling_hub_sockets_refused_total TCP sockets refused by the per-address cap.\n`
       + `# TYPE starling_hub_sockets_refused_total counter\nstarling_hub_sockets_refused_total ${socketsRefused}\n`
       + `# HELP starling_hub_turn_credentials_total TURN credentials handed out (first and refreshes).\n`
-      + `# TYPE starling_hub_turn_credentials_total counter\nstarling_hub_turn_credentials_total ${turnIssued}\n`;
+      + `# TYPE starling_hub_turn_credentials_total counter\nstarling_hub_turn_credentials_total ${turnIssued}\n`
+      + (cluster ? cluster.metricsText() : '');
   }
 
   const server = createServer({
@@ -339,6 +358,9 @@ export async function startHub(opts = {}) {
     };
     if (path === '/health') {
       const body = { status: failure ? 'failed' : 'ok', connections: sockets.size, uptimeSeconds: Math.round((Date.now() - started) / 1000) };
+      // Without Redis an instance still serves its own clients, but not
+      // the others': degraded, not failed (a balancer may keep it).
+      if (cluster) Object.assign(body, cluster.status(), !failure && !cluster.up ? { status: 'degraded' } : {});
       return json(failure ? 503 : 200, failure ? { ...body, error: failure.code } : body);
     }
     if (path === '/metrics') {
@@ -379,9 +401,32 @@ export async function startHub(opts = {}) {
     });
   });
 
+  // One reusable input buffer in wasm memory for every message.
+  let inPtr = 0;
+  let inCap = 0;
+  const input = (bytes) => {
+    if (bytes.length > inCap) {
+      if (inPtr) m._free(inPtr);
+      inCap = Math.max(bytes.length, 64 * 1024);
+      inPtr = m._malloc(inCap);
+    }
+    m.HEAPU8.set(bytes, inPtr);
+    return inPtr;
+  };
+
+  // With redis, this instance joins the others before it takes a client.
+  const report = (err) => (onError ?? ((e) => console.error(`starling: hub: ${e.code ?? ''} ${e.message}`)))(err);
   try {
+    if (opts.redis) {
+      if (m._sl_hub_set(hub, SL_HUB_CLUSTER, 1) < 0) throw new StarlingError('INTERNAL', 'hub: cluster setting refused');
+      cluster = await joinCluster({
+        url: opts.redis, prefix: opts.redisPrefix, onError: report,
+        hub: { m, ptr: hub, now, input, put: (text) => put(m, text), pump: schedulePump },
+      });
+    }
     await listen(server, host.port, host.host);
   } catch (err) {
+    await cluster?.close();
     m._sl_hub_free(hub);
     m._free(slots);
     throw err;
@@ -395,21 +440,9 @@ export async function startHub(opts = {}) {
   // After listen, server errors (an accept failing for lack of descriptors,
   // say) are reported, not thrown: the hub keeps serving what it can. ws
   // re-emits the same errors on wss, which needs a listener of its own.
-  server.on('error', (err) => (onError ?? ((e) => console.error(`starling: hub: ${e.code ?? ''} ${e.message}`)))(err));
+  server.on('error', report);
   const wss = new WebSocketServer({ server, maxPayload });
   wss.on('error', () => {});
-  // One reusable input buffer in wasm memory for every message.
-  let inPtr = 0;
-  let inCap = 0;
-  const input = (bytes) => {
-    if (bytes.length > inCap) {
-      if (inPtr) m._free(inPtr);
-      inCap = Math.max(bytes.length, 64 * 1024);
-      inPtr = m._malloc(inCap);
-    }
-    m.HEAPU8.set(bytes, inPtr);
-    return inPtr;
-  };
   // ws reads the cap per socket from its receiver; it has no public setter.
   const setMaxPayload = (ws, n) => { if (ws._receiver && '_maxPayload' in ws._receiver) ws._receiver._maxPayload = n; };
 
@@ -466,6 +499,7 @@ export async function startHub(opts = {}) {
       closed = true;
       clearInterval(ticker);
       clearInterval(turnRefresher);
+      await cluster?.close();
       for (const ws of sockets.values()) ws.terminate();
       await new Promise((ok) => wss.close(() => ok()));
       server.closeAllConnections?.();

@@ -170,6 +170,8 @@ export interface HubSignal {
 export class HubConnection extends EventTarget {
   private constructor();
   readonly peerId: string | null;
+  /** The hub URL this connection dialled. */
+  readonly url: string | null;
   join(room: string): void;
   leave(room: string): void;
   /** Throws MESSAGE_FIELD / MESSAGE_TYPE for a bad peer id, payload or type. */
@@ -187,7 +189,10 @@ export class HubConnection extends EventTarget {
  *  HUB_URL_INVALID, HUB_UNREACHABLE, HUB_CLOSED, HUB_TIMEOUT, ... */
 export function connectHub(opts: ConnectHubOptions): Promise<HubConnection>;
 
-export interface CreatePeerOptions extends Omit<ConnectHubOptions, 'token'> {
+export interface CreatePeerOptions extends Omit<ConnectHubOptions, 'token' | 'hubUrl'> {
+  /** A hub, or several hubs that share rooms (on Redis): the first that answers is used,
+   *  and when it goes the peer moves to the next. */
+  hubUrl: string | string[];
   /** A JWT, or a function returning one; a function is called again on every reconnect. */
   token: string | (() => string | Promise<string>);
   iceServers?: Array<{ urls: string | string[]; username?: string; credential?: string }>;

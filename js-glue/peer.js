@@ -51,6 +51,15 @@ function iceServersFrom(payload) {
   return out;
 }
 
+/** hubUrl: one URL, or several hubs sharing rooms (on Redis) to move between. */
+function hubUrlList(hubUrl) {
+  const list = Array.isArray(hubUrl) ? hubUrl : [hubUrl];
+  if (list.length === 0 || list.length > 16 || !list.every((u) => typeof u === 'string')) {
+    throw new TypeError('hubUrl must be a URL string or an array of 1 to 16 of them');
+  }
+  return list;
+}
+
 /** A token option is a string or a function returning one (called on every (re)connect). */
 async function resolveToken(token) {
   const t = typeof token === 'function' ? await token() : token;
@@ -76,6 +85,8 @@ export class Peer extends EventTarget {
   #reconnectTimer = 0;
   #buckets = new WeakMap(); // link -> { tokens, at }: its forwarding budget
   #ownIceServers;           // createPeer's iceServers
+  #hubUrls;                 // createPeer's hubUrl, as a list
+  #hubIndex;                // the one in use (or last tried)
   #hubIceServers = [];      // TURN servers and credentials the hub handed out (ice-servers)
   #stats = {
     signalsForwarded: 0, signalsRefused: 0, meshDials: 0,
@@ -98,7 +109,8 @@ export class Peer extends EventTarget {
     this.maxQueueBytes = positive(opts.maxQueueBytes, 8 * 1024 * 1024, 'maxQueueBytes');
     this.reconnectDelaysMs = opts.reconnectDelaysMs ?? RECONNECT_DELAYS_MS;
     this.absentTimeoutMs = positive(opts.absentTimeoutMs, 60000, 'absentTimeoutMs');
-    this.hubUrl = opts.hubUrl;
+    this.#hubUrls = hubUrlList(opts.hubUrl);
+    this.#hubIndex = Math.max(0, this.#hubUrls.indexOf(hub.url));
     /** Forward other peers' signalling between our links (default true). */
     this.forwardSignals = opts.forwardSignals !== false;
     this.RTCPeerConnection = RTCPeerConnection;
@@ -124,6 +136,9 @@ export class Peer extends EventTarget {
    * and sync: 'negentropy' (default) | 'snapshot'.
    */
   orderbook(pair, options) { return this.#market.book(pair, options); }
+
+  /** The hub URL in use (or being retried). */
+  get hubUrl() { return this.#hubUrls[this.#hubIndex]; }
 
   /** The ICE servers new direct paths use: createPeer's, then those the
    * hub handed out with short-lived TURN credentials (renewed while
@@ -216,10 +231,13 @@ export class Peer extends EventTarget {
     if (this.#closing) return;
     const base = this.reconnectDelaysMs[Math.min(step, this.reconnectDelaysMs.length - 1)];
     const delay = base * (1 - RECONNECT_JITTER + 2 * RECONNECT_JITTER * Math.random());
+    // With several hubs, each attempt goes to the next one: the first to
+    // the one after the hub that was lost.
+    this.#hubIndex = (this.#hubIndex + 1) % this.#hubUrls.length;
     this.#reconnectTimer = setTimeout(async () => {
       let hub;
       try {
-        hub = await connectHub({ ...this.#opts, token: await resolveToken(this.#opts.token) });
+        hub = await connectHub({ ...this.#opts, hubUrl: this.hubUrl, token: await resolveToken(this.#opts.token) });
       } catch (err) {
         this.emit('hub:error', { code: err.code ?? 'HUB_UNREACHABLE', message: err.message });
         this.#reconnect(step + 1);
@@ -546,7 +564,17 @@ export class Peer extends EventTarget {
 export async function createPeer(opts) {
   if (!(opts?.identity instanceof Identity)) throw new TypeError('identity must be an Identity');
   const RTCPeerConnection = opts.RTCPeerConnection ?? (await rtcPeerConnectionClass());
-  const hub = await connectHub({ ...opts, token: await resolveToken(opts.token) });
+  const urls = hubUrlList(opts.hubUrl);
+  // The first hub that answers; the peer moves to the others when it goes.
+  let hub;
+  for (const [i, hubUrl] of urls.entries()) {
+    try {
+      hub = await connectHub({ ...opts, hubUrl, token: await resolveToken(opts.token) });
+      break;
+    } catch (err) {
+      if (i === urls.length - 1 || !['HUB_UNREACHABLE', 'HUB_CLOSED', 'HUB_TIMEOUT'].includes(err.code)) throw err;
+    }
+  }
   try {
     return new Peer(hub, opts, RTCPeerConnection);
   } catch (err) {

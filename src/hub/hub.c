@@ -14,11 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* js-glue/hub.js reads sl_hub_output as five 32-bit words on wasm32. */
+/* js-glue/hub.js reads sl_hub_output as six 32-bit words on wasm32. */
 #if UINTPTR_MAX == 0xffffffffu
 _Static_assert(offsetof(sl_hub_output, conn) == 0 && offsetof(sl_hub_output, kind) == 4 &&
                    offsetof(sl_hub_output, data) == 8 && offsetof(sl_hub_output, len) == 12 &&
-                   offsetof(sl_hub_output, close_code) == 16 && sizeof(sl_hub_output) == 20,
+                   offsetof(sl_hub_output, close_code) == 16 &&
+                   offsetof(sl_hub_output, from) == 20 && sizeof(sl_hub_output) == 24,
                "js-glue/hub.js reads sl_hub_output at these offsets");
 #endif
 
@@ -42,6 +43,7 @@ typedef struct ip_entry {
 typedef struct conn {
   uint32_t id;
   int state;
+  bool remote; /* a peer on another instance (SL_HUB_CLUSTER): no socket here */
   char ip[64];
   double opened_ms, last_seen_ms, last_ping_ms, last_rate_error_ms, last_binary_error_ms;
   bucket messages, relay_records; /* separate: a dropped record would break a session */
@@ -69,7 +71,7 @@ typedef struct relay_path {
 } relay_path;
 
 typedef struct output {
-  uint32_t conn;
+  uint32_t conn, from;
   int kind, close_code;
   uint8_t *data;
   size_t len;
@@ -118,7 +120,7 @@ struct sl_hub {
 
   conn **conns; /* index = id; NULL when free */
   uint32_t nconns_cap;
-  unsigned open_count, ready_count;
+  unsigned open_count, ready_count, remote_count;
   sl__map peers;  /* peer id -> conn */
   sl__map rooms;  /* name -> room */
   sl__map ips;    /* address -> ip_entry */
@@ -128,9 +130,10 @@ struct sl_hub {
   size_t qhead, qlen, qcap;
   uint8_t *last_popped;
 
-  double messages_in, messages_out, relayed_bytes, connections_total;
+  double messages_in, messages_out, relayed_bytes, connections_total, delivered_in;
   double rejections[NREASONS];
-  int failed; /* latched SL_ENOMEM: an output could not be queued (sl_hub_status) */
+  int failed;      /* latched SL_ENOMEM: an output could not be queued (sl_hub_status) */
+  uint32_t acting; /* the local connection whose input is being handled (output.from) */
 };
 
 /* ------------------------------------------------------------ settings */
@@ -154,7 +157,8 @@ static const double defaults[SL_HUB_SETTING_COUNT] = {[SL_HUB_MAX_MESSAGE] = 655
                                                       [SL_HUB_RELAY_RATE] = 2000,
                                                       [SL_HUB_RELAY_BURST] = 4000,
                                                       [SL_HUB_JOIN_RATE] = 2,
-                                                      [SL_HUB_JOIN_BURST] = 20};
+                                                      [SL_HUB_JOIN_BURST] = 20,
+                                                      [SL_HUB_CLUSTER] = 0};
 
 /* The largest value each setting takes: every one is finite, and counts
  * stay far below what a double holds exactly or the hub could allocate. */
@@ -177,7 +181,8 @@ static const double maxima[SL_HUB_SETTING_COUNT] = {[SL_HUB_MAX_MESSAGE] = 16.0 
                                                     [SL_HUB_RELAY_RATE] = 1e6,
                                                     [SL_HUB_RELAY_BURST] = 1e6,
                                                     [SL_HUB_JOIN_RATE] = 1e6,
-                                                    [SL_HUB_JOIN_BURST] = 1e6};
+                                                    [SL_HUB_JOIN_BURST] = 1e6,
+                                                    [SL_HUB_CLUSTER] = 1};
 static const double minima[SL_HUB_SETTING_COUNT] = {
     [SL_HUB_MAX_MESSAGE] = 256,      [SL_HUB_MAX_ROOMS_PER_CLIENT] = 1,
     [SL_HUB_MAX_PEERS_PER_ROOM] = 1, [SL_HUB_MAX_CONNECTIONS] = 1,
@@ -265,8 +270,22 @@ static void push_output(sl_hub *h, uint32_t c, int kind, uint8_t *data, size_t l
     h->failed = SL_ENOMEM;
     return;
   }
-  h->queue[h->qhead + h->qlen++] = (output){c, kind, code, data, len};
-  if (kind != SL_HUB_CLOSE) h->messages_out++;
+  h->queue[h->qhead + h->qlen++] = (output){c, h->acting, kind, code, data, len};
+  if (kind == SL_HUB_SEND_TEXT || kind == SL_HUB_SEND_BINARY) h->messages_out++;
+}
+
+/* A cluster output about local client c (only with SL_HUB_CLUSTER). */
+static void cluster_event(sl_hub *h, const conn *c, int kind, const char *text) {
+  if (!SET(h, SL_HUB_CLUSTER) || c->remote) return;
+  size_t tlen = text ? strlen(text) : 0, extra = kind == SL_HUB_PEER_UP ? 32 : 0;
+  uint8_t *data = malloc(extra + tlen + 1);
+  if (!data) {
+    h->failed = SL_ENOMEM;
+    return;
+  }
+  if (extra) memcpy(data, c->pk, 32);
+  if (tlen) memcpy(data + extra, text, tlen);
+  push_output(h, c->id, kind, data, extra + tlen, 0);
 }
 
 static void send_text(sl_hub *h, uint32_t c, char *json, size_t len) {
@@ -306,7 +325,7 @@ int sl_hub_next_output(sl_hub *hub, sl_hub_output *out) {
   hub->qlen--;
   if (!hub->qlen) hub->qhead = 0;
   hub->last_popped = o.data;
-  *out = (sl_hub_output){o.conn, o.kind, o.data, o.len, o.close_code};
+  *out = (sl_hub_output){o.conn, o.kind, o.data, o.len, o.close_code, o.from};
   return 1;
 }
 
@@ -373,13 +392,30 @@ static void close_conn(sl_hub *h, conn *c, int code) {
   drop_relays(h, c->id);
   if (c->state == READY) {
     if (sl__map_get(&h->peers, c->peer_id) == c) sl__map_remove(&h->peers, c->peer_id);
-    h->ready_count--;
+    if (!c->remote) h->ready_count--;
+    cluster_event(h, c, SL_HUB_PEER_DOWN, NULL);
   }
-  ip_entry *e = sl__map_get(&h->ips, c->ip);
-  if (e && e->open) e->open--;
   c->state = CLOSED;
-  h->open_count--;
+  if (c->remote) { /* no socket, no address; the close tells the host to forget it */
+    h->remote_count--;
+  } else {
+    ip_entry *e = sl__map_get(&h->ips, c->ip);
+    if (e && e->open) e->open--;
+    h->open_count--;
+  }
   push_output(h, c->id, SL_HUB_CLOSE, NULL, 0, code);
+}
+
+/* A peer that moved between instances (its hub died, or it dialled
+ * another): its old connection goes without a peer-left, because the new
+ * one re-joins the same rooms at once; a peer-left in between would make
+ * every member drop its session with it. */
+static void quiet_close(sl_hub *h, conn *c) {
+  c->ntold = 0; /* nothing to take back: announce() stays silent */
+  c->notice_pending = false;
+  while (c->nrooms)
+    leave_room(h, c, c->nrooms - 1);
+  close_conn(h, c, SL_HUB_CLOSE_POLICY);
 }
 
 static void fail_conn(sl_hub *h, conn *c, const char *code, const char *message) {
@@ -387,26 +423,35 @@ static void fail_conn(sl_hub *h, conn *c, const char *code, const char *message)
   close_conn(h, c, SL_HUB_CLOSE_POLICY);
 }
 
-int sl_hub_open(sl_hub *hub, const char *ip, double now) {
-  if (!hub || !ip) return SL_EINVAL;
-  int slot = conn_slot(hub);
-  if (slot < 0) return slot;
+/* A connection in a free slot of the table (local or remote). */
+static conn *new_conn(sl_hub *h) {
+  int slot = conn_slot(h);
+  if (slot < 0) return NULL;
   conn *c = calloc(1, sizeof *c);
-  size_t max_rooms = (size_t)SET(hub, SL_HUB_MAX_ROOMS_PER_CLIENT);
+  size_t max_rooms = (size_t)SET(h, SL_HUB_MAX_ROOMS_PER_CLIENT);
   char(*rooms)[SL_ROOM_MAX + 1] = calloc(max_rooms, sizeof *rooms);
   char(*told)[SL_ROOM_MAX + 1] = calloc(max_rooms, sizeof *told);
   if (!c || !rooms || !told) {
     free(c);
     free(rooms);
     free(told);
-    return SL_ENOMEM;
+    return NULL;
   }
   c->id = (uint32_t)slot;
   c->rooms = rooms;
   c->told = told;
+  h->conns[slot] = c;
+  return c;
+}
+
+int sl_hub_open(sl_hub *hub, const char *ip, double now) {
+  if (!hub || !ip) return SL_EINVAL;
+  conn *c = new_conn(hub);
+  if (!c) return SL_ENOMEM;
+  int slot = (int)c->id;
+  hub->acting = c->id;
   snprintf(c->ip, sizeof c->ip, "%s", ip);
   c->opened_ms = c->last_seen_ms = c->last_ping_ms = now;
-  hub->conns[slot] = c;
   hub->open_count++;
   hub->connections_total++;
   ip_entry *e = ip_for(hub, c->ip);
@@ -428,6 +473,7 @@ static void free_conn(sl_hub *h, conn *c) {
 
 void sl_hub_closed(sl_hub *hub, uint32_t id, double now) {
   (void)now;
+  hub->acting = id;
   conn *c = id < hub->nconns_cap ? hub->conns[id] : NULL;
   if (!c) return;
   if (c->state != CLOSED) {
@@ -444,6 +490,8 @@ static void broadcast(sl_hub *h, room *r, uint32_t except, int type, const char 
                       const char *name) {
   for (unsigned i = 0; i < r->count; i++) {
     if (r->members[i] == except) continue;
+    const conn *m = conn_get(h, r->members[i]);
+    if (m && m->remote) continue; /* its own instance tells it */
     char *json = NULL;
     size_t len = 0;
     if (sl_signal_build(type, from, NULL, name, NULL, NULL, &json, &len) == 0)
@@ -526,27 +574,18 @@ static void send_peer_list(sl_hub *h, conn *c, const char *name, const room *r, 
   free(pj);
 }
 
-static void join(sl_hub *h, conn *c, const sl_signal *m, double now) {
-  room *r = sl__map_get(&h->rooms, m->room);
+/* Makes c a member of the room `name` (c is not one yet). Returns NULL,
+ * or the code of the rule that refused it. */
+static const char *add_member(sl_hub *h, conn *c, const char *name, room **out) {
+  room *r = sl__map_get(&h->rooms, name);
   bool created = false;
-  if (room_index(c, m->room) >= 0) { /* idempotent: answer with the list again */
-    if (r) send_peer_list(h, c, m->room, r, m->id);
-    return;
-  }
-  if (c->nrooms >= SET(h, SL_HUB_MAX_ROOMS_PER_CLIENT)) {
-    send_error(h, c, "ROOM_LIMIT", "too many rooms joined", m->id);
-    return;
-  }
-  if (r && r->count >= SET(h, SL_HUB_MAX_PEERS_PER_ROOM)) {
-    send_error(h, c, "ROOM_FULL", "room is full", m->id);
-    return;
-  }
+  if (c->nrooms >= SET(h, SL_HUB_MAX_ROOMS_PER_CLIENT)) return "ROOM_LIMIT";
+  if (r && r->count >= SET(h, SL_HUB_MAX_PEERS_PER_ROOM)) return "ROOM_FULL";
   if (!r) {
     r = calloc(1, sizeof *r);
-    if (!r || sl__map_put(&h->rooms, m->room, r) != 0) {
+    if (!r || sl__map_put(&h->rooms, name, r) != 0) {
       free(r);
-      send_error(h, c, "INTERNAL", "out of memory", m->id);
-      return;
+      return "INTERNAL";
     }
     created = true;
   }
@@ -555,18 +594,37 @@ static void join(sl_hub *h, conn *c, const sl_signal *m, double now) {
     uint32_t *mem = realloc(r->members, cap * sizeof *mem);
     if (!mem) {
       if (created) { /* an empty room must not stay behind */
-        sl__map_remove(&h->rooms, m->room);
+        sl__map_remove(&h->rooms, name);
         free(r);
       }
-      send_error(h, c, "INTERNAL", "out of memory", m->id);
-      return;
+      return "INTERNAL";
     }
     r->members = mem;
     r->cap = cap;
   }
   r->members[r->count++] = c->id;
-  memcpy(c->rooms[c->nrooms++], m->room, strlen(m->room) + 1);
+  memcpy(c->rooms[c->nrooms++], name, strlen(name) + 1);
+  *out = r;
+  return NULL;
+}
+
+static void join(sl_hub *h, conn *c, const sl_signal *m, double now) {
+  room *r = sl__map_get(&h->rooms, m->room);
+  if (room_index(c, m->room) >= 0) { /* idempotent: answer with the list again */
+    if (r) send_peer_list(h, c, m->room, r, m->id);
+    return;
+  }
+  const char *refused = add_member(h, c, m->room, &r);
+  if (refused) {
+    send_error(h, c, refused,
+               strcmp(refused, "ROOM_LIMIT") == 0  ? "too many rooms joined"
+               : strcmp(refused, "ROOM_FULL") == 0 ? "room is full"
+                                                   : "out of memory",
+               m->id);
+    return;
+  }
   send_peer_list(h, c, m->room, r, m->id);
+  cluster_event(h, c, SL_HUB_JOINED, m->room);
   membership_changed(h, c, now);
 }
 
@@ -577,6 +635,7 @@ static void leave(sl_hub *h, conn *c, const sl_signal *m, double now) {
     return;
   }
   leave_room(h, c, (unsigned)idx);
+  cluster_event(h, c, SL_HUB_LEFT, m->room);
   membership_changed(h, c, now);
 }
 
@@ -688,7 +747,8 @@ static void binary_error(sl_hub *h, conn *c, const char *code, const char *messa
 
 int sl_hub_binary(sl_hub *hub, uint32_t id, const uint8_t *data, size_t len, double now) {
   conn *c = conn_get(hub, id);
-  if (!c || (!data && len)) return c ? SL_EINVAL : 0;
+  if (!c || c->remote || (!data && len)) return c ? SL_EINVAL : 0;
+  hub->acting = id;
   hub->messages_in++;
   c->last_seen_ms = now;
   if (c->state != READY) {
@@ -798,7 +858,10 @@ static void on_proof(sl_hub *h, conn *c, const sl_signal *m) {
     return;
   }
   conn *old = sl__map_get(&h->peers, c->peer_id);
-  if (old) fail_conn(h, old, "SESSION_REPLACED", "the same identity connected again");
+  if (old && old->remote) /* it moved here: see quiet_close */
+    quiet_close(h, old);
+  else if (old)
+    fail_conn(h, old, "SESSION_REPLACED", "the same identity connected again");
   if (sl__map_put(&h->peers, c->peer_id, c) != 0) {
     fail_conn(h, c, "INTERNAL", "out of memory");
     return;
@@ -816,6 +879,7 @@ static void on_proof(sl_hub *h, conn *c, const sl_signal *m) {
                             &json, &len) == 0)
     send_text(h, c->id, json, len);
   free(pj);
+  cluster_event(h, c, SL_HUB_PEER_UP, c->peer_id);
 }
 
 /* ---------------------------------------------------------------- text */
@@ -883,7 +947,8 @@ static void on_message(sl_hub *h, conn *c, const sl_signal *m, double now, doubl
 
 int sl_hub_text(sl_hub *hub, uint32_t id, const char *text, size_t len, double now, double wall_s) {
   conn *c = conn_get(hub, id);
-  if (!c || (!text && len)) return c ? SL_EINVAL : 0;
+  if (!c || c->remote || (!text && len)) return c ? SL_EINVAL : 0;
+  hub->acting = id;
   hub->messages_in++;
   c->last_seen_ms = now;
   if (!take(&c->messages, SET(hub, SL_HUB_MSG_RATE), SET(hub, SL_HUB_MSG_BURST), now)) {
@@ -912,9 +977,14 @@ int sl_hub_text(sl_hub *hub, uint32_t id, const char *text, size_t len, double n
 /* ---------------------------------------------------------------- tick */
 
 void sl_hub_tick(sl_hub *hub, double now) {
+  hub->acting = 0;
   for (uint32_t i = 1; i < hub->nconns_cap; i++) {
     conn *c = conn_get(hub, i);
     if (!c) continue;
+    if (c->remote) { /* no socket here: only its coalesced notices to our clients */
+      if (c->notice_pending && take(&c->notices, NOTICE_RATE, NOTICE_BURST, now)) announce(hub, c);
+      continue;
+    }
     if (c->state != READY) {
       if (now - c->opened_ms >= SET(hub, SL_HUB_AUTH_TIMEOUT_MS))
         fail_conn(hub, c, "AUTH_TIMEOUT", "authentication did not finish in time");
@@ -954,7 +1024,8 @@ void sl_hub_tick(sl_hub *hub, double now) {
 
 int sl_hub_overflow(sl_hub *hub, uint32_t id) {
   conn *c = conn_get(hub, id);
-  if (!c) return 0;
+  if (!c || c->remote) return 0;
+  hub->acting = id;
   hub->rejections[reason_index("SLOW_CONSUMER")]++;
   close_conn(hub, c, SL_HUB_CLOSE_SLOW_CONSUMER); /* no error text: it could not be read anyway */
   return 0;
@@ -962,7 +1033,8 @@ int sl_hub_overflow(sl_hub *hub, uint32_t id) {
 
 int sl_hub_relay_stalled(sl_hub *hub, uint32_t id, const uint8_t *record, size_t len) {
   conn *d = conn_get(hub, id);
-  if (!d || !record || len < SL_RELAY_HEADER_BYTES) return 0;
+  if (!d || d->remote || !record || len < SL_RELAY_HEADER_BYTES) return 0;
+  hub->acting = id;
   char from[SL_PEER_ID_BYTES];
   if (sl_peer_id_from_public_key(record + 1, from) != 0) return 0;
   conn *c = sl__map_get(&hub->peers, from);
@@ -971,6 +1043,180 @@ int sl_hub_relay_stalled(sl_hub *hub, uint32_t id, const uint8_t *record, size_t
   relay_key(c->id, d->id, key);
   relay_path *p = sl__map_get(&hub->relays, key);
   if (p) relay_limit(hub, c, d, key, p, "relay path stalled: the receiver is not reading");
+  return 0;
+}
+
+/* ------------------------------------------------------------- cluster */
+
+int sl_hub_remote_open(sl_hub *hub, const uint8_t public_key[32], double now) {
+  char peer_id[SL_PEER_ID_BYTES];
+  if (!hub || !public_key || !SET(hub, SL_HUB_CLUSTER)) return SL_EINVAL;
+  if (sl_peer_id_from_public_key(public_key, peer_id) != 0) return SL_EPUBKEY;
+  conn *old = sl__map_get(&hub->peers, peer_id);
+  if (old && old->remote) return (int)old->id;
+  if (old) { /* it moved to another instance: see quiet_close */
+    send_error(hub, old, "SESSION_REPLACED", "the same identity connected again", NULL);
+    quiet_close(hub, old);
+  }
+  conn *c = new_conn(hub);
+  if (!c) return SL_ENOMEM;
+  if (sl__map_put(&hub->peers, peer_id, c) != 0) {
+    free_conn(hub, c);
+    return SL_ENOMEM;
+  }
+  c->remote = true;
+  c->state = READY;
+  memcpy(c->pk, public_key, 32);
+  memcpy(c->peer_id, peer_id, sizeof peer_id);
+  c->opened_ms = c->last_seen_ms = now;
+  hub->remote_count++;
+  return (int)c->id;
+}
+
+static conn *remote_get(const sl_hub *hub, uint32_t id) {
+  conn *c = hub ? conn_get(hub, id) : NULL;
+  return c && c->remote ? c : NULL;
+}
+
+int sl_hub_remote_join(sl_hub *hub, uint32_t id, const char *name, double now) {
+  conn *c = remote_get(hub, id);
+  room *r = NULL;
+  if (!c || !name || !sl__room_name_valid(name)) return SL_EINVAL;
+  if (room_index(c, name) >= 0) return 0;
+  if (add_member(hub, c, name, &r)) return SL_ESTATE;
+  membership_changed(hub, c, now);
+  return 0;
+}
+
+int sl_hub_remote_leave(sl_hub *hub, uint32_t id, const char *name, double now) {
+  conn *c = remote_get(hub, id);
+  if (!c || !name) return SL_EINVAL;
+  int idx = room_index(c, name);
+  if (idx < 0) return 0;
+  leave_room(hub, c, (unsigned)idx);
+  membership_changed(hub, c, now);
+  return 0;
+}
+
+int sl_hub_remote_moved(sl_hub *hub, uint32_t id) {
+  conn *r = remote_get(hub, id);
+  if (!r) return SL_EINVAL;
+  const char *key;
+  void *v;
+  for (size_t pos = 0; (pos = sl__map_next(&hub->relays, pos, &key, &v)) != 0;) {
+    relay_path *p = v;
+    if (p->a != id && p->b != id) continue;
+    conn *mine = conn_get(hub, p->a == id ? p->b : p->a);
+    hub->acting = mine ? mine->id : 0;
+    if (mine)
+      send_error_about(hub, mine, "RELAY_LIMIT", "the peer moved to another hub", NULL, r->peer_id);
+    sl__map_remove(&hub->relays, key);
+    free(p);
+  }
+  return 0;
+}
+
+/* Our side of a relay path that `from`'s instance opened (relay-ready). */
+static void mirror_relay(sl_hub *h, conn *to, conn *from, const cJSON *payload, double now) {
+  const cJSON *sid = cJSON_GetObjectItemCaseSensitive(payload, "sessionId");
+  if (!cJSON_IsString(sid) || strlen(sid->valuestring) >= sizeof((relay_path *)0)->session) return;
+  char key[24];
+  relay_key(to->id, from->id, key);
+  relay_path *p = sl__map_get(&h->relays, key);
+  if (!p) {
+    p = calloc(1, sizeof *p);
+    if (!p || sl__map_put(&h->relays, key, p) != 0) {
+      free(p);
+      h->failed = SL_ENOMEM;
+      return;
+    }
+    p->a = to->id < from->id ? to->id : from->id;
+    p->b = to->id < from->id ? from->id : to->id;
+    p->opened_ms = now;
+  }
+  memcpy(p->session, sid->valuestring, strlen(sid->valuestring) + 1);
+}
+
+static void deliver_text(sl_hub *h, conn *to, conn *from, const uint8_t *data, size_t len,
+                         double now) {
+  cJSON *root = sl__json_parse_strict((const char *)data, len);
+  const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "type");
+  if (!cJSON_IsObject(root) || !cJSON_IsString(type)) { /* never passed on to our client */
+    h->rejections[reason_index("MESSAGE_MALFORMED")]++;
+    cJSON_Delete(root);
+    return;
+  }
+  const cJSON *payload = cJSON_GetObjectItemCaseSensitive(root, "payload");
+  if (strcmp(type->valuestring, "relay-ready") == 0) {
+    mirror_relay(h, to, from, payload, now);
+  } else if (strcmp(type->valuestring, "error") == 0) {
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(payload, "code");
+    char key[24];
+    relay_key(to->id, from->id, key);
+    relay_path *p = sl__map_get(&h->relays, key);
+    if (p && cJSON_IsString(code) && strcmp(code->valuestring, "RELAY_LIMIT") == 0) {
+      sl__map_remove(&h->relays, key); /* the other instance ended the path */
+      free(p);
+    }
+  }
+  cJSON_Delete(root);
+  uint8_t *copy = malloc(len + 1);
+  if (!copy) {
+    h->failed = SL_ENOMEM;
+    return;
+  }
+  memcpy(copy, data, len);
+  copy[len] = 0;
+  push_output(h, to->id, SL_HUB_SEND_TEXT, copy, len, 0);
+}
+
+/* A relay record from `from` (remote) for `to`: it counts against the
+ * path's limits here as it did on the sender's instance. */
+static void deliver_record(sl_hub *h, conn *to, conn *from, const uint8_t *data, size_t len,
+                           double now) {
+  char key[24];
+  relay_key(to->id, from->id, key);
+  relay_path *p = sl__map_get(&h->relays, key);
+  if (!p) { /* ended here (the peer moved to this instance, say): the sender's side ends too */
+    send_error_about(h, from, "RELAY_LIMIT", "the relay path is not open on the receiving hub",
+                     NULL, to->peer_id);
+    return;
+  }
+  if (len < SL_RELAY_HEADER_BYTES || data[0] != SL_RELAY_KIND_RECORD ||
+      memcmp(data + 1, from->pk, 32) != 0) {
+    h->rejections[reason_index("RELAY_BAD_FRAME")]++;
+    return;
+  }
+  if (now - p->opened_ms > SET(h, SL_HUB_RELAY_MAX_MS)) {
+    relay_limit(h, from, to, key, p, "relay path time limit reached");
+    return;
+  }
+  if (p->bytes + (double)len > SET(h, SL_HUB_RELAY_MAX_BYTES)) {
+    relay_limit(h, from, to, key, p, "relay path data limit reached");
+    return;
+  }
+  uint8_t *copy = malloc(len);
+  if (!copy) {
+    h->failed = SL_ENOMEM;
+    return;
+  }
+  memcpy(copy, data, len);
+  p->bytes += (double)len;
+  h->relayed_bytes += (double)len;
+  push_output(h, to->id, SL_HUB_SEND_BINARY, copy, len, 0);
+}
+
+int sl_hub_deliver(sl_hub *hub, uint32_t from, uint32_t to, int binary, const uint8_t *data,
+                   size_t len, double now) {
+  conn *f = remote_get(hub, from);
+  conn *t = hub ? conn_get(hub, to) : NULL;
+  if (!f || !t || t->remote || t->state != READY || (!data && len)) return SL_EINVAL;
+  hub->acting = to;
+  hub->delivered_in++;
+  if (binary)
+    deliver_record(hub, t, f, data, len, now);
+  else
+    deliver_text(hub, t, f, data, len, now);
   return 0;
 }
 
@@ -1015,6 +1261,12 @@ int sl_hub_metrics(const sl_hub *hub, char **out, size_t *out_len) {
   EMIT("# HELP starling_hub_authenticated Authenticated connections.\n# TYPE "
        "starling_hub_authenticated gauge\n");
   EMIT("starling_hub_authenticated %u\n", hub->ready_count);
+  EMIT("# HELP starling_hub_remote_peers Peers on other instances known here (cluster).\n"
+       "# TYPE starling_hub_remote_peers gauge\n");
+  EMIT("starling_hub_remote_peers %u\n", hub->remote_count);
+  EMIT("# HELP starling_hub_delivered_total Messages from other instances handed to our "
+       "clients.\n# TYPE starling_hub_delivered_total counter\n");
+  EMIT("starling_hub_delivered_total %.0f\n", hub->delivered_in);
   EMIT("# HELP starling_hub_rooms Rooms with at least one member.\n# TYPE starling_hub_rooms "
        "gauge\n");
   EMIT("starling_hub_rooms %zu\n", hub->rooms.count);

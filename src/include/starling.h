@@ -468,6 +468,7 @@ enum sl_hub_setting {
   SL_HUB_RELAY_BURST,          /* (4000) */
   SL_HUB_JOIN_RATE,            /* join/leave messages per second per connection (2) */
   SL_HUB_JOIN_BURST,           /* (20) */
+  SL_HUB_CLUSTER,              /* 1: one of several instances (cluster outputs, remote peers) (0) */
   SL_HUB_SETTING_COUNT
 };
 
@@ -475,7 +476,17 @@ enum sl_hub_setting {
 #define SL_RELAY_KIND_RECORD 1
 #define SL_RELAY_HEADER_BYTES 33
 
-enum sl_hub_output_kind { SL_HUB_SEND_TEXT = 1, SL_HUB_SEND_BINARY = 2, SL_HUB_CLOSE = 3 };
+enum sl_hub_output_kind {
+  SL_HUB_SEND_TEXT = 1,
+  SL_HUB_SEND_BINARY = 2,
+  SL_HUB_CLOSE = 3,
+  /* With SL_HUB_CLUSTER set, what the other instances must learn about
+   * this one's clients (never about remote peers): */
+  SL_HUB_PEER_UP = 4,  /* conn authenticated; data: its 32-byte key, then its peer id */
+  SL_HUB_JOINED = 5,   /* conn joined the room named by data */
+  SL_HUB_LEFT = 6,     /* conn left the room named by data */
+  SL_HUB_PEER_DOWN = 7 /* conn (authenticated) is gone, with all its rooms */
+};
 /* WebSocket close codes of SL_HUB_CLOSE. */
 enum sl_hub_close_code {
   SL_HUB_CLOSE_POLICY = 4000, /* an authenticated client broke a rule (the error said which) */
@@ -488,6 +499,7 @@ typedef struct sl_hub_output {
   const uint8_t *data; /* valid until the next sl_hub_next_output call */
   size_t len;
   int close_code; /* WebSocket close code for SL_HUB_CLOSE */
+  uint32_t from;  /* the local connection an output to a remote one comes from or is about */
 } sl_hub_output;
 
 SL_MUST_CHECK int sl_hub_new(sl_hub **out);
@@ -532,6 +544,32 @@ int sl_hub_overflow(sl_hub *hub, uint32_t conn);
  * the relay path it belongs to ends with RELAY_LIMIT for both ends, so the
  * sender learns to stop instead of the hub buffering for it. */
 int sl_hub_relay_stalled(sl_hub *hub, uint32_t conn, const uint8_t *record, size_t len);
+/* Hubs on several instances (SL_HUB_CLUSTER): the peers connected to the
+ * other instances appear here as remote connections. They are members of
+ * rooms like local clients (peer lists, peer-joined/left, forwarding and
+ * relay paths work across instances); room notices are never sent to
+ * them, since their own instance tells them. Outputs addressed to a
+ * remote connection are for the host to carry to its instance, which
+ * hands them to sl_hub_deliver. sl_hub_closed removes one.
+ * sl_hub_remote_open returns the connection id (the same one for a key
+ * already known as remote); a local client with the same identity is
+ * closed with SESSION_REPLACED, as on one hub. */
+int sl_hub_remote_open(sl_hub *hub, const uint8_t public_key[32], double now_ms);
+/* Membership of a remote connection; SL_ESTATE if the room is full or
+ * the connection is at its room limit (its own instance checked first). */
+int sl_hub_remote_join(sl_hub *hub, uint32_t remote, const char *room, double now_ms);
+int sl_hub_remote_leave(sl_hub *hub, uint32_t remote, const char *room, double now_ms);
+/* The remote peer now connects through another instance: its relay
+ * paths here end, and our clients on them get RELAY_LIMIT (naming it) so
+ * they open new ones through its new instance. */
+int sl_hub_remote_moved(sl_hub *hub, uint32_t remote);
+/* A message another instance's hub addressed to our client `to` from its
+ * client `from` (remote here): a forwarded signal, relay-ready, an error
+ * about a relay path (text), or a relay record (binary). A relay-ready
+ * opens this instance's side of the path, so `to`'s records are accepted
+ * and both directions count against its limits here as well. */
+int sl_hub_deliver(sl_hub *hub, uint32_t from, uint32_t to, int binary, const uint8_t *data,
+                   size_t len, double now_ms);
 /* Prometheus text exposition of the hub's counters; malloc'd, free(). */
 SL_MUST_CHECK int sl_hub_metrics(const sl_hub *hub, char **out, size_t *out_len);
 

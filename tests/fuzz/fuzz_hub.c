@@ -6,7 +6,10 @@
  *                                         a number: tick advances len*100 ms)
  * ops: 0 text, 1 binary, 2 relay record to the other client (the harness
  * writes the header), 3 relay-open to the other client, 4 tick, 5 close,
- * 6 open a new connection in that slot, 7 join "r".
+ * 6 open a new connection in that slot, 7 join "r", and, as if from
+ * another instance (the hub runs with SL_HUB_CLUSTER and a remote peer in
+ * room "r"): 8 a text message delivered to that slot's client, 9 a binary
+ * one, 10 relay-ready from the remote peer (opens a mirrored path).
  * After every event each output must be well formed: text parses as a JSON
  * object, binary is a relay frame, close has a code. */
 #include "internal.h"
@@ -61,6 +64,8 @@ static void drain(sl_hub *hub, char *nonce, size_t nonce_cap) {
       cJSON_Delete(j);
     } else if (o.kind == SL_HUB_SEND_BINARY) {
       if (!o.data || o.len < SL_RELAY_HEADER_BYTES || o.data[0] != SL_RELAY_KIND_RECORD) abort();
+    } else if (o.kind >= SL_HUB_PEER_UP && o.kind <= SL_HUB_PEER_DOWN) {
+      if (o.kind != SL_HUB_PEER_DOWN && (!o.data || !o.len)) abort();
     } else if (o.kind != SL_HUB_CLOSE || o.close_code < 1000) {
       abort();
     }
@@ -98,7 +103,9 @@ static uint32_t login(sl_hub *hub, int i, double now) {
 
 static sl_hub *new_hub(void) {
   sl_hub *hub = NULL;
-  if (sl_hub_new(&hub) != 0 || sl_hub_set_jwt_hs256(hub, secret, sizeof secret) != 0) abort();
+  if (sl_hub_new(&hub) != 0 || sl_hub_set_jwt_hs256(hub, secret, sizeof secret) != 0 ||
+      sl_hub_set(hub, SL_HUB_CLUSTER, 1) != 0)
+    abort();
   static const struct {
     int setting;
     double value;
@@ -118,15 +125,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint32_t conns[SLOTS] = {login(hub, 0, now), login(hub, 1, now), 0, 0};
   int opened = sl_hub_open(hub, "10.0.0.1", now);
   conns[2] = opened > 0 ? (uint32_t)opened : 0;
+  static const uint8_t remote_key[32] = {7, 7, 7};
+  int remote = sl_hub_remote_open(hub, remote_key, now);
+  if (remote > 0) (void)sl_hub_remote_join(hub, (uint32_t)remote, "r", now);
   drain(hub, NULL, 0);
 
   uint8_t record[SL_RELAY_HEADER_BYTES + 1024];
   char msg[256];
   for (size_t pos = 0; pos + 4 <= size;) {
-    int op = data[pos] % 8, slot = data[pos + 1] % SLOTS;
+    int op = data[pos] % 11, slot = data[pos + 1] % SLOTS;
     size_t len = (size_t)data[pos + 2] << 8 | data[pos + 3];
     pos += 4;
-    size_t take = op <= 2 ? (len < size - pos ? len : size - pos) : 0;
+    size_t take = op <= 2 || op == 8 || op == 9 ? (len < size - pos ? len : size - pos) : 0;
     const uint8_t *bytes = data + pos;
     pos += take;
     uint32_t c = conns[slot];
@@ -163,6 +173,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (id > 0) conns[slot] = (uint32_t)id;
       break;
     }
+    case 8:
+    case 9:
+      (void)sl_hub_deliver(hub, (uint32_t)remote, c, op == 9, bytes, take, now);
+      break;
+    case 10:
+      (void)sl_hub_deliver(
+          hub, (uint32_t)remote, c, 0,
+          (const uint8_t *)"{\"type\":\"relay-ready\",\"payload\":{\"sessionId\":\"s\"}}", 50, now);
+      break;
     default:
       text(hub, c, "{\"type\":\"join\",\"room\":\"r\"}", now);
       break;
