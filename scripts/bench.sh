@@ -19,6 +19,8 @@ node bench/nat.js "${NAT_ROUNDS:-20}"
 node bench/trades.js
 # Hub under load vs the PeerJS server (separate processes on loopback).
 node bench/hub-load.js "${HUB_CLIENTS:-2000}" "${HUB_MESSAGES:-100}"
+# Hubs on Redis: one hub vs three instances, pairs split across them or not.
+node bench/hub-cluster.js "${CLUSTER_CLIENTS:-1500}" "${CLUSTER_MESSAGES:-40}"
 # The hub under each attack of issue #12 beside two honest clients.
 node bench/hub-abuse.js "${ABUSE_SECONDS:-5}"
 # Gossip: Starling's router (wasm) vs js-libp2p's GossipSub, same process,
