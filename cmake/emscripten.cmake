@@ -81,7 +81,7 @@ set(SL_HUB_EXPORTS
   _sl_hub_set_jwt_audience _sl_hub_set_jwt_issuer _sl_hub_open _sl_hub_text _sl_hub_binary
   _sl_hub_closed _sl_hub_tick _sl_hub_next_output _sl_hub_metrics _sl_hub_status _sl_hub_overflow
   _sl_hub_relay_stalled _sl_hub_setting_range _sl_hub_authenticated
-  _sl_hub_remote_open _sl_hub_remote_join _sl_hub_remote_leave _sl_hub_remote_moved _sl_hub_deliver)
+  _sl_hub_remote_open _sl_hub_remote_join _sl_hub_remote_leave _sl_hub_remote_moved _sl_hub_remote_load _sl_hub_deliver)
 list(JOIN SL_HUB_EXPORTS "," SL_HUB_EXPORTS_JOINED)
 string(REPLACE "-sEXPORT_NAME=createStarlingCore" "-sEXPORT_NAME=createStarlingHub" SL_HUB_LINK_FLAGS "${SL_WASM_LINK_FLAGS}")
 list(FILTER SL_HUB_LINK_FLAGS EXCLUDE REGEX "^-sEXPORTED_FUNCTIONS=")

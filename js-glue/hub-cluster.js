@@ -21,7 +21,8 @@ const INSTANCE_TTL_S = 15;
 const RESYNC_MS = 5000;
 const KIND = { TEXT: 1, BINARY: 2 };
 /** enum sl_hub_output_kind: the cluster outputs (starling.h). */
-export const CLUSTER_OUTPUT = { PEER_UP: 4, JOINED: 5, LEFT: 6, PEER_DOWN: 7 };
+export const CLUSTER_OUTPUT = { PEER_UP: 4, JOINED: 5, LEFT: 6, PEER_DOWN: 7, CONNECT_FROM: 8, AUTH_FROM: 9 };
+const LOAD_FLUSH_MS = 100; // connects and auths per address are shared this often
 export const SL_HUB_CLUSTER = 21; // enum sl_hub_setting
 
 async function redisModule() {
@@ -59,7 +60,11 @@ export async function joinCluster({ url, prefix = 'starling', hub, onError }) {
 
   // Redis may go away at any time: commands then fail fast (no offline
   // queue) and the client reconnects in the background.
-  const options = { url, disableOfflineQueue: true, socket: { reconnectStrategy: (n) => Math.min(100 * 2 ** n, 2000), connectTimeout: 2000 } };
+  // At start an unreachable Redis is an error (startHub rejects); once
+  // connected, the client retries for as long as it takes.
+  let started = false;
+  const reconnectStrategy = (n, cause) => (started ? Math.min(100 * 2 ** n, 2000) : cause ?? new Error('unreachable'));
+  const options = { url, disableOfflineQueue: true, socket: { reconnectStrategy, connectTimeout: 2000 } };
   const pub = createClient(options);
   const sub = pub.duplicate();
   const report = (err) => {
@@ -82,7 +87,37 @@ export async function joinCluster({ url, prefix = 'starling', hub, onError }) {
     quiet(pub.publish(events, JSON.stringify({ t: type, i: instance, p: c.peerId, k: b64(c.pk), r: room })));
   }
 
+  // Connects and auth attempts per address, summed and shared every
+  // LOAD_FLUSH_MS: the other instances' hubs take them from their buckets
+  // for the address (sl_hub_remote_load), so its limits are the cluster's.
+  const load = new Map(); // address -> [connects, auths]
+  let loadTimer = 0;
+  function countLoad(kind, bytes) {
+    const ip = Buffer.from(bytes).toString();
+    const n = load.get(ip) ?? [0, 0];
+    n[kind === CLUSTER_OUTPUT.CONNECT_FROM ? 0 : 1]++;
+    load.set(ip, n);
+    loadTimer ||= setTimeout(flushLoad, LOAD_FLUSH_MS);
+  }
+  function flushLoad() {
+    loadTimer = 0;
+    if (!up || closed || !load.size) return load.clear();
+    const a = Object.fromEntries(load);
+    load.clear();
+    quiet(pub.publish(events, JSON.stringify({ t: 'load', i: instance, a })));
+  }
+  function applyLoad(a) {
+    if (!a || typeof a !== 'object') return;
+    for (const [ip, n] of Object.entries(a)) {
+      if (!Array.isArray(n) || ip.length > 63) continue;
+      const [connects, auths] = n.map((x) => (Number.isInteger(x) && x > 0 ? Math.min(x, 1e6) : 0));
+      withString(ip, (p) => m._sl_hub_remote_load(ptr, p, connects, auths, hub.now()));
+    }
+    hub.pump();
+  }
+
   function localEvent(kind, conn, bytes) {
+    if (kind === CLUSTER_OUTPUT.CONNECT_FROM || kind === CLUSTER_OUTPUT.AUTH_FROM) return countLoad(kind, bytes);
     if (kind === CLUSTER_OUTPUT.PEER_UP) {
       const c = { pk: Buffer.from(bytes.subarray(0, 32)), peerId: Buffer.from(bytes.subarray(32)).toString(), rooms: new Set() };
       local.set(conn, c);
@@ -185,7 +220,9 @@ export async function joinCluster({ url, prefix = 'starling', hub, onError }) {
   function onEvent(text) {
     let e;
     try { e = JSON.parse(text); } catch { return; }
-    if (!e || e.i === instance || typeof e.p !== 'string') return;
+    if (!e || e.i === instance) return;
+    if (e.t === 'load') return applyLoad(e.a);
+    if (typeof e.p !== 'string') return;
     stats.received++;
     if (e.t === 'down') {
       const conn = remoteByPeer.get(e.p);
@@ -271,11 +308,12 @@ export async function joinCluster({ url, prefix = 'starling', hub, onError }) {
     await sub.subscribe(events, onEvent);
     await sub.subscribe(channelOf(instance), onDirect, true);
   } catch (err) {
-    await Promise.allSettled([pub.destroy?.(), sub.destroy?.()]);
+    for (const client of [sub, pub]) { try { client.destroy(); } catch { /* never opened */ } }
     const e = new StarlingError('REDIS_UNREACHABLE', `cannot reach redis at ${url}: ${err.message}`);
     e.cause = err;
     throw e;
   }
+  started = true;
   up = pub.isReady;
   await resync(true);
   const timer = setInterval(() => { resync(false).catch(report); }, RESYNC_MS);
@@ -298,11 +336,15 @@ export async function joinCluster({ url, prefix = 'starling', hub, onError }) {
     async close() {
       closed = true;
       clearInterval(timer);
+      clearTimeout(loadTimer);
       if (up) {
         // Leave at once instead of waiting for the hash to expire.
         await Promise.allSettled([pub.del(keyOf(instance)), ...[...local.values()].map((c) => pub.publish(events, JSON.stringify({ t: 'down', i: instance, p: c.peerId })))]);
       }
-      await Promise.allSettled([sub.quit?.() ?? sub.close?.(), pub.quit?.() ?? pub.close?.()]);
+      // A graceful close waits for Redis; a Redis that is away gets a moment, then the sockets go.
+      const graceful = up ? Promise.allSettled([sub.close(), pub.close()]) : Promise.resolve();
+      await Promise.race([graceful, new Promise((ok) => setTimeout(ok, 1000).unref?.())]);
+      for (const client of [sub, pub]) { try { client.destroy(); } catch { /* already closed */ } }
     },
   };
 }

@@ -298,7 +298,7 @@ export async function startHub(opts = {}) {
   // a remote connection, go to the other instances (hub-cluster.js).
   let cluster = null;
   function routeInCluster(conn, kind, data, len, from) {
-    if (kind >= CLUSTER_OUTPUT.PEER_UP && kind <= CLUSTER_OUTPUT.PEER_DOWN) {
+    if (kind >= CLUSTER_OUTPUT.PEER_UP && kind <= CLUSTER_OUTPUT.AUTH_FROM) {
       cluster.localEvent(kind, conn, m.HEAPU8.slice(data, data + len));
       return true;
     }

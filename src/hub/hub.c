@@ -277,6 +277,7 @@ static void push_output(sl_hub *h, uint32_t c, int kind, uint8_t *data, size_t l
 /* A cluster output about local client c (only with SL_HUB_CLUSTER). */
 static void cluster_event(sl_hub *h, const conn *c, int kind, const char *text) {
   if (!SET(h, SL_HUB_CLUSTER) || c->remote) return;
+  if (kind == SL_HUB_CONNECT_FROM || kind == SL_HUB_AUTH_FROM) text = c->ip;
   size_t tlen = text ? strlen(text) : 0, extra = kind == SL_HUB_PEER_UP ? 32 : 0;
   uint8_t *data = malloc(extra + tlen + 1);
   if (!data) {
@@ -456,6 +457,7 @@ int sl_hub_open(sl_hub *hub, const char *ip, double now) {
   hub->connections_total++;
   ip_entry *e = ip_for(hub, c->ip);
   if (e) e->open++;
+  cluster_event(hub, c, SL_HUB_CONNECT_FROM, NULL);
   if (!e || !take(&e->connects, SET(hub, SL_HUB_CONNECT_RATE), SET(hub, SL_HUB_CONNECT_BURST), now))
     fail_conn(hub, c, "RATE_LIMITED", "too many connections from this address");
   else if (hub->open_count > SET(hub, SL_HUB_MAX_CONNECTIONS))
@@ -809,6 +811,7 @@ int sl_hub_binary(sl_hub *hub, uint32_t id, const uint8_t *data, size_t len, dou
 
 static void on_auth(sl_hub *h, conn *c, const sl_signal *m, double now, double wall_s) {
   ip_entry *e = ip_for(h, c->ip);
+  cluster_event(h, c, SL_HUB_AUTH_FROM, NULL);
   if (!e || !take(&e->auths, SET(h, SL_HUB_AUTH_RATE), SET(h, SL_HUB_AUTH_BURST), now)) {
     fail_conn(h, c, "RATE_LIMITED", "too many authentication attempts from this address");
     return;
@@ -1095,6 +1098,23 @@ int sl_hub_remote_leave(sl_hub *hub, uint32_t id, const char *name, double now) 
   if (idx < 0) return 0;
   leave_room(hub, c, (unsigned)idx);
   membership_changed(hub, c, now);
+  return 0;
+}
+
+/* Takes n tokens as n calls of take() would, without refusing anything. */
+static void drain(bucket *b, unsigned n, double rate, double burst, double now) {
+  if (!n) return;
+  (void)take(b, rate, burst, now); /* refill (and start) the bucket, and take one */
+  b->tokens = b->tokens > n - 1 ? b->tokens - (n - 1) : 0;
+}
+
+int sl_hub_remote_load(sl_hub *hub, const char *ip, unsigned connects, unsigned auths, double now) {
+  if (!hub || !ip || !SET(hub, SL_HUB_CLUSTER)) return SL_EINVAL;
+  if (!connects && !auths) return 0;
+  ip_entry *e = ip_for(hub, ip);
+  if (!e) return SL_ENOMEM;
+  drain(&e->connects, connects, SET(hub, SL_HUB_CONNECT_RATE), SET(hub, SL_HUB_CONNECT_BURST), now);
+  drain(&e->auths, auths, SET(hub, SL_HUB_AUTH_RATE), SET(hub, SL_HUB_AUTH_BURST), now);
   return 0;
 }
 

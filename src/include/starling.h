@@ -482,10 +482,12 @@ enum sl_hub_output_kind {
   SL_HUB_CLOSE = 3,
   /* With SL_HUB_CLUSTER set, what the other instances must learn about
    * this one's clients (never about remote peers): */
-  SL_HUB_PEER_UP = 4,  /* conn authenticated; data: its 32-byte key, then its peer id */
-  SL_HUB_JOINED = 5,   /* conn joined the room named by data */
-  SL_HUB_LEFT = 6,     /* conn left the room named by data */
-  SL_HUB_PEER_DOWN = 7 /* conn (authenticated) is gone, with all its rooms */
+  SL_HUB_PEER_UP = 4,      /* conn authenticated; data: its 32-byte key, then its peer id */
+  SL_HUB_JOINED = 5,       /* conn joined the room named by data */
+  SL_HUB_LEFT = 6,         /* conn left the room named by data */
+  SL_HUB_PEER_DOWN = 7,    /* conn (authenticated) is gone, with all its rooms */
+  SL_HUB_CONNECT_FROM = 8, /* a connection opened from the address named by data */
+  SL_HUB_AUTH_FROM = 9     /* an authentication attempt from the address named by data */
 };
 /* WebSocket close codes of SL_HUB_CLOSE. */
 enum sl_hub_close_code {
@@ -559,6 +561,12 @@ int sl_hub_remote_open(sl_hub *hub, const uint8_t public_key[32], double now_ms)
  * the connection is at its room limit (its own instance checked first). */
 int sl_hub_remote_join(sl_hub *hub, uint32_t remote, const char *room, double now_ms);
 int sl_hub_remote_leave(sl_hub *hub, uint32_t remote, const char *room, double now_ms);
+/* Connections and authentication attempts that other instances saw from
+ * ip (their SL_HUB_CONNECT_FROM / SL_HUB_AUTH_FROM): they take from this
+ * instance's buckets for ip as its own do, so an address's connect and
+ * auth limits hold across the cluster, not once per instance. */
+int sl_hub_remote_load(sl_hub *hub, const char *ip, unsigned connects, unsigned auths,
+                       double now_ms);
 /* The remote peer now connects through another instance: its relay
  * paths here end, and our clients on them get RELAY_LIMIT (naming it) so
  * they open new ones through its new instance. */

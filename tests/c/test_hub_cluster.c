@@ -90,6 +90,15 @@ static void pump_one(int i) {
       sl_hub_closed(hubs[j], remote_of[i][o.conn], now_ms);
       remote_of[i][o.conn] = 0;
       break;
+    case SL_HUB_CONNECT_FROM:
+    case SL_HUB_AUTH_FROM: {
+      char ip[80];
+      snprintf(ip, sizeof ip, "%.*s", (int)o.len, (const char *)o.data);
+      CHECK_EQ(sl_hub_remote_load(hubs[j], ip, o.kind == SL_HUB_CONNECT_FROM,
+                                  o.kind == SL_HUB_AUTH_FROM, now_ms),
+               0);
+      break;
+    }
     default:
       if (local_of[i][o.conn]) { /* a remote connection: deliver on its instance */
         if (o.kind == SL_HUB_CLOSE) {
@@ -333,6 +342,32 @@ static void test_moved_paths(void) {
   CHECK_EQ(sl_hub_remote_moved(hubs[1], b->conn), SL_EINVAL); /* b is local there */
 }
 
+/* An address's connect budget is the cluster's, not each instance's. */
+static void test_address_limits(void) {
+  new_cluster();
+  for (int i = 0; i < 2; i++) {
+    CHECK_EQ(sl_hub_set(hubs[i], SL_HUB_CONNECT_BURST, 4), 0);
+    CHECK_EQ(sl_hub_set(hubs[i], SL_HUB_CONNECT_RATE, 0.001), 0);
+  }
+  int refused = 0;
+  for (int k = 0; k < 6; k++) { /* alternating instances, one address */
+    int conn = sl_hub_open(hubs[k & 1], "192.0.2.7", now_ms);
+    CHECK(conn > 0);
+    sl_hub_output o;
+    while (sl_hub_next_output(hubs[k & 1], &o)) {
+      if (o.kind == SL_HUB_SEND_TEXT && strstr((const char *)o.data, "RATE_LIMITED")) refused++;
+      if (o.kind == SL_HUB_CONNECT_FROM)
+        CHECK_EQ(sl_hub_remote_load(hubs[1 - (k & 1)], "192.0.2.7", 1, 0, now_ms), 0);
+    }
+  }
+  CHECK_EQ(refused, 2); /* 4 in all, not 4 on each */
+  CHECK_EQ(sl_hub_remote_load(hubs[0], "192.0.2.8", 0, 0, now_ms), 0);
+  sl_hub *plain = NULL;
+  CHECK_EQ(sl_hub_new(&plain), 0);
+  CHECK_EQ(sl_hub_remote_load(plain, "192.0.2.8", 1, 1, now_ms), SL_EINVAL);
+  sl_hub_free(plain);
+}
+
 int main(void) {
   if (sl_init() != 0) return 1;
   randombytes_buf(secret, sizeof secret);
@@ -340,6 +375,7 @@ int main(void) {
   test_relay_across();
   test_moves_and_bad_calls();
   test_moved_paths();
+  test_address_limits();
   for (int i = 0; i < 2; i++)
     sl_hub_free(hubs[i]);
   for (int i = 0; i < 4; i++)

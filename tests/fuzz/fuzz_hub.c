@@ -64,7 +64,7 @@ static void drain(sl_hub *hub, char *nonce, size_t nonce_cap) {
       cJSON_Delete(j);
     } else if (o.kind == SL_HUB_SEND_BINARY) {
       if (!o.data || o.len < SL_RELAY_HEADER_BYTES || o.data[0] != SL_RELAY_KIND_RECORD) abort();
-    } else if (o.kind >= SL_HUB_PEER_UP && o.kind <= SL_HUB_PEER_DOWN) {
+    } else if (o.kind >= SL_HUB_PEER_UP && o.kind <= SL_HUB_AUTH_FROM) {
       if (o.kind != SL_HUB_PEER_DOWN && (!o.data || !o.len)) abort();
     } else if (o.kind != SL_HUB_CLOSE || o.close_code < 1000) {
       abort();

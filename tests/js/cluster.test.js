@@ -8,10 +8,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
+import { createServer } from 'node:net';
 import { init, Identity, createPeer } from '../../js-glue/index.js';
 import { hs256, claimsFor } from './helpers/jwt.js';
 import { within, until } from './helpers/wait.js';
 import { startRedis, startHubProcess, health, metric, CLUSTER_SECRET } from './helpers/cluster-lab.js';
+import { startHub } from '../../js-glue/hub.js';
 
 const cleanup = [];
 after(async () => { for (const fn of cleanup.reverse()) await fn(); });
@@ -33,6 +35,12 @@ const redis = await startRedis();
 cleanup.push(() => redis.stop());
 const hubs = await Promise.all([0, 1, 2].map(() => startHubProcess(redis.url)));
 for (const h of hubs) cleanup.push(() => h.kill());
+
+test('startHub refuses a bad redis option, and rejects when Redis does not answer, leaving nothing running', async () => {
+  await assert.rejects(startHub({ jwtSecret: CLUSTER_SECRET, redis: 'http://127.0.0.1:6379' }), (err) => err.code === 'INVALID_OPTION');
+  const closed = await new Promise((ok) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); }); });
+  await assert.rejects(startHub({ jwtSecret: CLUSTER_SECRET, redis: `redis://127.0.0.1:${closed}` }), (err) => err.code === 'REDIS_UNREACHABLE');
+});
 
 test('two peers on different instances meet in a room, signal (WebRTC) and relay', async () => {
   const a = await peer(hubs[0].url);
@@ -122,6 +130,25 @@ test("a challenge answered on one instance is not accepted by another", async ()
   assert.equal(refused.payload.code, 'AUTH_PROOF_INVALID');
   one.ws.close();
   two.ws.close();
+});
+
+test("an address's connect limit is the cluster's, not each instance's", async () => {
+  // Two more instances, in process, with a budget of 4 connections per address.
+  const limits = { jwtSecret: CLUSTER_SECRET, redis: redis.url, redisPrefix: `limits-${process.pid}`, connectBurst: 4, connectRate: 0.01, onError: () => {} };
+  const [x, y] = [await startHub(limits), await startHub(limits)];
+  cleanup.push(() => x.close(), () => y.close());
+  const open = (url) => new Promise((ok) => {
+    const ws = new WebSocket(url);
+    let refused = false;
+    ws.on('message', (d) => { if (JSON.parse(d.toString()).payload?.code === 'RATE_LIMITED') refused = true; });
+    ws.on('close', () => ok(refused));
+    ws.on('error', () => {});
+    setTimeout(() => ws.close(), 400);
+  });
+  const first = await Promise.all([open(x.url), open(x.url), open(x.url)]);
+  assert.deepEqual(first, [false, false, false]);
+  const second = await Promise.all([open(y.url), open(y.url), open(y.url)]); // y has seen x's three
+  assert.equal(second.filter(Boolean).length, 2, 'one more in the cluster, not four more on y');
 });
 
 test('Redis restarted: the hubs report it, keep their own clients, and recover when it returns', async () => {
