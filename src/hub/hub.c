@@ -685,25 +685,35 @@ static void relay_ready(sl_hub *h, const relay_path *p, conn *to, const conn *ot
     send_text(h, to->id, json, len);
 }
 
+/* The relay path between c and d, made if there is none (NULL: out of
+ * memory). Its limits run from the first open: re-opening does not reset
+ * them. */
+static relay_path *path_between(sl_hub *h, const conn *c, const conn *d, double now) {
+  char key[24];
+  relay_key(c->id, d->id, key);
+  relay_path *p = sl__map_get(&h->relays, key);
+  if (p) return p;
+  p = calloc(1, sizeof *p);
+  if (!p || sl__map_put(&h->relays, key, p) != 0) {
+    free(p);
+    return NULL;
+  }
+  p->a = c->id < d->id ? c->id : d->id;
+  p->b = c->id < d->id ? d->id : c->id;
+  p->opened_ms = now;
+  return p;
+}
+
 static void relay_open(sl_hub *h, conn *c, const sl_signal *m, double now) {
   conn *d = reachable_peer(h, c, m->to);
   if (!d) {
     send_error(h, c, "PEER_NOT_FOUND", "no such peer in your rooms", m->id);
     return;
   }
-  char key[24];
-  relay_key(c->id, d->id, key);
-  relay_path *p = sl__map_get(&h->relays, key);
+  relay_path *p = path_between(h, c, d, now);
   if (!p) {
-    p = calloc(1, sizeof *p);
-    if (!p || sl__map_put(&h->relays, key, p) != 0) {
-      free(p);
-      send_error(h, c, "INTERNAL", "out of memory", m->id);
-      return;
-    }
-    p->a = c->id < d->id ? c->id : d->id;
-    p->b = c->id < d->id ? d->id : c->id;
-    p->opened_ms = now; /* limits run from the first open: re-opening does not reset them */
+    send_error(h, c, "INTERNAL", "out of memory", m->id);
+    return;
   }
   /* A fresh session id on every open: a peer that sees a new id knows the
    * other end restarted the relayed handshake. */
@@ -1140,19 +1150,10 @@ int sl_hub_remote_moved(sl_hub *hub, uint32_t id) {
 static void mirror_relay(sl_hub *h, conn *to, conn *from, const cJSON *payload, double now) {
   const cJSON *sid = cJSON_GetObjectItemCaseSensitive(payload, "sessionId");
   if (!cJSON_IsString(sid) || strlen(sid->valuestring) >= sizeof((relay_path *)0)->session) return;
-  char key[24];
-  relay_key(to->id, from->id, key);
-  relay_path *p = sl__map_get(&h->relays, key);
+  relay_path *p = path_between(h, to, from, now);
   if (!p) {
-    p = calloc(1, sizeof *p);
-    if (!p || sl__map_put(&h->relays, key, p) != 0) {
-      free(p);
-      h->failed = SL_ENOMEM;
-      return;
-    }
-    p->a = to->id < from->id ? to->id : from->id;
-    p->b = to->id < from->id ? from->id : to->id;
-    p->opened_ms = now;
+    h->failed = SL_ENOMEM;
+    return;
   }
   memcpy(p->session, sid->valuestring, strlen(sid->valuestring) + 1);
 }

@@ -2,6 +2,7 @@
  * auth and challenge, rooms, forwarding with `from` rewritten, relay
  * framing and limits, rate limits, timers, and metrics. */
 #include "check.h"
+#include "hub_util.h"
 #include "internal.h"
 #include "jwt_util.h"
 
@@ -66,21 +67,8 @@ static void open_client(client *c) {
 
 /* Answers the challenge found in the log. */
 static void prove(client *c, const sl_identity *signer) {
-  const char *n = strstr(c->log, "\"nonce\":\"");
-  CHECK(n != NULL);
-  if (!n) return;
-  uint8_t nonce[32], msg[23 + 32], sig[64];
-  size_t len = 0;
-  CHECK_EQ(sodium_base642bin(nonce, 32, n + 9, 43, NULL, &len, NULL,
-                             sodium_base64_VARIANT_URLSAFE_NO_PADDING),
-           0);
-  memcpy(msg, SL_HUB_CHALLENGE_PREFIX, 23);
-  memcpy(msg + 23, nonce, 32);
-  CHECK_EQ(sl_identity_sign(signer, msg, sizeof msg, sig), 0);
-  char sig64[100], proof[200];
-  b64(sig, 64, sig64, sizeof sig64);
-  snprintf(proof, sizeof proof, "{\"type\":\"auth-proof\",\"payload\":{\"signature\":\"%s\"}}",
-           sig64);
+  char proof[200];
+  CHECK_EQ(hub_proof(c->log, signer, proof, sizeof proof), 0);
   text(c, proof);
 }
 

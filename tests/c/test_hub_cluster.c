@@ -5,6 +5,7 @@
  * meets in a room, signals and relays; limits hold on both sides; a peer
  * that moves to the other instance replaces its old session. */
 #include "check.h"
+#include "hub_util.h"
 #include "internal.h"
 #include "jwt_util.h"
 
@@ -139,21 +140,8 @@ static void login(client *c, int hub) {
   snprintf(auth, sizeof auth, "{\"type\":\"auth\",\"payload\":{\"token\":\"%s\"}}",
            make("{\"alg\":\"HS256\"}", payload, SL_JWT_HS256, secret));
   text(c, auth);
-  const char *n = strstr(c->log, "\"nonce\":\"");
-  CHECK(n != NULL);
-  if (!n) return;
-  uint8_t nonce[32], msg[23 + 32], sig[64];
-  size_t len = 0;
-  CHECK_EQ(sodium_base642bin(nonce, 32, n + 9, 43, NULL, &len, NULL,
-                             sodium_base64_VARIANT_URLSAFE_NO_PADDING),
-           0);
-  memcpy(msg, SL_HUB_CHALLENGE_PREFIX, 23);
-  memcpy(msg + 23, nonce, 32);
-  CHECK_EQ(sl_identity_sign(c->id, msg, sizeof msg, sig), 0);
-  char sig64[100], proof[200];
-  b64(sig, 64, sig64, sizeof sig64);
-  snprintf(proof, sizeof proof, "{\"type\":\"auth-proof\",\"payload\":{\"signature\":\"%s\"}}",
-           sig64);
+  char proof[200];
+  CHECK_EQ(hub_proof(c->log, c->id, proof, sizeof proof), 0);
   text(c, proof);
   CHECK(strstr(c->log, "\"type\":\"authenticated\"") != NULL);
   memset(c->log, 0, sizeof c->log);
@@ -218,11 +206,8 @@ static void test_rooms_and_signals(void) {
   CHECK(strstr(a->log, "peer-left") != NULL);
 }
 
-static void test_relay_across(void) {
-  new_cluster();
-  CHECK_EQ(sl_hub_set(hubs[0], SL_HUB_RELAY_MAX_BYTES, 300), 0);
-  CHECK_EQ(sl_hub_set(hubs[1], SL_HUB_RELAY_MAX_BYTES, 300), 0);
-  client *a = &clients[0], *b = &clients[1];
+/* a on instance 0 and b on instance 1 share room "r"; a opens a relay path to b. */
+static void relay_between(client *a, client *b) {
   login(a, 0);
   login(b, 1);
   text(a, "{\"type\":\"join\",\"room\":\"r\"}");
@@ -231,6 +216,14 @@ static void test_relay_across(void) {
   snprintf(open, sizeof open, "{\"type\":\"relay-open\",\"to\":\"%s\"}",
            sl_identity_peer_id(b->id));
   text(a, open);
+}
+
+static void test_relay_across(void) {
+  new_cluster();
+  CHECK_EQ(sl_hub_set(hubs[0], SL_HUB_RELAY_MAX_BYTES, 300), 0);
+  CHECK_EQ(sl_hub_set(hubs[1], SL_HUB_RELAY_MAX_BYTES, 300), 0);
+  client *a = &clients[0], *b = &clients[1];
+  relay_between(a, b);
   const char *sa = strstr(a->log, "\"sessionId\":\""), *sb = strstr(b->log, "\"sessionId\":\"");
   CHECK(sa && sb);
   if (sa && sb) CHECK(strncmp(sa, sb, 36) == 0); /* the same path on both ends */
@@ -313,14 +306,7 @@ static void test_moves_and_bad_calls(void) {
 static void test_moved_paths(void) {
   new_cluster();
   client *a = &clients[0], *b = &clients[1];
-  login(a, 0);
-  login(b, 1);
-  text(a, "{\"type\":\"join\",\"room\":\"r\"}");
-  text(b, "{\"type\":\"join\",\"room\":\"r\"}");
-  char open[256];
-  snprintf(open, sizeof open, "{\"type\":\"relay-open\",\"to\":\"%s\"}",
-           sl_identity_peer_id(b->id));
-  text(a, open);
+  relay_between(a, b);
   CHECK_EQ(metric(0, "starling_hub_relay_paths "), 1);
   CHECK_EQ(metric(1, "starling_hub_relay_paths "), 1);
   /* Instance 1 learns that a moved: b's path ends, naming a. */

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { ERRNO } from '../../js-glue/errno.js';
 import { SETTINGS, OUTPUT, CLOSE_CODE } from '../../js-glue/hub.js';
+import { CLUSTER_OUTPUT, SL_HUB_CLUSTER } from '../../js-glue/hub-cluster.js';
 import { PATH, REASON, ACTION } from '../../js-glue/link-state.js';
 import { EVENT } from '../../js-glue/delivery.js';
 import { GOSSIP_EVENT, VERDICT } from '../../js-glue/gossip.js';
@@ -46,8 +47,12 @@ test('hub settings, output kinds and close codes match starling.h', () => {
   const settings = cEnum('sl_hub_setting');
   const rename = { maxMessage: 'MAX_MESSAGE', authTimeoutMs: 'AUTH_TIMEOUT_MS', messageRate: 'MSG_RATE', messageBurst: 'MSG_BURST', jwtSkewSeconds: 'JWT_SKEW_S' };
   for (const [k, v] of Object.entries(SETTINGS)) assert.equal(v, settings[`SL_HUB_${rename[k] ?? snake(k)}`], k);
-  assert.equal(Object.keys(SETTINGS).length, settings.SL_HUB_SETTING_COUNT - 1, 'every setting has an option');
-  sameAs(OUTPUT, cEnum('sl_hub_output_kind'), 'SL_HUB_');
+  assert.equal(SL_HUB_CLUSTER, settings.SL_HUB_CLUSTER);
+  assert.equal(Object.keys(SETTINGS).length, settings.SL_HUB_SETTING_COUNT - 2, 'every setting has an option, but SL_HUB_CLUSTER (set by `redis`)');
+  const kinds = cEnum('sl_hub_output_kind');
+  sameAs(OUTPUT, kinds, 'SL_HUB_');
+  sameAs(CLUSTER_OUTPUT, kinds, 'SL_HUB_');
+  assert.equal(Object.keys(OUTPUT).length + Object.keys(CLUSTER_OUTPUT).length, Object.keys(kinds).length, 'every output kind is known to the host');
   sameAs(CLOSE_CODE, cEnum('sl_hub_close_code'), 'SL_HUB_CLOSE_');
 });
 
