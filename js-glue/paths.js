@@ -187,11 +187,12 @@ export class DirectPath extends Path {
   /** ICE may start on the first pair that works (through TURN, say) and
    * move to a better one moments later; no implementation we run on
    * reports the move as an event (node-datachannel never fires
-   * selectedcandidatepairchange), so the pair is read again: every
-   * second for the first 15 s, then every 15 s. A change of route is the
-   * link's to report. */
+   * selectedcandidatepairchange), so while the path goes through TURN the
+   * pair is read again: every second for the first 15 s, then every
+   * 15 s. A direct pair is not watched (it does not move to TURN on its
+   * own). A change of route is the link's to report. */
   watchRoute() {
-    if (this.closed) return;
+    if (this.closed || this.route !== 'turn') return;
     const age = performance.now() - this.startedAt;
     this.routeTimer = setTimeout(async () => {
       const before = this.route;

@@ -8,6 +8,13 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 export const CLUSTER_SECRET = 'cluster-test-jwt-secret-0123456789abcdef';
 
+// Servers this process started die with it, even when a test times out.
+const started = new Set();
+const killAll = () => { for (const proc of started) try { proc.kill('SIGKILL'); } catch { /* gone */ } };
+process.once('exit', killAll);
+for (const sig of ['SIGTERM', 'SIGINT']) process.once(sig, () => { killAll(); process.exit(1); });
+const track = (proc) => { started.add(proc); proc.once('exit', () => started.delete(proc)); return proc; };
+
 export const freePort = () => new Promise((ok) => {
   const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); });
 });
@@ -15,7 +22,7 @@ export const freePort = () => new Promise((ok) => {
 /** redis-server on port (no persistence): { port, url, stop() }. */
 export async function startRedis(port) {
   port ??= await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = track(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
   proc.stdout.on('data', (d) => { out += d; });
   await new Promise((ok, bad) => {
@@ -30,9 +37,9 @@ export async function startRedis(port) {
 
 /** A hub process on Redis: { url, httpUrl, proc, kill(signal) }. */
 export async function startHubProcess(redisUrl, extraArgs = []) {
-  const proc = spawn(process.execPath, [`${root}/bin/starling.js`, 'hub', '--port', '0', '--redis', redisUrl, ...extraArgs], {
+  const proc = track(spawn(process.execPath, [`${root}/bin/starling.js`, 'hub', '--port', '0', '--redis', redisUrl, ...extraArgs], {
     env: { ...process.env, JWT_SECRET: CLUSTER_SECRET }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  }));
   let out = '';
   let err = '';
   proc.stderr.on('data', (d) => { err += d; });
