@@ -30,7 +30,7 @@
 /* Eight bytes a slot, so a table of a million orders' ids is 8 MB and
  * most lookups cost one cache miss. */
 typedef struct slot {
-  uint32_t tag; /* the key's first 4 bytes: most probes end here, without touching the key */
+  uint32_t tag; /* the key's hash: most probes end here, without touching the key */
   uint32_t val; /* NIL: an empty slot */
 } slot;
 
@@ -41,18 +41,32 @@ typedef const uint8_t *(*key_fn)(const void *ctx, uint32_t val);
 typedef struct tab {
   slot *slots;
   size_t cap, n; /* cap a power of two, n <= cap / 2 */
+  unsigned bits; /* cap == 1 << bits */
+  uint64_t mult; /* odd, drawn per table: the hash is secret */
   key_fn key;
   const void *ctx;
 } tab;
 
-static uint32_t tag_of(const uint8_t k[32]) {
-  uint32_t h;
-  memcpy(&h, k, 4); /* ids are hashes and keys are random: the first bytes will do */
-  return h;
+/* Ids are SHA-256 outputs and maker keys are public keys, but both are
+ * cheap to grind: with a hash known in advance, a peer could make its
+ * orders' ids all land in one run of slots and turn every lookup into a
+ * walk of the book. Multiply-shift of the first 8 bytes with a secret odd
+ * multiplier is a universal hash, so the slots an id lands in cannot be
+ * aimed at (and sharing 8 bytes with another id costs 2^64 tries). */
+static uint32_t tag_of(const tab *t, const uint8_t k[32]) {
+  uint64_t x;
+  memcpy(&x, k, 8);
+  return (uint32_t)((x * t->mult) >> 32);
 }
 
-static size_t home_of(size_t cap, uint32_t tag) {
-  return (size_t)((tag * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);
+/* The home slot is the tag's top bits: doubling the table splits a run. */
+static size_t home_of(unsigned bits, uint32_t tag) { return (size_t)(tag >> (32 - bits)); }
+
+static tab tab_new(key_fn key, const void *ctx) {
+  tab t = {.key = key, .ctx = ctx};
+  randombytes_buf(&t.mult, sizeof t.mult);
+  t.mult |= 1;
+  return t;
 }
 
 static bool same(const tab *t, size_t s, uint32_t tag, const uint8_t k[32]) {
@@ -61,21 +75,23 @@ static bool same(const tab *t, size_t s, uint32_t tag, const uint8_t k[32]) {
 
 static uint32_t tab_get(const tab *t, const uint8_t k[32]) {
   if (!t->cap) return NIL;
-  uint32_t tag = tag_of(k);
-  for (size_t s = home_of(t->cap, tag);; s = (s + 1) & (t->cap - 1)) {
+  uint32_t tag = tag_of(t, k);
+  for (size_t s = home_of(t->bits, tag);; s = (s + 1) & (t->cap - 1)) {
     if (t->slots[s].val == NIL) return NIL;
     if (same(t, s, tag, k)) return t->slots[s].val;
   }
 }
 
 static int tab_grow(tab *t) {
-  size_t cap = t->cap ? t->cap * 2 : 64;
+  unsigned bits = t->cap ? t->bits + 1 : 6;
+  if (bits > 31) return SL_ENOMEM; /* the home is the tag's top bits */
+  size_t cap = (size_t)1 << bits;
   slot *v = malloc(cap * sizeof *v);
   if (!v) return SL_ENOMEM;
   memset(v, 0xff, cap * sizeof *v); /* every val NIL */
   for (size_t s = 0; s < t->cap; s++) {
     if (t->slots[s].val == NIL) continue;
-    size_t j = home_of(cap, t->slots[s].tag);
+    size_t j = home_of(bits, t->slots[s].tag);
     while (v[j].val != NIL)
       j = (j + 1) & (cap - 1);
     v[j] = t->slots[s];
@@ -83,6 +99,7 @@ static int tab_grow(tab *t) {
   free(t->slots);
   t->slots = v;
   t->cap = cap;
+  t->bits = bits;
   return 0;
 }
 
@@ -92,8 +109,8 @@ static int tab_put(tab *t, const uint8_t k[32], uint32_t v) {
     int rc = tab_grow(t);
     if (rc) return rc;
   }
-  uint32_t tag = tag_of(k);
-  size_t s = home_of(t->cap, tag);
+  uint32_t tag = tag_of(t, k);
+  size_t s = home_of(t->bits, tag);
   while (t->slots[s].val != NIL && !same(t, s, tag, k))
     s = (s + 1) & (t->cap - 1);
   if (t->slots[s].val == NIL) t->n++;
@@ -104,15 +121,15 @@ static int tab_put(tab *t, const uint8_t k[32], uint32_t v) {
 /* Linear probing's deletion: shift later entries of the run back. */
 static void tab_del(tab *t, const uint8_t k[32]) {
   if (!t->cap) return;
-  uint32_t tag = tag_of(k);
-  size_t s = home_of(t->cap, tag);
+  uint32_t tag = tag_of(t, k);
+  size_t s = home_of(t->bits, tag);
   while (t->slots[s].val != NIL && !same(t, s, tag, k))
     s = (s + 1) & (t->cap - 1);
   if (t->slots[s].val == NIL) return;
   t->slots[s].val = NIL;
   t->n--;
   for (size_t j = (s + 1) & (t->cap - 1); t->slots[j].val != NIL; j = (j + 1) & (t->cap - 1)) {
-    size_t home = home_of(t->cap, t->slots[j].tag);
+    size_t home = home_of(t->bits, t->slots[j].tag);
     /* Move j into the hole at s unless its home lies cyclically in (s, j]. */
     bool stays = s <= j ? (home > s && home <= j) : (home > s || home <= j);
     if (stays) continue;
@@ -237,11 +254,11 @@ int sl_book_new(sl_book **out, const char *base, const char *quote, const sl_boo
   else
     sl_book_limits_default(&b->lim);
   b->free_list = NIL;
-  b->by_id = (tab){.key = node_key, .ctx = b};
-  b->maker_index = (tab){.key = maker_key, .ctx = b};
+  b->by_id = tab_new(node_key, b);
+  b->maker_index = tab_new(maker_key, b);
   for (marks *ms = &b->cancelled; ms <= &b->replaced; ms++) {
-    ms->index = (tab){.key = mark_key, .ctx = ms};
-    ms->by_msg = (tab){.key = mark_msg_key, .ctx = ms};
+    ms->index = tab_new(mark_key, ms);
+    ms->by_msg = tab_new(mark_msg_key, ms);
   }
   *out = b;
   return 0;

@@ -253,6 +253,61 @@ static void test_expiry_and_silence(void) {
   sl_book_free(b);
 }
 
+/* Ids that share their first 8 bytes (the bytes the book's tables hash)
+ * all land in one run of slots: the tables must still tell them apart by
+ * the whole id, through placing, lookups and the deletions that shift a
+ * run back. (Such ids cost 2^64 tries each to make; this is the worst
+ * case, not a likely one.) */
+static void test_shared_prefixes(void) {
+  enum { N = 1500 };
+  sl_book_limits lim;
+  sl_book_limits_default(&lim);
+  lim.max_open_per_maker = N;
+  lim.maker_burst = 2 * N;
+  sl_book *b = NULL;
+  CHECK_EQ(sl_book_new(&b, "BTC", "USDT", &lim), 0);
+  sl_order o;
+  memset(&o, 0, sizeof o);
+  o.kind = SL_ORDER_CREATE;
+  strcpy(o.base, "BTC");
+  strcpy(o.quote, "USDT");
+  memcpy(o.maker, sl_identity_public_key(makers[0]), 32);
+  o.expires_ms = T0 + 3600000;
+  static uint8_t ids[N][32];
+  for (uint32_t k = 0; k < N; k++) {
+    memset(ids[k], 0xa5, 8);
+    ids[k][8] = (uint8_t)k;
+    ids[k][31] = (uint8_t)(k >> 8);
+    memcpy(o.id, ids[k], 32);
+    o.side = k % 2;
+    o.price = 100 + k % 7;
+    o.amount = 1 + k;
+    o.created_ms = T0 + k;
+    CHECK_EQ(sl_book_apply(b, &o, NULL, 0, T0), 0);
+  }
+  CHECK_EQ(sl_book_apply(b, &o, NULL, 0, T0), 1); /* the last one, known */
+  sl_order c;
+  memset(&c, 0, sizeof c);
+  c.kind = SL_ORDER_CANCEL;
+  memcpy(c.maker, o.maker, 32);
+  c.created_ms = T0;
+  for (uint32_t k = 0; k < N; k += 3) {
+    memcpy(c.target, ids[k], 32);
+    CHECK_EQ(sl_book_apply(b, &c, NULL, 0, T0), 0);
+  }
+  size_t resting = 0;
+  for (uint32_t k = 0; k < N; k++) {
+    bool gone = k % 3 == 0;
+    CHECK_EQ(sl_book_remaining(b, ids[k]), gone ? 0 : 1 + k);
+    resting += !gone;
+    memcpy(o.id, ids[k], 32);
+    o.amount = 1 + k;
+    if (gone) CHECK_EQ(sl_book_apply(b, &o, NULL, 0, T0), SL_EORDER_CANCELLED); /* tombstones too */
+  }
+  CHECK_EQ(sl_book_count(b), resting);
+  sl_book_free(b);
+}
+
 static void test_caps(void) {
   sl_book_limits lim;
   sl_book_limits_default(&lim);
@@ -464,6 +519,7 @@ int main(void) {
   test_cancel_and_update();
   test_expiry_and_silence();
   test_caps();
+  test_shared_prefixes();
   test_convergence();
   test_sync_set();
   for (int k = 0; k < 4; k++)
