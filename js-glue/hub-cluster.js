@@ -198,15 +198,6 @@ export async function joinCluster({ url, prefix = 'starling', hub, onError }) {
     hub.pump();
   }
 
-  function dropRemote(conn) {
-    const r = remote.get(conn);
-    if (!r) return;
-    remote.delete(conn);
-    if (remoteByPeer.get(r.peerId) === conn) remoteByPeer.delete(r.peerId);
-    m._sl_hub_closed(ptr, conn, hub.now());
-    hub.pump();
-  }
-
   /** The hub closed a remote connection itself (its identity logged in here). */
   function closedByHub(conn) {
     const r = remote.get(conn);
@@ -215,6 +206,11 @@ export async function joinCluster({ url, prefix = 'starling', hub, onError }) {
     if (remoteByPeer.get(r.peerId) === conn) remoteByPeer.delete(r.peerId);
     m._sl_hub_closed(ptr, conn, hub.now());
     return true;
+  }
+
+  /** A remote peer is gone (its instance said so, or a resync no longer lists it). */
+  function dropRemote(conn) {
+    if (closedByHub(conn)) hub.pump();
   }
 
   function onEvent(text) {

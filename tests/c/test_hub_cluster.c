@@ -160,25 +160,13 @@ static void new_cluster(void) {
     clients[i].conn = 0;
 }
 
-static double metric(int hub, const char *name) {
-  char *text = NULL;
-  size_t len = 0;
-  CHECK_EQ(sl_hub_metrics(hubs[hub], &text, &len), 0);
-  char line[96];
-  snprintf(line, sizeof line, "\n%s", name); /* the sample, not its # HELP line */
-  const char *at = text ? strstr(text, line) : NULL;
-  double v = at ? strtod(at + strlen(line), NULL) : -1;
-  free(text);
-  return v;
-}
-
 static void test_rooms_and_signals(void) {
   new_cluster();
   client *a = &clients[0], *b = &clients[1];
   login(a, 0);
   login(b, 1);
-  CHECK_EQ(metric(0, "starling_hub_remote_peers "), 1);
-  CHECK_EQ(metric(1, "starling_hub_remote_peers "), 1);
+  CHECK_EQ(hub_metric(hubs[0], "starling_hub_remote_peers "), 1);
+  CHECK_EQ(hub_metric(hubs[1], "starling_hub_remote_peers "), 1);
   text(a, "{\"type\":\"join\",\"room\":\"r\"}");
   text(b, "{\"type\":\"join\",\"room\":\"r\"}");
   /* b's peer list names a (on the other instance); a hears b joined. */
@@ -202,7 +190,7 @@ static void test_rooms_and_signals(void) {
   text(b, "{\"type\":\"join\",\"room\":\"r\"}");
   sl_hub_closed(hubs[1], b->conn, now_ms);
   pump();
-  CHECK_EQ(metric(0, "starling_hub_remote_peers "), 0);
+  CHECK_EQ(hub_metric(hubs[0], "starling_hub_remote_peers "), 0);
   CHECK(strstr(a->log, "peer-left") != NULL);
 }
 
@@ -255,8 +243,8 @@ static void test_relay_across(void) {
   CHECK_EQ(sl_hub_binary(hubs[1], b->conn, frame, sizeof frame, now_ms), 0);
   pump();
   CHECK(strstr(a->log, "RELAY_LIMIT") && strstr(b->log, "RELAY_LIMIT"));
-  CHECK_EQ(metric(0, "starling_hub_relay_paths "), 0);
-  CHECK_EQ(metric(1, "starling_hub_relay_paths "), 0);
+  CHECK_EQ(hub_metric(hubs[0], "starling_hub_relay_paths "), 0);
+  CHECK_EQ(hub_metric(hubs[1], "starling_hub_relay_paths "), 0);
   /* A record now is refused on b's own instance. */
   memset(b->log, 0, sizeof b->log);
   now_ms += 2000;
@@ -307,15 +295,15 @@ static void test_moved_paths(void) {
   new_cluster();
   client *a = &clients[0], *b = &clients[1];
   relay_between(a, b);
-  CHECK_EQ(metric(0, "starling_hub_relay_paths "), 1);
-  CHECK_EQ(metric(1, "starling_hub_relay_paths "), 1);
+  CHECK_EQ(hub_metric(hubs[0], "starling_hub_relay_paths "), 1);
+  CHECK_EQ(hub_metric(hubs[1], "starling_hub_relay_paths "), 1);
   /* Instance 1 learns that a moved: b's path ends, naming a. */
   CHECK_EQ(sl_hub_remote_moved(hubs[1], remote_of[0][a->conn]), 0);
   pump();
   char from[96];
   snprintf(from, sizeof from, "\"from\":\"%s\"", sl_identity_peer_id(a->id));
   CHECK(strstr(b->log, "RELAY_LIMIT") && strstr(b->log, from));
-  CHECK_EQ(metric(1, "starling_hub_relay_paths "), 0);
+  CHECK_EQ(hub_metric(hubs[1], "starling_hub_relay_paths "), 0);
   /* a, still with a path on instance 0, sends: instance 1 has none, so
    * a's side ends as well instead of its records vanishing. */
   uint8_t frame[33 + 8] = {SL_RELAY_KIND_RECORD};
@@ -323,7 +311,7 @@ static void test_moved_paths(void) {
   CHECK_EQ(sl_hub_binary(hubs[0], a->conn, frame, sizeof frame, now_ms), 0);
   pump();
   CHECK(strstr(a->log, "RELAY_LIMIT") != NULL);
-  CHECK_EQ(metric(0, "starling_hub_relay_paths "), 0);
+  CHECK_EQ(hub_metric(hubs[0], "starling_hub_relay_paths "), 0);
   CHECK_EQ(b->last_binary_len, 0);
   CHECK_EQ(sl_hub_remote_moved(hubs[1], b->conn), SL_EINVAL); /* b is local there */
 }
