@@ -100,7 +100,10 @@ export class GossipRouter extends EventTarget {
     const optPtr = m._malloc(8 * pairs.length + 8);
     try {
       m.HEAPF64.set(pairs, optPtr >> 3);
-      const s = seed ?? Math.floor(Math.random() * 2 ** 52);
+      // The seed also keys the router's hash tables, so it comes from the
+      // platform's CSPRNG: where an id lands must not be guessable.
+      const w = globalThis.crypto.getRandomValues(new Uint32Array(2));
+      const s = seed ?? (w[0] & 0x1fffff) * 2 ** 32 + w[1];
       check(m._sl_wasm_gossip_new(slotPtr(0), identity._ptr, optPtr, pairs.length / 2, s, now ?? clock()));
     } finally {
       m._free(optPtr);

@@ -702,7 +702,9 @@ export interface GossipRouterOptions {
   identity: Identity;
   /** Called with each RPC (one libp2p pubsub RPC) to deliver to peerId, in order. */
   send: (peerId: string, rpc: Uint8Array) => void;
-  /** Seeds every random choice (mesh selection, gossip targets): same seed, same run. */
+  /** Seeds every random choice (mesh selection, gossip targets) and keys the router's hash
+   *  tables: same seed, same run. Default: from crypto.getRandomValues. Keep it secret: a
+   *  peer that knows it can pick message ids that crowd one run of a table. */
   seed?: number;
   /** Time at creation in ms (default clock()). */
   now?: number;

@@ -243,13 +243,17 @@ int sl__fifo_reserve(void **buf, size_t elem_size, size_t *head, size_t count, s
 
 /* -------------------------------------------------------------- map */
 
-/* String -> pointer hash map (src/core/map.c). Keys are copied. */
+/* String -> pointer hash map (src/core/map.c). Keys are copied. Keys come
+ * from the network (room names, peer and message ids), so the hash is
+ * keyed: SipHash-2-4 under hash_key, which the owner draws (the hub from
+ * libsodium's randomness, the router from its seed). */
 typedef struct sl__map {
   char **keys;
   void **values;
   size_t cap, count, used; /* used counts tombstones too */
+  uint8_t hash_key[16];
 } sl__map;
-void sl__map_init(sl__map *m);
+void sl__map_init(sl__map *m, const uint8_t hash_key[16]);
 void sl__map_free(sl__map *m);
 void *sl__map_get(const sl__map *m, const char *key);
 int sl__map_put(sl__map *m, const char *key, void *value);
@@ -261,6 +265,9 @@ int sl__map_compact(sl__map *m);
 /* Iterate: pos starts at 0; returns the next pos, or 0 when done. Removing
  * the current entry while iterating is allowed (removal never resizes). */
 size_t sl__map_next(const sl__map *m, size_t pos, const char **key, void **value);
+/* The longest run of occupied slots (tombstones too): how far a lookup
+ * can walk. For tests. */
+size_t sl__map_longest_run(const sl__map *m);
 
 /* -------------------------------------------------------------- json */
 

@@ -1,11 +1,13 @@
 /* map.c — a small open-addressing hash map from C strings to pointers,
- * for the hub's rooms, peers and per-IP state. Keys are copied; values are
+ * for the hub's rooms, peers and per-IP state and the gossip router's
+ * peers, topics and message ids. Keys are copied; values are
  * borrowed. Deleted slots become tombstones. When live keys plus
  * tombstones reach 1/2 load the table is rebuilt at a size taken from the
  * live count alone, so it grows with what is in it, not with every key
  * ever inserted (a hub sees millions of connections come and go). */
 #include "internal.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,26 +15,37 @@
 static char sl__map_tombstone;
 #define TOMBSTONE (&sl__map_tombstone)
 
-static uint32_t hash(const char *s) {
-  uint32_t h = 2166136261u; /* FNV-1a */
-  while (*s)
-    h = (h ^ (uint8_t)*s++) * 16777619u;
-  return h;
+/* Where a key lands must not be known outside: room names and ids are
+ * the network's choice, and against a public hash (FNV-1a, as this map
+ * used) a client can make thousands of keys share one run of slots and
+ * turn every lookup into a walk of the map. */
+static size_t hash(const sl__map *m, const char *s) {
+  uint8_t h[crypto_shorthash_BYTES];
+  crypto_shorthash(h, (const unsigned char *)s, strlen(s), m->hash_key);
+  uint64_t v;
+  memcpy(&v, h, sizeof v);
+  return (size_t)v;
 }
 
-void sl__map_init(sl__map *m) { memset(m, 0, sizeof *m); }
+void sl__map_init(sl__map *m, const uint8_t hash_key[16]) {
+  memset(m, 0, sizeof *m);
+  memcpy(m->hash_key, hash_key, sizeof m->hash_key);
+}
 
+/* Frees the table; the map stays usable, with its hash key. */
 void sl__map_free(sl__map *m) {
   for (size_t i = 0; i < m->cap; i++)
     if (m->keys[i] && m->keys[i] != TOMBSTONE) free(m->keys[i]);
   free(m->keys);
   free(m->values);
-  memset(m, 0, sizeof *m);
+  m->keys = NULL;
+  m->values = NULL;
+  m->cap = m->count = m->used = 0;
 }
 
 /* Slot holding key, or (if absent) the first free slot on its probe path. */
 static size_t find(const sl__map *m, const char *key, bool *found) {
-  size_t mask = m->cap - 1, i = hash(key) & mask, free_slot = SIZE_MAX;
+  size_t mask = m->cap - 1, i = hash(m, key) & mask, free_slot = SIZE_MAX;
   for (;; i = (i + 1) & mask) {
     char *k = m->keys[i];
     if (!k) {
@@ -59,7 +72,11 @@ static size_t cap_for(size_t live) {
 
 /* Rebuilds at `cap` slots without tombstones; the map is unchanged on failure. */
 static int rehash(sl__map *m, size_t cap) {
-  sl__map fresh = {calloc(cap, sizeof(char *)), calloc(cap, sizeof(void *)), cap, 0, 0};
+  sl__map fresh = *m;
+  fresh.keys = calloc(cap, sizeof(char *));
+  fresh.values = calloc(cap, sizeof(void *));
+  fresh.cap = cap;
+  fresh.count = fresh.used = 0;
   if (!fresh.keys || !fresh.values) {
     free(fresh.keys);
     free(fresh.values);
@@ -137,4 +154,14 @@ size_t sl__map_next(const sl__map *m, size_t pos, const char **key, void **value
     }
   }
   return 0;
+}
+
+size_t sl__map_longest_run(const sl__map *m) {
+  size_t best = 0, run = 0;
+  /* Twice round, so a run that wraps past the end is counted whole. */
+  for (size_t k = 0; k < 2 * m->cap; k++) {
+    run = m->keys[k & (m->cap - 1)] ? run + 1 : 0;
+    if (run > best) best = run;
+  }
+  return best < m->cap ? best : m->cap;
 }

@@ -213,7 +213,8 @@ struct sl_gossip {
   sl__seen *seen_head, *seen_tail;
   sl__map pending; /* handle (decimal) -> sl__pending */
   uint32_t next_handle;
-  sl__map promises; /* hex id -> sl__promise */
+  sl__map promises;          /* hex id -> sl__promise */
+  uint8_t dont_send_key[16]; /* the hash key of every peer's dont_send */
   sl__event *events;
   size_t ev_head, ev_count, ev_cap;
   void *ev_last, *ev_last_data; /* the buffers of the event handed out last */

@@ -7,6 +7,7 @@
  * gathered during one input call and leave as one RPC at its end. */
 #include "gossip.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -620,6 +621,18 @@ static bool params_ok(const sl_gossip_params *p) {
          p->publish_threshold <= p->gossip_threshold && p->gossip_threshold <= 0;
 }
 
+/* The hash key of map k, from the seed (so a seed still replays a run
+ * exactly) through SipHash keyed by the seed (a PRF, and the maps' own
+ * hash: nothing more in the module), so the rng's outputs, which peers
+ * may come to guess from its choices, say nothing about it. */
+static void map_key(uint64_t seed, size_t k, uint8_t key[16]) {
+  uint8_t prf_key[crypto_shorthash_KEYBYTES] = {0};
+  memcpy(prf_key, &seed, 8);
+  prf_key[8] = (uint8_t)k;
+  crypto_shorthash(key, (const unsigned char *)"map-key-0", 9, prf_key);
+  crypto_shorthash(key + 8, (const unsigned char *)"map-key-1", 9, prf_key);
+}
+
 int sl_gossip_new(sl_gossip **out, const sl_identity *id, const sl_gossip_params *p, uint64_t seed,
                   uint64_t now_ms) {
   if (!out || !id) return SL_EINVAL;
@@ -639,12 +652,14 @@ int sl_gossip_new(sl_gossip **out, const sl_identity *id, const sl_gossip_params
   g->next_heartbeat_ms = now_ms + p->heartbeat_ms;
   g->seqno = now_ms << SEQNO_TIME_SHIFT;
   sl__peer_id_raw(sl_identity_public_key(id), g->raw_id);
-  sl__map_init(&g->peer_index);
-  sl__map_init(&g->topic_index);
-  sl__map_init(&g->cache);
-  sl__map_init(&g->seen);
-  sl__map_init(&g->pending);
-  sl__map_init(&g->promises);
+  sl__map *maps[] = {&g->peer_index, &g->topic_index, &g->cache,
+                     &g->seen,       &g->pending,     &g->promises};
+  for (size_t k = 0; k < sizeof maps / sizeof *maps; k++) {
+    uint8_t key[16];
+    map_key(seed, k, key);
+    sl__map_init(maps[k], key);
+  }
+  map_key(seed, sizeof maps / sizeof *maps, g->dont_send_key); /* every peer's IDONTWANT ids */
   size_t w = (size_t)p->mcache_len;
   g->windows = calloc(w, sizeof *g->windows);
   g->window_n = calloc(w, sizeof *g->window_n);
@@ -752,7 +767,7 @@ int sl_gossip_add_peer(sl_gossip *g, const char *peer_id, int outbound) {
     strcpy(p->id, peer_id);
     sl__peer_id_raw(pk, p->raw_id);
     p->used = true;
-    sl__map_init(&p->dont_send);
+    sl__map_init(&p->dont_send, g->dont_send_key);
     sl__pbw_init(&p->out_subs, g->p.max_rpc_bytes);
     sl__pbw_init(&p->out_msgs, g->p.max_rpc_bytes);
     sl__pbw_init(&p->out_ctl, g->p.max_rpc_bytes);

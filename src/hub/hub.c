@@ -198,10 +198,12 @@ int sl_hub_new(sl_hub **out) {
   sl_hub *h = calloc(1, sizeof *h);
   if (!h) return SL_ENOMEM;
   memcpy(h->settings, defaults, sizeof defaults);
-  sl__map_init(&h->peers);
-  sl__map_init(&h->rooms);
-  sl__map_init(&h->ips);
-  sl__map_init(&h->relays);
+  sl__map *maps[] = {&h->peers, &h->rooms, &h->ips, &h->relays};
+  for (size_t k = 0; k < sizeof maps / sizeof *maps; k++) {
+    uint8_t key[16];
+    randombytes_buf(key, sizeof key); /* where a room name lands is the hub's secret */
+    sl__map_init(maps[k], key);
+  }
   *out = h;
   return 0;
 }

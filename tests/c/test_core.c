@@ -1,13 +1,16 @@
 /* test_core.c — the core's shared helpers: the string map's capacity
- * follows its live keys, and network JSON is parsed strictly. */
+ * follows its live keys, keys made to collide under a public hash do not
+ * pile up in it, and network JSON is parsed strictly. */
 #include "check.h"
 #include "internal.h"
 
 #include <cjson/cJSON.h>
+#include <sodium.h>
 
 static void test_map_follows_live_keys(void) {
   sl__map m;
-  sl__map_init(&m);
+  const uint8_t hash_key[16] = {1};
+  sl__map_init(&m, hash_key);
   int v = 1;
   char key[32];
   /* A million insert/remove pairs with nothing left: the table stays small. */
@@ -47,6 +50,43 @@ static void test_map_follows_live_keys(void) {
   sl__map_free(&m);
 }
 
+static uint32_t fnv1a(const char *s) {
+  uint32_t h = 2166136261u;
+  while (*s)
+    h = (h ^ (uint8_t)*s++) * 16777619u;
+  return h;
+}
+
+/* Room names as a client would pick them against a public hash (FNV-1a,
+ * which this map once used): all share their low 12 bits, so in the
+ * 4,096-slot table they end up in they would make one run of 1,500, and
+ * every lookup of one of them, or of anything landing near them, would
+ * walk it. Under the map's keyed hash they spread like any other
+ * names. */
+static void test_map_keyed_hash(void) {
+  enum { N = 1500 };
+  static char names[N][24];
+  size_t n = 0;
+  for (uint32_t i = 0; n < N; i++) {
+    snprintf(names[n], sizeof names[n], "room-%u", i);
+    if ((fnv1a(names[n]) & 0xfff) == 0x234) n++;
+  }
+  int v = 1;
+  uint8_t hash_key[16];
+  randombytes_buf(hash_key, sizeof hash_key);
+  sl__map m;
+  sl__map_init(&m, hash_key);
+  for (size_t k = 0; k < N; k++)
+    CHECK_EQ(sl__map_put(&m, names[k], &v), 0);
+  CHECK_EQ(m.cap, 4096); /* the table those names were made for */
+  size_t run = sl__map_longest_run(&m);
+  CHECK(run < 64);
+  if (run >= 64) fprintf(stderr, "longest run %zu of %zu slots\n", run, m.cap);
+  for (size_t k = 0; k < N; k++)
+    CHECK(sl__map_get(&m, names[k]) == &v);
+  sl__map_free(&m);
+}
+
 static int parses(const char *json) {
   cJSON *root = sl__json_parse_strict(json, strlen(json));
   cJSON_Delete(root);
@@ -77,7 +117,9 @@ static void test_strict_json(void) {
 }
 
 int main(void) {
+  if (sl_init() != 0) return 1;
   test_map_follows_live_keys();
+  test_map_keyed_hash();
   test_strict_json();
   return check_summary("core");
 }
