@@ -10,7 +10,10 @@
 //     expires unless the instance refreshes it, so a dead instance's
 //     peers vanish from the others within INSTANCE_TTL_S;
 //   - outputs for a remote connection go to <prefix>:to:<instance> as
-//     [kind][to][from][payload] (kind 1 text, 2 binary);
+//     [kind][to][from][payload] (kind 1 text, 2 binary); those of one
+//     event-loop turn for one instance travel as one publish, a batch
+//     [3]([u32 length][frame])*, so a busy hub pays Redis per turn, not
+//     per message;
 //   - every RESYNC_MS (and whenever Redis comes back) each instance
 //     rewrites its own hash and reconciles its view of the others with
 //     theirs, which repairs whatever pub/sub lost while Redis was away.
@@ -19,7 +22,8 @@ import { StarlingError } from './errors.js';
 
 const INSTANCE_TTL_S = 15;
 const RESYNC_MS = 5000;
-const KIND = { TEXT: 1, BINARY: 2 };
+const KIND = { TEXT: 1, BINARY: 2, BATCH: 3 };
+const BATCH_MAX_BYTES = 256 * 1024; // a batch this big goes at once
 /** enum sl_hub_output_kind: the cluster outputs (starling.h). */
 export const CLUSTER_OUTPUT = { PEER_UP: 4, JOINED: 5, LEFT: 6, PEER_DOWN: 7, CONNECT_FROM: 8, AUTH_FROM: 9 };
 const LOAD_FLUSH_MS = 100; // connects and auths per address are shared this often
@@ -54,7 +58,7 @@ export async function joinCluster({ url, prefix = 'starling', hub, onError }) {
   const localByPeer = new Map();  // peer id -> conn
   const remote = new Map();       // conn -> { peerId, instance, rooms }
   const remoteByPeer = new Map(); // peer id -> conn
-  const stats = { published: 0, received: 0, dropped: 0, resyncs: 0, redisErrors: 0 };
+  const stats = { published: 0, publishes: 0, received: 0, dropped: 0, resyncs: 0, redisErrors: 0 };
   let up = false;
   let closed = false;
 
@@ -81,6 +85,7 @@ export async function joinCluster({ url, prefix = 'starling', hub, onError }) {
   const record = (c) => JSON.stringify({ k: b64(c.pk), r: [...c.rooms], t: Date.now() });
   function announce(type, c, room) {
     if (!up || closed) return; // the next resync republishes everything
+    flushOutbox(); // what our client sent before this goes first (after 'down' it would be dropped)
     const field = keyOf(instance);
     if (type === 'down') quiet(pub.hDel(field, c.peerId));
     else quiet(pub.hSet(field, c.peerId, record(c)));
@@ -151,7 +156,39 @@ export async function joinCluster({ url, prefix = 'starling', hub, onError }) {
     const by = Buffer.from(sender.peerId);
     const frame = Buffer.concat([Buffer.from([binary ? KIND.BINARY : KIND.TEXT, to.length]), to, Buffer.from([by.length]), by, bytes]);
     stats.published++;
-    quiet(pub.publish(channelOf(target.instance), frame));
+    let box = outbox.get(target.instance);
+    if (!box) outbox.set(target.instance, (box = { frames: [], bytes: 0 }));
+    box.frames.push(frame);
+    box.bytes += 4 + frame.length;
+    if (box.bytes >= BATCH_MAX_BYTES) flushTo(target.instance, box);
+    else flushing ||= setImmediate(flushOutbox);
+  }
+
+  // Frames for each instance, gathered over one event-loop turn.
+  const outbox = new Map(); // instance -> { frames, bytes }
+  let flushing = null;
+  function flushTo(inst, box) {
+    outbox.delete(inst);
+    if (!up || closed) {
+      stats.dropped += box.frames.length;
+      return;
+    }
+    stats.publishes++;
+    if (box.frames.length === 1) return quiet(pub.publish(channelOf(inst), box.frames[0]));
+    const batch = Buffer.allocUnsafe(1 + box.bytes);
+    batch[0] = KIND.BATCH;
+    let at = 1;
+    for (const f of box.frames) {
+      batch.writeUInt32BE(f.length, at);
+      f.copy(batch, at + 4);
+      at += 4 + f.length;
+    }
+    quiet(pub.publish(channelOf(inst), batch));
+  }
+  function flushOutbox() {
+    clearImmediate(flushing);
+    flushing = null;
+    for (const [inst, box] of outbox) flushTo(inst, box);
   }
 
   // --------------------------------------------- the others -> our hub
@@ -234,6 +271,24 @@ export async function joinCluster({ url, prefix = 'starling', hub, onError }) {
   }
 
   function onDirect(buf) {
+    if (buf[0] !== KIND.BATCH) {
+      deliver(buf);
+      return hub.pump();
+    }
+    for (let at = 1; at < buf.length;) {
+      const len = at + 4 <= buf.length ? buf.readUInt32BE(at) : Infinity;
+      if (at + 4 + len > buf.length) { // cut short: the rest is lost, and counted
+        stats.dropped++;
+        break;
+      }
+      deliver(buf.subarray(at + 4, at + 4 + len));
+      at += 4 + len;
+    }
+    hub.pump();
+  }
+
+  /** One frame [kind][to][from][payload] to our client `to`. */
+  function deliver(buf) {
     stats.received++;
     if (buf.length < 3) return;
     const toLen = buf[1];
@@ -250,7 +305,6 @@ export async function joinCluster({ url, prefix = 'starling', hub, onError }) {
     }
     const p = hub.input(payload);
     m._sl_hub_deliver(ptr, from, to, buf[0] === KIND.BINARY ? 1 : 0, p, payload.length, hub.now());
-    hub.pump();
   }
 
   // ------------------------------------------------------------ resync
@@ -326,10 +380,12 @@ export async function joinCluster({ url, prefix = 'starling', hub, onError }) {
     metricsText() {
       return `# HELP starling_hub_redis_up 1 while this instance reaches Redis.\n# TYPE starling_hub_redis_up gauge\nstarling_hub_redis_up ${this.up ? 1 : 0}\n`
         + `# HELP starling_hub_cluster_published_total Messages sent to peers on other instances.\n# TYPE starling_hub_cluster_published_total counter\nstarling_hub_cluster_published_total ${stats.published}\n`
+        + `# HELP starling_hub_cluster_publishes_total Publishes that carried them (one batch per instance per event-loop turn).\n# TYPE starling_hub_cluster_publishes_total counter\nstarling_hub_cluster_publishes_total ${stats.publishes}\n`
         + `# HELP starling_hub_cluster_received_total Cluster messages received from Redis.\n# TYPE starling_hub_cluster_received_total counter\nstarling_hub_cluster_received_total ${stats.received}\n`
         + `# HELP starling_hub_cluster_dropped_total Cluster messages dropped (Redis down, or peer unknown).\n# TYPE starling_hub_cluster_dropped_total counter\nstarling_hub_cluster_dropped_total ${stats.dropped}\n`;
     },
     async close() {
+      flushOutbox();
       closed = true;
       clearInterval(timer);
       clearTimeout(loadTimer);

@@ -2,7 +2,9 @@
 // processes (`starling hub --redis`), peers spread across them. Checked:
 // a room, signalling and the relay across instances; an instance killed
 // mid-exchange (its peers move to another hub and every message arrives
-// exactly once, in order); a challenge answered on one instance is not
+// exactly once, in order); a burst sent across instances in one turn
+// (one batch on Redis) arrives whole and in order, also when its sender
+// leaves right after it; a challenge answered on one instance is not
 // accepted by another; Redis restarted (reported in /health and
 // /metrics, and the hubs recover).
 import { test, after } from 'node:test';
@@ -11,6 +13,7 @@ import WebSocket from 'ws';
 import { createServer } from 'node:net';
 import { init, Identity, createPeer } from '../../js-glue/index.js';
 import { hs256, claimsFor } from './helpers/jwt.js';
+import { login } from './helpers/raw-client.js';
 import { within, until } from './helpers/wait.js';
 import { startRedis, startHubProcess, health, metric, CLUSTER_SECRET } from './helpers/cluster-lab.js';
 import { startHub } from '../../js-glue/hub.js';
@@ -95,6 +98,37 @@ test('an instance killed mid-exchange: its peers move to another hub, every mess
   assert.equal(got.length, N, 'no duplicate');
   assert.deepEqual(got, Array.from({ length: N }, (_, i) => `m${i}`), 'in order, none missing');
   assert.equal(a.hubUrl, hubs[0].url, 'a moved to the next hub');
+});
+
+test('a burst across instances arrives whole and in order, before its sender is seen to leave', async () => {
+  const [ida, idb] = [Identity.generate(), Identity.generate()];
+  const a = await login(hubs[0].url, ida, hs256(claimsFor(ida), CLUSTER_SECRET));
+  const b = await login(hubs[1].url, idb, hs256(claimsFor(idb), CLUSTER_SECRET));
+  a.send({ type: 'join', room: 'burst' });
+  await a.next((m) => m.type === 'peer-list');
+  b.send({ type: 'join', room: 'burst' });
+  await b.next((m) => m.type === 'peer-list');
+  await a.next((m) => m.type === 'peer-joined' && m.from === idb.peerId, 10000);
+  const published = await metric(hubs[0], 'starling_hub_cluster_published_total');
+  const publishes = await metric(hubs[0], 'starling_hub_cluster_publishes_total');
+  // 300 offers (within the burst limit of 400), then a leave that the hub
+  // reads in the same turn: the leave is announced on Redis at once, so the
+  // offers batched before it must go first, or instance 1 would refuse them.
+  for (let i = 0; i < 300; i++) a.send({ type: 'offer', to: idb.peerId, payload: { n: i } });
+  a.send({ type: 'leave', room: 'burst' });
+  a.ws.close();
+  const got = [];
+  for (;;) {
+    const m = await b.next((x) => x.type === 'offer' || (x.type === 'peer-left' && x.from === ida.peerId), 10000);
+    if (m.type === 'peer-left') break;
+    assert.equal(m.from, ida.peerId);
+    got.push(m.payload.n);
+  }
+  assert.deepEqual(got, Array.from({ length: 300 }, (_, i) => i), 'every offer, in order, before peer-left');
+  assert.equal(await metric(hubs[0], 'starling_hub_cluster_published_total') - published, 300);
+  const batches = await metric(hubs[0], 'starling_hub_cluster_publishes_total') - publishes;
+  assert.ok(batches >= 1 && batches <= 100, `300 messages took ${batches} publishes: batched per turn`);
+  b.ws.close();
 });
 
 test("a challenge answered on one instance is not accepted by another", async () => {
