@@ -4,7 +4,7 @@
  * budget), and libsodium links it with any X25519 use: its X25519 goes
  * through an implementation struct that holds the base-point function
  * too. So the browser module has its own X25519 (RFC 7748's ladder, on
- * 16 limbs of 16 bits) and multiplies Ed25519's base point as any other
+ * 10 limbs of 25.5 bits) and multiplies Ed25519's base point as any other
  * point (libsodium's constant-time variable-base multiplication). Signing
  * and key agreement cost more there; verification nothing. Natively
  * libsodium's own functions are used; the tests check that both give the
@@ -23,8 +23,17 @@ static const uint8_t ED_BASE[32] = {
     0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66};
 static const uint8_t X_BASE[32] = {9};
 
-/* GF(2^255 - 19) in 16 signed limbs of 16 bits (radix 2^16). */
+/* GF(2^255 - 19), two ways. The ladder works in 10 signed limbs of 26
+ * and 25 bits alternately (radix 2^25.5): a product is 100 64-bit
+ * multiplications, where 16 limbs of 16 bits took 256, and the ladder is
+ * what a handshake spends its time on in the browser. The final encoding
+ * goes through 16 limbs of 16 bits, where full reduction is simplest. */
 typedef int64_t fe[16];
+typedef int64_t fe10[10];
+
+/* Where each of the 10 limbs starts, in bits, and its width. */
+static const int LIMB_POS[10] = {0, 26, 51, 77, 102, 128, 153, 179, 204, 230};
+static int limb_bits(int i) { return i & 1 ? 25 : 26; }
 
 /* Limbs back to 16 bits; what passes the top wraps as 2^256 = 38. */
 static void fe_carry(fe o) {
@@ -38,54 +47,85 @@ static void fe_carry(fe o) {
   }
 }
 
-/* Swaps p and q when b is 1, in constant time. */
-static void fe_cswap(fe p, fe q, int64_t b) {
+/* Swaps n limbs of p and q when b is 1, in constant time. */
+static void limbs_cswap(int64_t *p, int64_t *q, int n, int64_t b) {
   int64_t mask = -b;
-  for (int i = 0; i < 16; i++) {
+  for (int i = 0; i < n; i++) {
     int64_t t = mask & (p[i] ^ q[i]);
     p[i] ^= t;
     q[i] ^= t;
   }
 }
 
-static void fe_add(fe o, const fe a, const fe b) {
-  for (int i = 0; i < 16; i++)
+static void fe10_add(fe10 o, const fe10 a, const fe10 b) {
+  for (int i = 0; i < 10; i++)
     o[i] = a[i] + b[i];
 }
 
-static void fe_sub(fe o, const fe a, const fe b) {
-  for (int i = 0; i < 16; i++)
+static void fe10_sub(fe10 o, const fe10 a, const fe10 b) {
+  for (int i = 0; i < 10; i++)
     o[i] = a[i] - b[i];
 }
 
-static void fe_mul(fe o, const fe a, const fe b) {
-  int64_t t[31] = {0};
-  for (int i = 0; i < 16; i++)
-    for (int j = 0; j < 16; j++)
-      t[i + j] += a[i] * b[j];
-  for (int i = 0; i < 15; i++)
-    t[i] += 38 * t[i + 16];
-  for (int i = 0; i < 16; i++)
-    o[i] = t[i];
-  fe_carry(o);
-  fe_carry(o);
+/* Each limb to within half its width (rounding, signed); what passes the
+ * top wraps as 2^255 = 19. Twice round limb 0, which takes the wrap. */
+static void fe10_carry(fe10 h) {
+  for (int i = 0; i < 11; i++) {
+    int k = i % 10, w = limb_bits(k);
+    int64_t c = (h[k] + ((int64_t)1 << (w - 1))) >> w;
+    h[k] -= c * ((int64_t)1 << w);
+    if (k < 9)
+      h[k + 1] += c;
+    else
+      h[0] += 19 * c;
+  }
+}
+
+/* h = f g. Limbs i and j meet at limb i + j, times 19 when that passes
+ * limb 9 (2^255 = 19), and times 2 when both are odd (25-bit limbs: their
+ * positions add up to one bit short of the limb they land in), which for
+ * j = k - i means k even and i odd. Inputs up to 2^27 a limb (sums or
+ * differences of carried values) keep every sum below 2^63. */
+static void fe10_mul(fe10 h, const fe10 f, const fe10 g) {
+  int64_t f2[10], g19[10], t[10];
+  for (int i = 0; i < 10; i++) {
+    f2[i] = i & 1 ? 2 * f[i] : f[i];
+    g19[i] = 19 * g[i];
+  }
+  for (int k = 0; k < 10; k++) {
+    const int64_t *fk = k & 1 ? f : f2;
+    int64_t s = 0;
+    for (int i = 0; i <= k; i++)
+      s += fk[i] * g[k - i];
+    for (int i = k + 1; i < 10; i++)
+      s += fk[i] * g19[k + 10 - i];
+    t[k] = s;
+  }
+  fe10_carry(t);
+  memcpy(h, t, sizeof t);
 }
 
 /* a^(p - 2) = 1/a: p - 2 has every bit of 254..0 set but bits 4 and 2. */
-static void fe_invert(fe o, const fe a) {
-  fe c;
+static void fe10_invert(fe10 o, const fe10 a) {
+  fe10 c;
   memcpy(c, a, sizeof c);
   for (int i = 253; i >= 0; i--) {
-    fe_mul(c, c, c);
-    if (i != 2 && i != 4) fe_mul(c, c, a);
+    fe10_mul(c, c, c);
+    if (i != 2 && i != 4) fe10_mul(c, c, a);
   }
   memcpy(o, c, sizeof c);
 }
 
-static void fe_unpack(fe o, const uint8_t in[32]) {
-  for (int i = 0; i < 16; i++)
-    o[i] = in[2 * i] + ((int64_t)in[2 * i + 1] << 8);
-  o[15] &= 0x7fff; /* RFC 7748: the top bit of u is ignored */
+static void fe10_unpack(fe10 o, const uint8_t in[32]) {
+  uint8_t b[40] = {0};
+  memcpy(b, in, 32);
+  b[31] &= 0x7f; /* RFC 7748: the top bit of u is ignored */
+  for (int i = 0; i < 10; i++) {
+    uint64_t v = 0;
+    for (int k = 7; k >= 0; k--)
+      v = v << 8 | b[LIMB_POS[i] / 8 + k];
+    o[i] = (int64_t)((v >> (LIMB_POS[i] % 8)) & (((uint64_t)1 << limb_bits(i)) - 1));
+  }
 }
 
 /* The canonical encoding: fully reduced below p. */
@@ -104,7 +144,7 @@ static void fe_pack(uint8_t out[32], const fe n) {
     m[15] = t[15] - 0x7fff - ((m[14] >> 16) & 1);
     int64_t borrow = (m[15] >> 16) & 1;
     m[14] &= 0xffff;
-    fe_cswap(t, m, 1 - borrow);
+    limbs_cswap(t, m, 16, 1 - borrow);
   }
   for (int i = 0; i < 16; i++) {
     out[2 * i] = (uint8_t)t[i];
@@ -112,48 +152,58 @@ static void fe_pack(uint8_t out[32], const fe n) {
   }
 }
 
+/* Carried 10-limb values (each within 2^26) moved to 16-bit limbs: a limb
+ * starting r bits into a 16-bit limb adds h * 2^r there (below 2^42),
+ * which fe_carry spreads. */
+static void fe10_pack(uint8_t out[32], const fe10 h) {
+  fe t = {0};
+  for (int i = 0; i < 10; i++)
+    t[LIMB_POS[i] / 16] += h[i] * ((int64_t)1 << (LIMB_POS[i] % 16));
+  fe_pack(out, t);
+}
+
 /* X25519(k, u) by RFC 7748's Montgomery ladder; the scalar is clamped. */
 static void x25519_ladder(uint8_t out[32], const uint8_t scalar[32], const uint8_t u[32]) {
-  static const fe a24 = {0xdb41, 1}; /* 121665 */
+  static const fe10 a24 = {121665};
   uint8_t k[32];
   memcpy(k, scalar, 32);
   k[0] &= 248;
   k[31] &= 127;
   k[31] |= 64;
-  fe x1, x2 = {1}, z2 = {0}, x3, z3 = {1}, a, aa, b, bb, e, c, d, da, cb;
-  fe_unpack(x1, u);
+  fe10 x1, x2 = {1}, z2 = {0}, x3, z3 = {1}, a, aa, b, bb, e, c, d, da, cb;
+  fe10_unpack(x1, u);
   memcpy(x3, x1, sizeof x3);
   int64_t swap = 0;
   for (int t = 254; t >= 0; t--) {
     int64_t bit = (k[t >> 3] >> (t & 7)) & 1;
     swap ^= bit;
-    fe_cswap(x2, x3, swap);
-    fe_cswap(z2, z3, swap);
+    limbs_cswap(x2, x3, 10, swap);
+    limbs_cswap(z2, z3, 10, swap);
     swap = bit;
-    fe_add(a, x2, z2);
-    fe_mul(aa, a, a);
-    fe_sub(b, x2, z2);
-    fe_mul(bb, b, b);
-    fe_sub(e, aa, bb);
-    fe_add(c, x3, z3);
-    fe_sub(d, x3, z3);
-    fe_mul(da, d, a);
-    fe_mul(cb, c, b);
-    fe_add(x3, da, cb);
-    fe_mul(x3, x3, x3);
-    fe_sub(z3, da, cb);
-    fe_mul(z3, z3, z3);
-    fe_mul(z3, z3, x1);
-    fe_mul(x2, aa, bb);
-    fe_mul(z2, a24, e);
-    fe_add(z2, z2, aa);
-    fe_mul(z2, z2, e);
+    fe10_add(a, x2, z2);
+    fe10_mul(aa, a, a);
+    fe10_sub(b, x2, z2);
+    fe10_mul(bb, b, b);
+    fe10_sub(e, aa, bb);
+    fe10_add(c, x3, z3);
+    fe10_sub(d, x3, z3);
+    fe10_mul(da, d, a);
+    fe10_mul(cb, c, b);
+    fe10_add(x3, da, cb);
+    fe10_mul(x3, x3, x3);
+    fe10_sub(z3, da, cb);
+    fe10_mul(z3, z3, z3);
+    fe10_mul(z3, z3, x1);
+    fe10_mul(x2, aa, bb);
+    fe10_mul(z2, a24, e);
+    fe10_add(z2, z2, aa);
+    fe10_mul(z2, z2, e);
   }
-  fe_cswap(x2, x3, swap);
-  fe_cswap(z2, z3, swap);
-  fe_invert(z2, z2);
-  fe_mul(x2, x2, z2);
-  fe_pack(out, x2);
+  limbs_cswap(x2, x3, 10, swap);
+  limbs_cswap(z2, z3, 10, swap);
+  fe10_invert(z2, z2);
+  fe10_mul(x2, x2, z2);
+  fe10_pack(out, x2);
   sodium_memzero(k, sizeof k);
 }
 
