@@ -74,6 +74,13 @@ function bytesOf(data) {
  * pubsub RPC) to deliver to that peer, in order; what arrives from a peer
  * goes to `receive(peerId, rpc)`.
  */
+/** 53 random bits. The seed also keys the router's hash tables, so it
+ *  comes from the platform's CSPRNG: where an id lands must not be guessable. */
+function randomSeed() {
+  const w = globalThis.crypto.getRandomValues(new Uint32Array(2));
+  return (w[0] & 0x1fffff) * 2 ** 32 + w[1];
+}
+
 export class GossipRouter extends EventTarget {
   #ptr = 0;
   #send;
@@ -100,10 +107,7 @@ export class GossipRouter extends EventTarget {
     const optPtr = m._malloc(8 * pairs.length + 8);
     try {
       m.HEAPF64.set(pairs, optPtr >> 3);
-      // The seed also keys the router's hash tables, so it comes from the
-      // platform's CSPRNG: where an id lands must not be guessable.
-      const w = globalThis.crypto.getRandomValues(new Uint32Array(2));
-      const s = seed ?? (w[0] & 0x1fffff) * 2 ** 32 + w[1];
+      const s = seed ?? randomSeed();
       check(m._sl_wasm_gossip_new(slotPtr(0), identity._ptr, optPtr, pairs.length / 2, s, now ?? clock()));
     } finally {
       m._free(optPtr);

@@ -85,7 +85,7 @@ export async function joinCluster({ url, prefix = 'starling', hub, onError }) {
   const record = (c) => JSON.stringify({ k: b64(c.pk), r: [...c.rooms], t: Date.now() });
   function announce(type, c, room) {
     if (!up || closed) return; // the next resync republishes everything
-    flushOutbox(); // what our client sent before this goes first (after 'down' it would be dropped)
+    flushOutbox(); // what our client sent first goes first: after its 'leave' or 'down' it would be refused
     const field = keyOf(instance);
     if (type === 'down') quiet(pub.hDel(field, c.peerId));
     else quiet(pub.hSet(field, c.peerId, record(c)));
@@ -155,7 +155,6 @@ export async function joinCluster({ url, prefix = 'starling', hub, onError }) {
     const to = Buffer.from(target.peerId);
     const by = Buffer.from(sender.peerId);
     const frame = Buffer.concat([Buffer.from([binary ? KIND.BINARY : KIND.TEXT, to.length]), to, Buffer.from([by.length]), by, bytes]);
-    stats.published++;
     let box = outbox.get(target.instance);
     if (!box) outbox.set(target.instance, (box = { frames: [], bytes: 0 }));
     box.frames.push(frame);
@@ -173,6 +172,7 @@ export async function joinCluster({ url, prefix = 'starling', hub, onError }) {
       stats.dropped += box.frames.length;
       return;
     }
+    stats.published += box.frames.length;
     stats.publishes++;
     if (box.frames.length === 1) return quiet(pub.publish(channelOf(inst), box.frames[0]));
     const batch = Buffer.allocUnsafe(1 + box.bytes);
