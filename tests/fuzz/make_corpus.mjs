@@ -59,6 +59,9 @@ write('signal', 'relay-open', enc({ type: 'relay-open', to: a.peerId }));
 console.log('corpora written');
 
 // hub: events [op][slot][u16 BE len][bytes] (see fuzz_hub.c for the ops)
+// (corpus/hub/delivered-not-an-object is not written here: it is the input
+// with which fuzz_hub found a delivered non-object passed to a client, kept
+// as found so every run replays it.)
 const ev = (op, slot, body = '') => {
   const bytes = typeof body === 'number' ? new Uint8Array(0) : new TextEncoder().encode(body);
   const len = typeof body === 'number' ? body : bytes.length;
